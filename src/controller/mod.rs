@@ -1,0 +1,4 @@
+//! The bundled controller: REST API, grants, session authorization, the worker-facing API
+//! and the store.
+
+pub mod store;

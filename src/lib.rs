@@ -1,0 +1,5 @@
+//! Transparent Boundary sessions: the client agent, a bundled controller and worker.
+
+pub mod api;
+pub mod controller;
+pub mod proto;
