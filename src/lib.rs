@@ -1,5 +1,6 @@
 //! Transparent Boundary sessions: the client agent, a bundled controller and worker.
 
+pub mod agent;
 pub mod api;
 pub mod cli;
 pub mod controller;

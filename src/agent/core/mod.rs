@@ -1,0 +1,4 @@
+//! The agent's pure state machines: no IO, no tokio, no clock. Inputs are `handle_*`
+//! calls with the time passed in; outputs are values the shell acts on.
+
+pub mod dns_decision;

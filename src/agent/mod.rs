@@ -1,0 +1,3 @@
+//! The client agent: DNS interception, alias addresses, transparent sessions.
+
+pub mod core;
