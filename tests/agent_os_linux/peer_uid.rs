@@ -126,30 +126,67 @@ fn a_closed_client_is_not_found() {
     });
 }
 
-/// Receives one query from `dig` (run as `user`) on `listen` and looks up its sender.
-async fn udp_uid(netns: &Netns, user: Option<&OsUser>, listen: &str, server: &str) -> Option<u32> {
+/// How a test client sends its DNS query.
+#[derive(Clone, Copy)]
+enum UdpClient {
+    /// `dig` (a connected UDP socket).
+    Dig,
+    /// `socat UDP-SENDTO` (an unconnected socket, `sendto`).
+    SendTo,
+    /// glibc's stub resolver (`getent hosts`) reading the namespace's resolv.conf;
+    /// the server must listen on port 53.
+    Glibc,
+}
+
+/// socat wants IPv6 literals in brackets.
+fn socat_host(ip: &str) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]")
+    } else {
+        ip.to_string()
+    }
+}
+
+/// Receives one query from `client` (run as `user`) on `listen` and looks up its sender.
+/// `server` is the address the client dials.
+async fn udp_uid(
+    netns: &Netns,
+    user: Option<&OsUser>,
+    listen: &str,
+    server: &str,
+    client: UdpClient,
+) -> Option<u32> {
     let socket = UdpSocket::bind(listen).await.unwrap();
-    let port = socket.local_addr().unwrap().port().to_string();
-    // dig waits for an answer that never comes; it is killed after the lookup.
+    let port = socket.local_addr().unwrap().port();
+    // Each client waits for an answer that never comes; it is killed after the lookup.
     let at = format!("@{server}");
-    let dig = [
-        "dig",
-        &at,
-        "-p",
-        &port,
-        "+tries=1",
-        "+timeout=30",
-        "db.example.test",
-    ];
-    let client = spawn_as(netns, user, &dig);
+    let (port_arg, sendto) = (
+        port.to_string(),
+        format!("UDP-SENDTO:{}:{port}", socat_host(server)),
+    );
+    let socat = format!("echo query | exec socat -t 30 - {sendto}");
+    let args: Vec<&str> = match client {
+        UdpClient::Dig => vec![
+            "dig",
+            &at,
+            "-p",
+            &port_arg,
+            "+tries=1",
+            "+timeout=30",
+            "db.example.test",
+        ],
+        UdpClient::SendTo => vec!["bash", "-c", &socat],
+        UdpClient::Glibc => vec!["getent", "hosts", "db.example.test"],
+    };
+    let client = spawn_as(netns, user, &args);
     let mut query = [0u8; 512];
     let (_, from) = tokio::time::timeout(HANG_TIMEOUT, socket.recv_from(&mut query))
         .await
-        .expect("dig sends a query")
+        .unwrap_or_else(|_| panic!("{args:?} sends a query to {listen}"))
         .unwrap();
     let lookup = SockDiagPeerLookup::new().unwrap();
-    // What dig dialled (the socket may be bound to the wildcard address).
-    let dialled = SocketAddr::new(server.parse().unwrap(), socket.local_addr().unwrap().port());
+    // What the client dialled (the socket may be bound to the wildcard address).
+    let dialled = SocketAddr::new(server.parse().unwrap(), port);
     let uid = lookup.udp_client_uid(from, dialled).await.unwrap();
     netns.kill(client);
     uid
@@ -157,24 +194,27 @@ async fn udp_uid(netns: &Netns, user: Option<&OsUser>, listen: &str, server: &st
 
 #[test]
 fn dns_queries_over_udp_report_the_querying_user() {
+    use UdpClient::{Dig, Glibc, SendTo};
     // Declared first so it is dropped last, after the namespace killed its processes.
     let user = OsUser::create("btos");
     let netns = Netns::new(NETNS_PREFIX);
+    netns.write_resolv_conf(b"nameserver 127.0.0.1\noptions timeout:30 attempts:1\n");
     netns.block_on(|| async {
-        let uid = Some(user.uid);
-        assert_eq!(
-            udp_uid(&netns, Some(&user), "127.0.0.1:0", "127.0.0.1").await,
-            uid
-        );
-        assert_eq!(udp_uid(&netns, Some(&user), "[::1]:0", "::1").await, uid);
-        assert_eq!(
-            udp_uid(&netns, Some(&user), "[::]:0", "127.0.0.1").await,
-            uid
-        );
-        assert_eq!(
-            udp_uid(&netns, None, "127.0.0.1:0", "127.0.0.1").await,
-            Some(0)
-        );
+        let (netns, user) = (&netns, Some(&user));
+        for (listen, server, client) in [
+            ("127.0.0.1:0", "127.0.0.1", Dig),
+            ("[::1]:0", "::1", Dig),
+            // Dual-stack socket: the client shows up as ::ffff:127.0.0.1.
+            ("[::]:0", "127.0.0.1", Dig),
+            ("127.0.0.1:0", "127.0.0.1", SendTo),
+            ("[::1]:0", "::1", SendTo),
+            ("127.0.0.1:53", "127.0.0.1", Glibc),
+        ] {
+            let found = udp_uid(netns, user, listen, server, client).await;
+            assert_eq!(found, user.map(|u| u.uid), "{listen} <- {server}");
+        }
+        let found = udp_uid(netns, None, "127.0.0.1:0", "127.0.0.1", Dig).await;
+        assert_eq!(found, Some(0), "root's query");
 
         // The server's own socket is never taken for the client.
         let lookup = SockDiagPeerLookup::new().unwrap();

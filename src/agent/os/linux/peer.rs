@@ -3,6 +3,11 @@
 //! Async over `netlink-proto` (re-exported by rtnetlink) rather than a blocking socket in
 //! `spawn_blocking`: one socket opened at construction, bound to the network namespace
 //! current then, and many lookups in flight on it. No capability is needed.
+//!
+//! Verified against the kernel (tests/agent_os_linux): TCP over IPv4, IPv6 and
+//! dual-stack (v4-mapped) listeners; UDP queries from connected sockets (dig, glibc's
+//! stub resolver) and unconnected ones (`sendto`), IPv4, IPv6 and v4-mapped. A closed
+//! client (time-wait or orphaned socket) is reported as not found.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};

@@ -32,7 +32,9 @@ pub struct SelectedResolver {
 /// `auto` takes over a plain file (or a symlink to a file some other tool manages: its
 /// rewrites are noticed and adopted). A symlink into systemd-resolved's directory means
 /// resolved owns DNS; its mode is not built yet, and writing through the link would fight
-/// resolved, so `auto` then falls back to `none` with a warning.
+/// resolved, so `auto` then falls back to `none` with a warning. A missing file is taken
+/// over too (created, and removed again on restore). An explicit `resolv-conf` writes
+/// through any symlink.
 pub fn select_resolver(mode: ResolverMode, path: &Path) -> Result<SelectedResolver, ResolverError> {
     let selected = |mode, warning| {
         let takeover: Box<dyn ResolverTakeover> = match mode {
