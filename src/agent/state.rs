@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub const STATE_VERSION: u32 = 1;
 
 /// Everything in the state file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentState {
     #[serde(default = "current_version")]
     pub version: u32,
@@ -37,6 +37,18 @@ pub struct AgentState {
     /// Paused by the user or the failure breaker.
     #[serde(default)]
     pub paused: bool,
+}
+
+impl Default for AgentState {
+    fn default() -> Self {
+        AgentState {
+            version: STATE_VERSION,
+            saved_resolver: None,
+            added_addresses: BTreeSet::new(),
+            alias_addresses: BTreeMap::new(),
+            paused: false,
+        }
+    }
 }
 
 fn current_version() -> u32 {

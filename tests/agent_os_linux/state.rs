@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use boundary::agent::state::{
-    AddedAddress, AliasAddresses, SavedResolvConf, StateError, StateFile,
+    AddedAddress, AliasAddresses, STATE_VERSION, SavedResolvConf, StateError, StateFile,
 };
 
 #[test]
@@ -43,6 +43,8 @@ fn round_trip_and_missing_file() {
         .unwrap();
     let loaded = StateFile::load(&path).unwrap();
     assert_eq!(loaded.state(), state.state());
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["version"], STATE_VERSION);
     assert_eq!(
         loaded
             .state()

@@ -92,7 +92,11 @@ fn scope_index(scope: &str) -> Option<u32> {
     match nix::net::if_::if_nametoindex(scope) {
         Ok(index) => Some(index),
         Err(error) => {
-            tracing::warn!(scope, %error, "ignoring a link-local nameserver on an unknown interface");
+            tracing::warn!(
+                scope,
+                %error,
+                "ignoring a link-local nameserver on an unknown interface"
+            );
             None
         }
     }

@@ -117,7 +117,8 @@ impl FromStr for ResolverMode {
 #[derive(Debug, thiserror::Error)]
 pub enum ResolverError {
     #[error(
-        "unknown resolver_mode {0:?}; use \"auto\", \"resolv-conf\", \"systemd-resolved\" or \"none\""
+        "unknown resolver_mode {0:?}; use \"auto\", \"resolv-conf\", \"systemd-resolved\" \
+         or \"none\""
     )]
     UnknownMode(String),
     #[error(

@@ -142,7 +142,11 @@ impl ResolverTakeover for ResolvConfTakeover {
             }
         };
         if change != TakeoverChange::AlreadyOurs {
-            tracing::info!(path = %self.path.display(), ?change, "pointed the system resolver at the agent");
+            tracing::info!(
+                path = %self.path.display(),
+                ?change,
+                "pointed the system resolver at the agent"
+            );
         }
         let upstreams =
             resolv_conf::upstreams(previous.content.as_deref().unwrap_or_default(), ours);
@@ -222,7 +226,10 @@ fn restore_saved(state: &mut StateFile) -> Result<Restored, ResolverError> {
                 source,
             })?,
         }
-        tracing::info!(path = %saved.path.display(), "restored the previous resolver configuration");
+        tracing::info!(
+            path = %saved.path.display(),
+            "restored the previous resolver configuration"
+        );
         Restored::Restored {
             path: saved.path.clone(),
         }
