@@ -1,3 +1,6 @@
 //! The client agent: DNS interception, alias addresses, transparent sessions.
 
 pub mod core;
+pub mod os;
+pub mod recovery;
+pub mod state;

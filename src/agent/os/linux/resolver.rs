@@ -1,0 +1,293 @@
+//! Resolver takeover on Linux: the `resolv-conf` and `none` modes, and `auto`.
+//!
+//! `/etc/resolv.conf` is written **in place** (open with truncate, write, fsync), never
+//! replaced by rename: it may be a bind mount (`ip netns exec` mounts
+//! `/etc/netns/<name>/resolv.conf` over it, containers do the same) where rename fails
+//! with EBUSY, and a symlink's target is updated rather than the link replaced.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::agent::os::resolv_conf;
+use crate::agent::os::{
+    ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover, TakeoverChange,
+};
+use crate::agent::state::{SavedResolvConf, StateFile};
+
+/// The resolver takeover chosen for a `resolver_mode`.
+pub struct SelectedResolver {
+    pub takeover: Box<dyn ResolverTakeover>,
+    /// The mode in effect (`auto` resolved to `resolv-conf` or `none`).
+    pub mode: ResolverMode,
+    /// Something the user should act on (shown at WARN and in `status`).
+    pub warning: Option<String>,
+}
+
+/// Picks the takeover for `mode` on the resolv.conf at `path` (`/etc/resolv.conf` in
+/// production; a parameter so tests never touch the host's).
+///
+/// `auto` takes over a plain file (or a symlink to a file some other tool manages: its
+/// rewrites are noticed and adopted). A symlink into systemd-resolved's directory means
+/// resolved owns DNS; its mode is not built yet, and writing through the link would fight
+/// resolved, so `auto` then falls back to `none` with a warning. A missing file is taken
+/// over too (created, and removed again on restore). An explicit `resolv-conf` writes
+/// through any symlink.
+pub fn select_resolver(mode: ResolverMode, path: &Path) -> Result<SelectedResolver, ResolverError> {
+    let selected = |mode, warning| {
+        let takeover: Box<dyn ResolverTakeover> = match mode {
+            ResolverMode::ResolvConf => Box::new(ResolvConfTakeover::new(path)),
+            _ => Box::new(NoResolverTakeover::new(path)),
+        };
+        Ok(SelectedResolver {
+            takeover,
+            mode,
+            warning,
+        })
+    };
+    match mode {
+        ResolverMode::ResolvConf | ResolverMode::None => selected(mode, None),
+        ResolverMode::SystemdResolved => Err(ResolverError::SystemdResolvedNotBuilt),
+        ResolverMode::Auto => match systemd_resolved_target(path) {
+            Some(target) => selected(
+                ResolverMode::None,
+                Some(format!(
+                    "{} is managed by systemd-resolved (it links to {}), and the \
+                     systemd-resolved resolver mode is not built yet: the agent leaves the \
+                     system's DNS configuration alone. Point the system at the agent's DNS \
+                     addresses yourself, or set resolver_mode = \"resolv-conf\".",
+                    path.display(),
+                    target.display()
+                )),
+            ),
+            None => selected(ResolverMode::ResolvConf, None),
+        },
+    }
+}
+
+/// The symlink target if `path` links into systemd-resolved's runtime directory.
+fn systemd_resolved_target(path: &Path) -> Option<PathBuf> {
+    let target = fs::read_link(path).ok()?;
+    let resolved = target.to_string_lossy().contains("systemd/resolve");
+    resolved.then_some(target)
+}
+
+/// `resolv-conf` mode: the agent's addresses become the file's nameservers.
+pub struct ResolvConfTakeover {
+    path: PathBuf,
+}
+
+impl ResolvConfTakeover {
+    pub fn new(path: impl Into<PathBuf>) -> ResolvConfTakeover {
+        ResolvConfTakeover { path: path.into() }
+    }
+}
+
+impl ResolverTakeover for ResolvConfTakeover {
+    fn take_over(&self, ours: &[IpAddr], state: &mut StateFile) -> Result<Takeover, ResolverError> {
+        if ours.is_empty() {
+            return Err(ResolverError::NoAgentAddresses {
+                path: self.path.clone(),
+            });
+        }
+        let current = read_file(&self.path)?;
+        let current_content = current.as_ref().map(|(content, _)| content.as_slice());
+        let saved = state.state().saved_resolver.clone();
+        if let Some(saved) = &saved
+            && saved.path != self.path
+        {
+            return Err(ResolverError::SavedForOtherPath {
+                saved: saved.path.clone(),
+                path: self.path.clone(),
+            });
+        }
+        let agent_written = current_content.is_some_and(resolv_conf::is_agent_written);
+        let (previous, change) = match saved {
+            Some(saved) if agent_written => {
+                let wanted = resolv_conf::render(saved.content.as_deref(), ours);
+                if current_content == Some(wanted.as_slice()) {
+                    (saved, TakeoverChange::AlreadyOurs)
+                } else {
+                    write_in_place(&self.path, &wanted, None)?;
+                    (saved, TakeoverChange::Refreshed)
+                }
+            }
+            None if agent_written => {
+                return Err(ResolverError::OursWithoutSavedCopy {
+                    path: self.path.clone(),
+                });
+            }
+            earlier => {
+                // Not ours: the system's own configuration, new or rewritten since.
+                // Record it before changing anything.
+                let previous = SavedResolvConf {
+                    path: self.path.clone(),
+                    mode: current.as_ref().map_or(0o644, |(_, mode)| *mode),
+                    content: current.map(|(content, _)| content),
+                };
+                state.update(|s| s.saved_resolver = Some(previous.clone()))?;
+                let wanted = resolv_conf::render(previous.content.as_deref(), ours);
+                write_in_place(&self.path, &wanted, Some(previous.mode))?;
+                // A saved copy equal to the current file means an earlier takeover was
+                // interrupted before it wrote anything: not an external change.
+                let change = match earlier {
+                    Some(earlier) if earlier.content != previous.content => {
+                        TakeoverChange::AdoptedExternalChange
+                    }
+                    _ => TakeoverChange::TookOver,
+                };
+                (previous, change)
+            }
+        };
+        if change != TakeoverChange::AlreadyOurs {
+            tracing::info!(
+                path = %self.path.display(),
+                ?change,
+                "pointed the system resolver at the agent"
+            );
+        }
+        let upstreams =
+            resolv_conf::upstreams(previous.content.as_deref().unwrap_or_default(), ours);
+        Ok(Takeover { change, upstreams })
+    }
+
+    fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+        restore_saved(state)
+    }
+
+    fn upstreams(
+        &self,
+        ours: &[IpAddr],
+        state: &StateFile,
+    ) -> Result<Vec<SocketAddr>, ResolverError> {
+        match &state.state().saved_resolver {
+            Some(saved) => Ok(resolv_conf::upstreams(
+                saved.content.as_deref().unwrap_or_default(),
+                ours,
+            )),
+            None => current_upstreams(&self.path, ours),
+        }
+    }
+}
+
+/// `none` mode: reads the system's resolvers as upstreams and changes nothing. It still
+/// restores a configuration saved by an earlier run in another mode, so switching modes
+/// never strands the system on a stopped agent.
+pub struct NoResolverTakeover {
+    path: PathBuf,
+}
+
+impl NoResolverTakeover {
+    pub fn new(path: impl Into<PathBuf>) -> NoResolverTakeover {
+        NoResolverTakeover { path: path.into() }
+    }
+}
+
+impl ResolverTakeover for NoResolverTakeover {
+    fn take_over(&self, ours: &[IpAddr], state: &mut StateFile) -> Result<Takeover, ResolverError> {
+        Ok(Takeover {
+            change: TakeoverChange::Untouched,
+            upstreams: self.upstreams(ours, state)?,
+        })
+    }
+
+    fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+        restore_saved(state)
+    }
+
+    fn upstreams(
+        &self,
+        ours: &[IpAddr],
+        _state: &StateFile,
+    ) -> Result<Vec<SocketAddr>, ResolverError> {
+        current_upstreams(&self.path, ours)
+    }
+}
+
+/// Writes the saved configuration back if the file still holds the agent's, then
+/// forgets the saved copy (after the write, so a failed write can be retried).
+fn restore_saved(state: &mut StateFile) -> Result<Restored, ResolverError> {
+    let Some(saved) = state.state().saved_resolver.clone() else {
+        return Ok(Restored::NothingSaved);
+    };
+    let current = read_file(&saved.path)?;
+    let current_content = current.as_ref().map(|(content, _)| content.as_slice());
+    let outcome = if current_content == saved.content.as_deref() {
+        Restored::Restored {
+            path: saved.path.clone(),
+        }
+    } else if current_content.is_some_and(resolv_conf::is_agent_written) {
+        match &saved.content {
+            Some(content) => write_in_place(&saved.path, content, Some(saved.mode))?,
+            None => fs::remove_file(&saved.path).map_err(|source| ResolverError::Write {
+                path: saved.path.clone(),
+                source,
+            })?,
+        }
+        tracing::info!(
+            path = %saved.path.display(),
+            "restored the previous resolver configuration"
+        );
+        Restored::Restored {
+            path: saved.path.clone(),
+        }
+    } else {
+        tracing::warn!(
+            path = %saved.path.display(),
+            "the resolver configuration was rewritten by something else; keeping that newer content"
+        );
+        Restored::KeptNewerContent {
+            path: saved.path.clone(),
+        }
+    };
+    state.update(|s| s.saved_resolver = None)?;
+    Ok(outcome)
+}
+
+fn current_upstreams(path: &Path, ours: &[IpAddr]) -> Result<Vec<SocketAddr>, ResolverError> {
+    let content = read_file(path)?
+        .map(|(content, _)| content)
+        .unwrap_or_default();
+    Ok(resolv_conf::upstreams(&content, ours))
+}
+
+/// The file's bytes and permission bits; `None` when it does not exist.
+fn read_file(path: &Path) -> Result<Option<(Vec<u8>, u32)>, ResolverError> {
+    let read = || -> io::Result<(Vec<u8>, u32)> {
+        let content = fs::read(path)?;
+        let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
+        Ok((content, mode))
+    };
+    match read() {
+        Ok(found) => Ok(Some(found)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ResolverError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Truncate, write, fsync the existing inode (see the module docs for why not rename).
+/// `mode` is applied when given (creating or restoring the file).
+fn write_in_place(path: &Path, content: &[u8], mode: Option<u32>) -> Result<(), ResolverError> {
+    let write = || -> io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode.unwrap_or(0o644))
+            .open(path)?;
+        file.write_all(content)?;
+        if let Some(mode) = mode {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        file.sync_all()
+    };
+    write().map_err(|source| ResolverError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,5 @@
+//! Shared test support. Each test crate uses only part of it, hence `dead_code`.
+#![allow(dead_code)]
+
+pub mod netns;
+pub mod os_user;
