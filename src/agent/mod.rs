@@ -1,3 +1,4 @@
 //! The client agent: DNS interception, alias addresses, transparent sessions.
 
 pub mod core;
+pub mod dns;
