@@ -51,7 +51,26 @@ pub(crate) struct QueryEngine {
 }
 
 impl QueryEngine {
-    /// Handles one received packet. Never panics, whatever the bytes.
+    /// [`handle`](Self::handle), but a panic in the policy or the uid hook (code outside
+    /// this module) drops the packet instead of killing the listener: a dead listener
+    /// would leave the machine without DNS.
+    pub fn handle_guarded(
+        self: &Arc<Self>,
+        packet: &[u8],
+        ctx: QueryContext,
+        out: &mut Vec<u8>,
+    ) -> Step {
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.handle(packet, ctx, out)
+        }));
+        handled.unwrap_or_else(|_| {
+            Counters::bump(&self.counters.dropped);
+            tracing::error!(client = %ctx.client, "handling a DNS query panicked; dropped it");
+            Step::Drop
+        })
+    }
+
+    /// Handles one received packet. Never panics on any bytes.
     pub fn handle(self: &Arc<Self>, packet: &[u8], ctx: QueryContext, out: &mut Vec<u8>) -> Step {
         Counters::bump(&self.counters.received);
         let query = match packet::parse(packet) {

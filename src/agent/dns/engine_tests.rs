@@ -86,11 +86,10 @@ fn run(engine: &Arc<QueryEngine>, packet: &[u8], ctx: QueryContext) -> Option<Ve
     }
 }
 
-fn fresh() -> (
-    Arc<QueryEngine>,
-    Arc<Mutex<Vec<DnsQuestion>>>,
-    Arc<Mutex<Vec<ForwardEvent>>>,
-) {
+type Seen = Arc<Mutex<Vec<DnsQuestion>>>;
+type Events = Arc<Mutex<Vec<ForwardEvent>>>;
+
+fn fresh() -> (Arc<QueryEngine>, Seen, Events) {
     let seen = Arc::default();
     let events = Arc::default();
     (engine(Arc::clone(&seen), Arc::clone(&events)), seen, events)
@@ -274,4 +273,22 @@ proptest! {
         };
         prop_assert!(reply.len() <= limit);
     }
+}
+
+#[test]
+fn a_panicking_policy_drops_the_query_instead_of_the_listener() {
+    let policy = |_: &DnsQuestion| -> Verdict { panic!("policy bug") };
+    let engine = Arc::new(QueryEngine {
+        policy: Arc::new(policy),
+        uid_attribution: None,
+        forwarder: Forwarder::new(Upstreams::new(Vec::new()), Duration::from_secs(1), None),
+        answers: AnswerSettings::new(5, 5, 1232),
+        decision_timeout: Duration::from_secs(5),
+        counters: Counters::default(),
+    });
+    let mut out = Vec::new();
+    let packet = query("db.example.", RecordType::A, DNSClass::IN);
+    let step = engine.handle_guarded(&packet, ctx(Transport::Udp, 1000), &mut out);
+    assert!(matches!(step, Step::Drop));
+    assert_eq!(engine.counters.snapshot().dropped, 1);
 }

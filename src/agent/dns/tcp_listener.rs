@@ -116,7 +116,7 @@ async fn serve_connection(
                         tracing::debug!(%client, %error, "DNS TCP connection failed");
                         break;
                     }
-                    Ok(Some(Ok(frame))) => match engine.handle(&frame, ctx, &mut out) {
+                    Ok(Some(Ok(frame))) => match engine.handle_guarded(&frame, ctx, &mut out) {
                         Step::Reply => Some(std::mem::take(&mut out)),
                         Step::Drop => None,
                         Step::Later(reply) => {

@@ -57,7 +57,7 @@ pub(crate) async fn serve_udp(
             server,
             transport: Transport::Udp,
         };
-        match engine.handle(&packet[..len], ctx, &mut out) {
+        match engine.handle_guarded(&packet[..len], ctx, &mut out) {
             Step::Reply => send(&socket, &out, client).await,
             Step::Drop => {}
             Step::Later(reply) => {
