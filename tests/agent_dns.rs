@@ -114,6 +114,51 @@ fn several_queries_share_one_tcp_connection() {
 }
 
 #[test]
+fn pipelined_tcp_queries_are_all_answered_and_an_idle_connection_is_closed() {
+    use hickory_proto::op::{Message, Query};
+    use hickory_proto::rr::{Name, RecordType};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fixture = Fixture::start();
+    let (ids, closed) = fixture.server.run(|_server| async move {
+        let mut stream = tokio::net::TcpStream::connect(format!("{SERVER_V4}:53"))
+            .await
+            .unwrap();
+        let mut pipelined = Vec::new();
+        for (id, name) in [
+            (1u16, "ordinary.test."),
+            (2, "db.alias.test."),
+            (3, "slow.alias.test."),
+        ] {
+            let mut query = Message::query();
+            query.metadata.id = id;
+            query.add_query(Query::query(Name::from_ascii(name).unwrap(), RecordType::A));
+            let bytes = query.to_vec().unwrap();
+            pipelined.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+            pipelined.extend_from_slice(&bytes);
+        }
+        stream.write_all(&pipelined).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let length = stream.read_u16().await.unwrap();
+            let mut reply = vec![0; usize::from(length)];
+            stream.read_exact(&mut reply).await.unwrap();
+            let reply = Message::from_vec(&reply).unwrap();
+            assert_eq!(reply.answers.len(), 1, "{reply:?}");
+            ids.push(reply.metadata.id);
+        }
+        ids.sort();
+        // no further query: the server closes the connection after its idle timeout
+        // (the timeout here only stops a hung test)
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut byte)).await;
+        (ids, matches!(read, Ok(Ok(0))))
+    });
+    assert_eq!(ids, vec![1, 2, 3]);
+    assert!(closed, "the idle connection was closed by the server");
+}
+
+#[test]
 fn use_application_dns_net_is_nxdomain() {
     let fixture = Fixture::start();
     let out = fixture.dig(&["use-application-dns.net", "A"]);

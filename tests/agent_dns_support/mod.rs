@@ -57,6 +57,7 @@ impl Fixture {
         let seen = Arc::new(Seen::default());
         let config = DnsServerConfig {
             request_timeout: Duration::from_millis(800),
+            tcp_idle_timeout: Duration::from_secs(1),
             ..DnsServerConfig::default()
         };
         let attribution_seen = Arc::clone(&seen);

@@ -17,7 +17,7 @@ use super::answer::{self, AnswerSettings, LocalAnswer};
 use super::counters::Counters;
 use super::forward::Forwarder;
 use super::packet::{self, Inbound, InboundQuery};
-use super::{QueryPolicy, Transport, UidAttribution, Verdict};
+use super::{PendingDecision, QueryPolicy, Transport, UidAttribution, Verdict};
 use crate::agent::core::dns_decision::{DnsDecision, DnsQuestion, normalize_name};
 
 /// Where a query came from and how.
@@ -114,31 +114,37 @@ impl QueryEngine {
                 }
                 None => self.later_forward(packet, query, ctx),
             },
-            Verdict::Pending(pending) => {
-                let engine = Arc::clone(self);
-                let packet = packet.to_vec();
-                Step::Later(Box::pin(async move {
-                    let decision = match tokio::time::timeout(engine.decision_timeout, pending)
-                        .await
-                    {
-                        Ok(decision) => decision,
-                        Err(_) => {
-                            Counters::bump(&engine.counters.decision_timeouts);
-                            tracing::info!(name = %question.name, "DNS decision timed out; forwarding the query instead");
-                            DnsDecision::Forward
-                        }
-                    };
-                    match LocalAnswer::from_decision(decision) {
-                        Some(local) => {
-                            let mut out = Vec::new();
-                            engine.encode_local(&query, local, ctx.transport, &mut out);
-                            Some(out)
-                        }
-                        None => Some(engine.forward(&packet, &query, ctx.transport).await),
-                    }
-                }))
-            }
+            Verdict::Pending(pending) => self.later_decision(packet, query, question, pending, ctx),
         }
+    }
+
+    /// Awaits a pending decision (fail open on timeout), then answers or forwards.
+    fn later_decision(
+        self: &Arc<Self>,
+        packet: &[u8],
+        query: InboundQuery,
+        question: DnsQuestion,
+        pending: PendingDecision,
+        ctx: QueryContext,
+    ) -> Step {
+        let engine = Arc::clone(self);
+        let packet = packet.to_vec();
+        Step::Later(Box::pin(async move {
+            let decided = tokio::time::timeout(engine.decision_timeout, pending).await;
+            let decision = decided.unwrap_or_else(|_| {
+                Counters::bump(&engine.counters.decision_timeouts);
+                tracing::info!(name = %question.name, "DNS decision timed out; forwarding the query instead");
+                DnsDecision::Forward
+            });
+            Some(match LocalAnswer::from_decision(decision) {
+                Some(local) => {
+                    let mut out = Vec::new();
+                    engine.encode_local(&query, local, ctx.transport, &mut out);
+                    out
+                }
+                None => engine.forward(&packet, &query, ctx.transport).await,
+            })
+        }))
     }
 
     fn encode_local(
@@ -173,35 +179,23 @@ impl QueryEngine {
     /// stand-in when it does not fit the client's UDP buffer, or SERVFAIL.
     async fn forward(&self, packet: &[u8], query: &InboundQuery, transport: Transport) -> Vec<u8> {
         let mut out = Vec::new();
-        match self.forwarder.forward(packet, query, transport).await {
-            Some(reply) => {
-                Counters::bump(&self.counters.forwarded);
-                if transport == Transport::Udp && reply.len() > query.udp_reply_limit() {
-                    match packet::parse_reply_metadata(&reply) {
-                        Some(upstream) => {
-                            answer::encode_truncated_reply(
-                                query,
-                                &upstream,
-                                &self.answers,
-                                &mut out,
-                            );
-                            return out;
-                        }
-                        None => {
-                            Counters::bump(&self.counters.servfail);
-                            self.encode_servfail(query, &mut out);
-                            return out;
-                        }
-                    }
-                }
-                reply
-            }
-            None => {
-                Counters::bump(&self.counters.servfail);
-                self.encode_servfail(query, &mut out);
-                out
-            }
+        let Some(reply) = self.forwarder.forward(packet, query, transport).await else {
+            Counters::bump(&self.counters.servfail);
+            self.encode_servfail(query, &mut out);
+            return out;
+        };
+        Counters::bump(&self.counters.forwarded);
+        if transport == Transport::Tcp || reply.len() <= query.udp_reply_limit() {
+            return reply;
         }
+        // The reply passed the forwarder's checks, so it has a header.
+        match packet::parse_reply_metadata(&reply) {
+            Some(upstream) => {
+                answer::encode_truncated_reply(query, &upstream, &self.answers, &mut out)
+            }
+            None => self.encode_servfail(query, &mut out),
+        }
+        out
     }
 
     fn encode_servfail(&self, query: &InboundQuery, out: &mut Vec<u8>) {
