@@ -410,6 +410,16 @@ fn listening_where_port_53_is_taken_fails_clearly_and_binds_nothing() {
         .server
         .run(|server| async move { server.listen("0.0.0.0:53".parse().unwrap()).map(|_| ()) });
     assert!(matches!(wildcard, Err(DnsError::WildcardAddress(_))));
+
+    let missing = fixture.server.run(|server| async move {
+        server
+            .listen("[fd00:53::99]:53".parse().unwrap())
+            .map(|_| ())
+    });
+    assert!(
+        matches!(missing, Err(DnsError::AddressNotAssigned { .. })),
+        "{missing:?}"
+    );
 }
 
 #[test]

@@ -20,7 +20,8 @@ pub enum DnsError {
 
     #[error(
         "cannot listen for DNS on {addr} ({transport}): the address is not assigned to any \
-         interface of this machine (add it first)"
+         interface of this machine (add it first; a new IPv6 address also needs the nodad flag \
+         or a finished duplicate address detection)"
     )]
     AddressNotAssigned {
         addr: SocketAddr,
