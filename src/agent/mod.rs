@@ -1,6 +1,7 @@
 //! The client agent: DNS interception, alias addresses, transparent sessions.
 
 pub mod core;
+pub mod dns;
 pub mod os;
 pub mod recovery;
 pub mod state;

@@ -1,0 +1,171 @@
+//! Forwarding a query the agent does not answer itself: the client's bytes go to the
+//! upstreams in priority order, unchanged except for a fresh random ID (so flags, EDNS
+//! options such as cookies or client subnet, and the DO bit reach the upstream as the
+//! client sent them, and DNSSEC records come back untouched).
+//!
+//! Per upstream: one attempt on the client's transport, bounded by `dns_request_timeout`.
+//! A UDP reply with TC=1 (or too large for the client) is asked again over TCP from the
+//! same upstream and the full reply returned; if that fails, the truncated reply is still
+//! a valid answer and the client retries over TCP itself. A timeout or socket error moves
+//! on to the next upstream. Every outcome is reported to the [`ForwardObserver`].
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use super::exchange::{AttemptError, ReplyCheck, UdpReply, exchange_tcp, exchange_udp};
+use super::packet::{HEADER_LEN, InboundQuery};
+use super::upstreams::Upstreams;
+use super::{ForwardEvent, ForwardFailure, ForwardObserver, Transport};
+
+pub(crate) struct Forwarder {
+    pub upstreams: Upstreams,
+    request_timeout_ms: AtomicU64,
+    observer: Option<ForwardObserver>,
+}
+
+impl Forwarder {
+    pub fn new(
+        upstreams: Upstreams,
+        request_timeout: Duration,
+        observer: Option<ForwardObserver>,
+    ) -> Self {
+        let forwarder = Forwarder {
+            upstreams,
+            request_timeout_ms: AtomicU64::new(0),
+            observer,
+        };
+        forwarder.set_request_timeout(request_timeout);
+        forwarder
+    }
+
+    pub fn set_request_timeout(&self, timeout: Duration) {
+        let millis = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.request_timeout_ms.store(millis, Ordering::Relaxed);
+    }
+
+    fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// Relays `query` (as received; `inbound` is its parse) and returns the first valid
+    /// upstream reply, carrying the client's ID. `None`: every upstream failed.
+    pub async fn forward(
+        &self,
+        query: &[u8],
+        inbound: &InboundQuery,
+        transport: Transport,
+    ) -> Option<Vec<u8>> {
+        let question = query.get(HEADER_LEN..HEADER_LEN + inbound.question_len)?;
+        let upstreams = self.upstreams.current();
+        let mut outgoing = query.to_vec();
+        for &upstream in upstreams.iter() {
+            let attempt = match transport {
+                Transport::Udp => {
+                    let room = inbound.udp_reply_limit();
+                    self.attempt_udp(upstream, &mut outgoing, question, room)
+                        .await
+                }
+                Transport::Tcp => self
+                    .attempt_tcp(upstream, &mut outgoing, question)
+                    .await
+                    .map(|reply| (reply, Transport::Tcp)),
+            };
+            match attempt {
+                Ok((mut reply, answered_over)) => {
+                    self.report(ForwardEvent::Answered {
+                        upstream,
+                        transport: answered_over,
+                    });
+                    reply[..2].copy_from_slice(&query[..2]);
+                    return Some(reply);
+                }
+                Err(failure) => {
+                    tracing::debug!(%upstream, %transport, %failure, "upstream DNS attempt failed");
+                    self.report(ForwardEvent::UpstreamFailed {
+                        upstream,
+                        transport,
+                        failure,
+                    });
+                }
+            }
+        }
+        self.report(ForwardEvent::Exhausted {
+            tried: upstreams.len(),
+        });
+        None
+    }
+
+    /// One UDP attempt, plus the TCP retry of a truncated reply.
+    async fn attempt_udp(
+        &self,
+        upstream: SocketAddr,
+        outgoing: &mut [u8],
+        question: &[u8],
+        room: usize,
+    ) -> Result<(Vec<u8>, Transport), ForwardFailure> {
+        let check = ReplyCheck {
+            id: fresh_id(outgoing),
+            question,
+        };
+        let exchange = exchange_udp(upstream, outgoing, &check, room);
+        let truncated = match tokio::time::timeout(self.request_timeout(), exchange).await {
+            Err(_) => return Err(ForwardFailure::Timeout),
+            Ok(Err(error)) => return Err(failure_of(error)),
+            Ok(Ok(UdpReply::Complete(reply))) => return Ok((reply, Transport::Udp)),
+            Ok(Ok(UdpReply::Truncated(reply))) => reply,
+        };
+        tracing::trace!(%upstream, "truncated UDP reply; asking again over TCP");
+        match self.attempt_tcp(upstream, outgoing, question).await {
+            Ok(full) => Ok((full, Transport::Tcp)),
+            Err(failure) => {
+                self.report(ForwardEvent::UpstreamFailed {
+                    upstream,
+                    transport: Transport::Tcp,
+                    failure,
+                });
+                Ok((truncated, Transport::Udp))
+            }
+        }
+    }
+
+    async fn attempt_tcp(
+        &self,
+        upstream: SocketAddr,
+        outgoing: &mut [u8],
+        question: &[u8],
+    ) -> Result<Vec<u8>, ForwardFailure> {
+        let check = ReplyCheck {
+            id: fresh_id(outgoing),
+            question,
+        };
+        let exchange = exchange_tcp(upstream, outgoing, &check);
+        match tokio::time::timeout(self.request_timeout(), exchange).await {
+            Err(_) => Err(ForwardFailure::Timeout),
+            Ok(result) => result.map_err(failure_of),
+        }
+    }
+
+    fn report(&self, event: ForwardEvent) {
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
+    }
+}
+
+/// Gives the outgoing query a new random ID (an off-path attacker must guess it and the
+/// source port) and returns it.
+fn fresh_id(outgoing: &mut [u8]) -> u16 {
+    let id: u16 = rand::random();
+    outgoing[..2].copy_from_slice(&id.to_be_bytes());
+    id
+}
+
+fn failure_of(error: AttemptError) -> ForwardFailure {
+    match error {
+        AttemptError::Io(error) => ForwardFailure::Io(error.kind()),
+        AttemptError::BadReply => ForwardFailure::BadReply,
+    }
+}

@@ -1,0 +1,68 @@
+//! The seam between the DNS shell and whoever decides what a question means.
+//!
+//! The shell parses a packet into a [`DnsQuestion`] and asks a [`QueryPolicy`]. Most answers
+//! are known at once (an alias with a live session, a miss, a paused agent): the policy
+//! returns [`Verdict::Now`] and the shell answers inline, without spawning or locking.
+//! The first query for an alias may need async work before it can be answered — DESIGN
+//! requires that a session and a listener exist before the alias address is handed out —
+//! so the policy may instead return [`Verdict::Pending`]: a future the shell awaits (bounded
+//! by [`DnsServerConfig::decision_timeout`](super::DnsServerConfig)) in a per-query task.
+//! The future resolves to the final decision; an authorization failure must resolve to
+//! [`DnsDecision::Forward`] (fail open), which is also what the shell does on timeout.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::agent::core::dns_decision::{DnsDecision, DnsQuestion};
+
+/// Decides what to do with one question. Called on the query's hot path: keep `decide`
+/// cheap and non-blocking (no controller calls, no global locks, no work proportional to
+/// the number of aliases); put slow work in a [`Verdict::Pending`] future.
+pub trait QueryPolicy: Send + Sync + 'static {
+    fn decide(&self, question: &DnsQuestion) -> Verdict;
+}
+
+/// Any `Fn(&DnsQuestion) -> Verdict` is a policy (tests, benches, simple glue).
+impl<F> QueryPolicy for F
+where
+    F: Fn(&DnsQuestion) -> Verdict + Send + Sync + 'static,
+{
+    fn decide(&self, question: &DnsQuestion) -> Verdict {
+        self(question)
+    }
+}
+
+/// A policy's answer: now, or after some async work.
+pub enum Verdict {
+    /// The decision is known; the shell answers without leaving the receive loop.
+    Now(DnsDecision),
+    /// The decision needs async work first (e.g. authorizing a session for an alias).
+    /// Must resolve to [`DnsDecision::Forward`] when that work fails (fail open).
+    Pending(PendingDecision),
+}
+
+/// The future behind [`Verdict::Pending`].
+pub type PendingDecision = Pin<Box<dyn Future<Output = DnsDecision> + Send + 'static>>;
+
+impl From<DnsDecision> for Verdict {
+    fn from(decision: DnsDecision) -> Self {
+        Verdict::Now(decision)
+    }
+}
+
+impl std::fmt::Debug for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Now(decision) => f.debug_tuple("Now").field(decision).finish(),
+            Verdict::Pending(_) => f.write_str("Pending(..)"),
+        }
+    }
+}
+
+/// Finds the local user who sent a query: `(client address, server address) -> uid`.
+/// On Linux the agent implements it with a sock_diag exact lookup of the client's socket.
+/// Called once per query (UDP and TCP) before [`QueryPolicy::decide`]; it runs on the
+/// receive path, so it must be quick and must not block for long. `None` means unknown.
+pub type UidAttribution = Arc<dyn Fn(SocketAddr, SocketAddr) -> Option<u32> + Send + Sync>;

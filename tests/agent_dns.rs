@@ -1,0 +1,462 @@
+//! The agent's DNS server against real programs: dig as the client, dnsmasq as the
+//! upstream, all inside a network namespace made (and removed) by each test. Needs root.
+
+mod agent_dns_support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use agent_dns_support::dnsmasq::{BIG_TXT_RECORDS, DENIED_V4, ORDINARY_V4};
+use agent_dns_support::*;
+use boundary::agent::dns::{DnsError, ForwardEvent, ForwardFailure, Transport};
+
+#[test]
+fn ordinary_names_come_from_the_upstream_over_v4_and_v6() {
+    let fixture = Fixture::start();
+    for server in [SERVER_V4, SERVER_V6] {
+        let out = fixture.dig_at(server, &["ordinary.test", "A"]);
+        assert_eq!(out.status(), "NOERROR", "{}", out.text);
+        assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    }
+    let events = fixture.seen.events.lock().unwrap();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ForwardEvent::Answered { upstream, transport: Transport::Udp } if *upstream == fixture.dnsmasq.addr
+    )));
+}
+
+#[test]
+fn an_alias_a_query_gets_the_address_authoritatively_with_ttl_5() {
+    let fixture = Fixture::start();
+    let out = fixture.dig(&["db.alias.test", "A"]);
+    assert_eq!(out.status(), "NOERROR", "{}", out.text);
+    assert_eq!(out.answers(), vec![ALIAS_V4]);
+    assert_eq!(out.section("ANSWER")[0][1], "5", "TTL: {}", out.text);
+    let flags = out.flags();
+    assert!(
+        flags.contains(&"aa") && flags.contains(&"ra"),
+        "{}",
+        out.text
+    );
+    assert!(!flags.contains(&"ad"), "{}", out.text);
+}
+
+#[test]
+fn an_alias_aaaa_query_gets_the_v6_address() {
+    let fixture = Fixture::start();
+    let out = fixture.dig_at(SERVER_V6, &["db.alias.test", "AAAA"]);
+    assert_eq!(out.answers(), vec![ALIAS_V6], "{}", out.text);
+    assert!(out.flags().contains(&"aa"));
+}
+
+#[test]
+fn other_types_for_an_alias_get_nodata_with_an_soa() {
+    let fixture = Fixture::start();
+    let out = fixture.dig(&["db.alias.test", "MX"]);
+    assert_eq!(out.status(), "NOERROR", "{}", out.text);
+    assert!(out.answers().is_empty(), "{}", out.text);
+    let authority = out.section("AUTHORITY");
+    assert_eq!(authority.len(), 1, "{}", out.text);
+    assert_eq!(authority[0][3], "SOA");
+    assert_eq!(authority[0][1], "5", "negative TTL: {}", out.text);
+}
+
+#[test]
+fn upper_case_and_trailing_dots_match_the_alias() {
+    let fixture = Fixture::start();
+    for name in ["DB.Alias.TEST", "DB.ALIAS.TEST.", "db.alias.test."] {
+        let out = fixture.dig(&[name, "A"]);
+        assert_eq!(out.answers(), vec![ALIAS_V4], "{name}: {}", out.text);
+    }
+    let questions = fixture.seen.questions.lock().unwrap();
+    assert!(questions.iter().all(|q| q.name == ALIAS));
+}
+
+#[test]
+fn tcp_works_for_aliases_and_forwarded_names() {
+    let fixture = Fixture::start();
+    let out = fixture.dig(&["+tcp", "db.alias.test", "A"]);
+    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    assert!(out.text.contains("(TCP)"), "{}", out.text);
+    let out = fixture.dig_at(SERVER_V6, &["+tcp", "ordinary.test", "A"]);
+    assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    let events = fixture.seen.events.lock().unwrap();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ForwardEvent::Answered {
+            transport: Transport::Tcp,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn several_queries_share_one_tcp_connection() {
+    let fixture = Fixture::start();
+    let out = fixture.dig(&[
+        "+tcp",
+        "+keepopen",
+        "db.alias.test",
+        "A",
+        "ordinary.test",
+        "A",
+        "db.alias.test",
+        "AAAA",
+    ]);
+    assert!(out.success, "{}", out.text);
+    for expected in [ALIAS_V4, ORDINARY_V4, ALIAS_V6] {
+        assert!(
+            out.text.contains(expected),
+            "{expected} missing: {}",
+            out.text
+        );
+    }
+}
+
+#[test]
+fn pipelined_tcp_queries_are_all_answered_and_an_idle_connection_is_closed() {
+    use hickory_proto::op::{Message, Query};
+    use hickory_proto::rr::{Name, RecordType};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fixture = Fixture::start();
+    let (ids, closed) = fixture.server.run(|_server| async move {
+        let mut stream = tokio::net::TcpStream::connect(format!("{SERVER_V4}:53"))
+            .await
+            .unwrap();
+        let mut pipelined = Vec::new();
+        for (id, name) in [
+            (1u16, "ordinary.test."),
+            (2, "db.alias.test."),
+            (3, "slow.alias.test."),
+        ] {
+            let mut query = Message::query();
+            query.metadata.id = id;
+            query.add_query(Query::query(Name::from_ascii(name).unwrap(), RecordType::A));
+            let bytes = query.to_vec().unwrap();
+            pipelined.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+            pipelined.extend_from_slice(&bytes);
+        }
+        stream.write_all(&pipelined).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let length = stream.read_u16().await.unwrap();
+            let mut reply = vec![0; usize::from(length)];
+            stream.read_exact(&mut reply).await.unwrap();
+            let reply = Message::from_vec(&reply).unwrap();
+            assert_eq!(reply.answers.len(), 1, "{reply:?}");
+            ids.push(reply.metadata.id);
+        }
+        ids.sort();
+        // no further query: the server closes the connection after its idle timeout
+        // (the timeout here only stops a hung test)
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut byte)).await;
+        (ids, matches!(read, Ok(Ok(0))))
+    });
+    assert_eq!(ids, vec![1, 2, 3]);
+    assert!(closed, "the idle connection was closed by the server");
+}
+
+#[test]
+fn use_application_dns_net_is_nxdomain() {
+    let fixture = Fixture::start();
+    let out = fixture.dig(&["use-application-dns.net", "A"]);
+    assert_eq!(out.status(), "NXDOMAIN", "{}", out.text);
+}
+
+#[test]
+fn a_large_answer_truncated_by_the_upstream_arrives_complete() {
+    let fixture = Fixture::start();
+    // dnsmasq truncates at 1232 bytes; the client takes 4096: the server's own TCP retry
+    // to the upstream delivers the full 2.6 KB answer over UDP.
+    let out = fixture.dig(&["+bufsize=4096", "big.test", "TXT"]);
+    assert_eq!(out.answers().len(), BIG_TXT_RECORDS, "{}", out.text);
+    assert!(!out.retried_over_tcp(), "{}", out.text);
+    assert!(!out.flags().contains(&"tc"));
+    let events = fixture.seen.events.lock().unwrap();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ForwardEvent::Answered {
+            transport: Transport::Tcp,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn an_answer_too_large_for_the_client_gets_tc_and_the_tcp_retry_works() {
+    let fixture = Fixture::start();
+    for bufsize in ["+bufsize=1232", "+noedns"] {
+        let out = fixture.dig(&[bufsize, "big.test", "TXT"]);
+        assert!(out.retried_over_tcp(), "{bufsize}: {}", out.text);
+        assert_eq!(
+            out.answers().len(),
+            BIG_TXT_RECORDS,
+            "{bufsize}: {}",
+            out.text
+        );
+    }
+    // what the client sees over UDP: question only, TC set, OPT mirrored
+    let out = fixture.dig(&["+ignore", "+bufsize=1232", "big.test", "TXT"]);
+    assert!(out.flags().contains(&"tc"), "{}", out.text);
+    assert!(out.answers().is_empty(), "{}", out.text);
+    assert!(out.edns().is_some(), "{}", out.text);
+}
+
+#[test]
+fn edns_and_the_do_bit_survive_forwarding_and_alias_answers() {
+    let fixture = Fixture::start();
+    // dnsmasq echoes DO only if it received it: the client's OPT reached the upstream
+    let out = fixture.dig(&["+dnssec", "ordinary.test", "A"]);
+    let edns = out.edns().unwrap_or_else(|| panic!("no OPT: {}", out.text));
+    assert!(edns.contains("flags: do"), "{}", out.text);
+    let out = fixture.dig(&["+nodnssec", "ordinary.test", "A"]);
+    assert!(
+        !out.edns().unwrap_or_default().contains("do"),
+        "{}",
+        out.text
+    );
+
+    let out = fixture.dig(&["+dnssec", "db.alias.test", "A"]);
+    let edns = out.edns().unwrap_or_else(|| panic!("no OPT: {}", out.text));
+    assert!(
+        edns.contains("flags: do") && edns.contains("udp: 1232"),
+        "{}",
+        out.text
+    );
+    let out = fixture.dig(&["+noedns", "db.alias.test", "A"]);
+    assert!(out.edns().is_none(), "{}", out.text);
+    assert_eq!(out.answers(), vec![ALIAS_V4]);
+}
+
+#[test]
+fn every_upstream_down_is_servfail_and_a_later_upstream_is_tried() {
+    let fixture = Fixture::start();
+    let dead: SocketAddr = "127.0.0.9:53".parse().unwrap();
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![dead]) });
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    assert_eq!(out.status(), "SERVFAIL", "{}", out.text);
+    {
+        let events = fixture.seen.events.lock().unwrap();
+        assert!(events.contains(&ForwardEvent::UpstreamFailed {
+            upstream: dead,
+            transport: Transport::Udp,
+            failure: ForwardFailure::Io(std::io::ErrorKind::ConnectionRefused),
+        }));
+        assert!(events.contains(&ForwardEvent::Exhausted { tried: 1 }));
+    }
+    let out = fixture.dig(&["+tcp", "ordinary.test", "A"]);
+    assert_eq!(out.status(), "SERVFAIL", "{}", out.text);
+
+    let upstream = fixture.dnsmasq.addr;
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![dead, upstream]) });
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    let counters = fixture
+        .server
+        .run(|server| async move { server.counters() });
+    assert!(
+        counters.servfail >= 2 && counters.forwarded >= 1,
+        "{counters:?}"
+    );
+}
+
+#[test]
+fn a_silent_upstream_times_out_and_the_next_one_answers() {
+    let fixture = Fixture::start();
+    let upstream = fixture.dnsmasq.addr;
+    let silent: SocketAddr = "127.0.0.10:53".parse().unwrap();
+    let blackhole = fixture.server.run(move |server| async move {
+        server.set_upstreams(vec![silent, upstream]);
+        // a socket that receives the queries and never answers
+        std::net::UdpSocket::bind(silent).unwrap()
+    });
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    drop(blackhole);
+    assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    let events = fixture.seen.events.lock().unwrap();
+    assert!(events.contains(&ForwardEvent::UpstreamFailed {
+        upstream: silent,
+        transport: Transport::Udp,
+        failure: ForwardFailure::Timeout,
+    }));
+}
+
+#[test]
+fn the_servers_own_address_is_never_an_upstream() {
+    let fixture = Fixture::start();
+    let own: SocketAddr = format!("{SERVER_V4}:53").parse().unwrap();
+    let looping = fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![own]) });
+    assert_eq!(looping, vec![own]);
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    assert_eq!(out.status(), "SERVFAIL", "{}", out.text);
+    let events = fixture.seen.events.lock().unwrap();
+    assert!(events.contains(&ForwardEvent::Exhausted { tried: 0 }));
+}
+
+#[test]
+fn a_pending_decision_answers_the_alias_or_fails_open_to_the_upstream() {
+    let fixture = Fixture::start();
+    let out = fixture.dig(&["slow.alias.test", "A"]);
+    assert_eq!(out.answers(), vec!["100.64.0.8"], "{}", out.text);
+    assert!(out.flags().contains(&"aa"));
+    let out = fixture.dig(&["denied.test", "A"]);
+    assert_eq!(out.answers(), vec![DENIED_V4], "{}", out.text);
+}
+
+#[test]
+fn queries_are_attributed_through_the_uid_hook() {
+    let fixture = Fixture::start();
+    for transport in ["+notcp", "+tcp"] {
+        let out = fixture.dig(&[transport, "whoami.alias.test", "A"]);
+        assert_eq!(
+            out.answers(),
+            vec![format!("100.64.1.{ATTRIBUTED_UID}")],
+            "{}",
+            out.text
+        );
+    }
+    let attributions = fixture.seen.attributions.lock().unwrap();
+    let server: SocketAddr = format!("{SERVER_V4}:53").parse().unwrap();
+    assert!(
+        attributions
+            .iter()
+            .all(|(client, s)| *s == server && client.ip().is_loopback() && client.port() != 0)
+    );
+    assert!(attributions.len() >= 2);
+}
+
+#[test]
+fn malformed_packets_do_not_stop_the_server() {
+    let fixture = Fixture::start();
+    let replies = fixture.server.run(|_server| async move {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        socket.connect(format!("{SERVER_V4}:53")).await.unwrap();
+        // unreadable: no answer; readable header with a broken question: FORMERR
+        socket.send(b"\x12\x34\x01").await.unwrap();
+        let mut broken = vec![0xab, 0xcd, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0];
+        broken.extend_from_slice(b"\x3fshort");
+        socket.send(&broken).await.unwrap();
+        let mut buf = [0u8; 512];
+        let len = tokio::time::timeout(Duration::from_secs(5), socket.recv(&mut buf))
+            .await
+            .expect("a reply to the readable packet")
+            .unwrap();
+        buf[..len].to_vec()
+    });
+    assert_eq!(
+        &replies[..2],
+        &[0xab, 0xcd],
+        "the reply answers the readable packet"
+    );
+    assert_eq!(replies[3] & 0x0f, 1, "FORMERR");
+    let out = fixture.dig(&["db.alias.test", "A"]);
+    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    let counters = fixture
+        .server
+        .run(|server| async move { server.counters() });
+    assert!(
+        counters.dropped >= 1 && counters.rejected >= 1,
+        "{counters:?}"
+    );
+}
+
+#[test]
+fn listening_where_port_53_is_taken_fails_clearly_and_binds_nothing() {
+    let fixture = Fixture::start();
+    // dnsmasq holds 127.0.0.2:53 (UDP and TCP)
+    let upstream = fixture.dnsmasq.addr;
+    let error = fixture.server.run(move |server| async move {
+        server
+            .listen(upstream)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    let message = error.expect_err("port 53 is taken");
+    assert!(
+        message.contains("127.0.0.2:53") && message.contains("already in use"),
+        "{message}"
+    );
+
+    // only TCP taken: the UDP socket must not stay bound
+    let addr: SocketAddr = "127.0.0.78:53".parse().unwrap();
+    let (result, after) = fixture.server.run(move |server| async move {
+        let taken = std::net::TcpListener::bind(addr).unwrap();
+        let result = server.listen(addr);
+        let udp_free = std::net::UdpSocket::bind(addr).is_ok();
+        drop(taken);
+        (result.map(|_| ()), udp_free)
+    });
+    assert!(
+        matches!(
+            result,
+            Err(DnsError::AddressInUse {
+                transport: Transport::Tcp,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(after, "the UDP socket was released");
+
+    let wildcard = fixture
+        .server
+        .run(|server| async move { server.listen("0.0.0.0:53".parse().unwrap()).map(|_| ()) });
+    assert!(matches!(wildcard, Err(DnsError::WildcardAddress(_))));
+
+    let missing = fixture.server.run(|server| async move {
+        server
+            .listen("[fd00:53::99]:53".parse().unwrap())
+            .map(|_| ())
+    });
+    assert!(
+        matches!(missing, Err(DnsError::AddressNotAssigned { .. })),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn listeners_start_and_stop_one_address_at_a_time() {
+    let fixture = Fixture::start();
+    let extra: SocketAddr = "127.0.0.54:53".parse().unwrap();
+    fixture
+        .server
+        .run(move |server| async move { server.listen(extra).map(|_| ()) })
+        .unwrap();
+    let out = fixture.dig_at("127.0.0.54", &["db.alias.test", "A"]);
+    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+
+    let stopped = fixture.server.run(move |server| async move {
+        let stopped = server.stop_listening(extra.ip()).await;
+        // the sockets are closed: the address can be bound again at once
+        let udp = std::net::UdpSocket::bind(extra).is_ok();
+        let tcp = std::net::TcpListener::bind(extra).is_ok();
+        (stopped, udp && tcp, server.listening())
+    });
+    assert!(stopped.0 && stopped.1, "{stopped:?}");
+    assert!(!stopped.2.contains(&extra));
+    let out = fixture.dig_at("127.0.0.54", &["+time=1", "db.alias.test", "A"]);
+    assert!(
+        !out.success,
+        "nothing answers on a stopped address: {}",
+        out.text
+    );
+    // the other addresses keep working
+    let out = fixture.dig(&["db.alias.test", "A"]);
+    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+
+    let again = fixture
+        .server
+        .run(move |server| async move { server.listen(extra) })
+        .unwrap();
+    assert_eq!(again, extra);
+    let out = fixture.dig_at("127.0.0.54", &["+tcp", "db.alias.test", "A"]);
+    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+}
