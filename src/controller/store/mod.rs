@@ -12,10 +12,19 @@
 //!   callers on the same or another controller sharing the database.
 
 mod error;
+mod open;
+pub mod postgres;
 mod records;
+mod rows;
+mod schema;
+mod sql;
+pub mod sqlite;
 
 pub use error::{ActivateError, ConnectionRefused, StoreError, StoreResult};
+pub use open::{ACCEPTED_URLS, open_store, redact_url};
+pub use postgres::PostgresStore;
 pub use records::*;
+pub use sqlite::SqliteStore;
 
 use crate::api::Timestamp;
 use async_trait::async_trait;

@@ -1,0 +1,43 @@
+//! The store contract, as async checks each taking a fresh, empty store. `store_suite.rs`
+//! runs every check against every backend.
+
+pub mod catalog;
+pub mod fixtures;
+pub mod identity;
+pub mod sessions;
+
+use boundary::controller::store::Store;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type CheckFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub type Check = fn(Arc<dyn Store>) -> CheckFuture;
+
+macro_rules! checks {
+    ($($module:ident::$name:ident),* $(,)?) => {
+        /// Every check, by name.
+        pub const ALL: &[(&str, Check)] = &[
+            $((stringify!($name), |store| Box::pin($module::$name(store)))),*
+        ];
+    };
+}
+
+checks![
+    identity::scopes_crud,
+    identity::accounts_and_users,
+    identity::auth_tokens,
+    identity::roles,
+    catalog::targets,
+    catalog::aliases,
+    catalog::delete_target_clears_aliases,
+    catalog::alias_change_feed,
+    catalog::credentials,
+    sessions::session_lifecycle,
+    sessions::cancel_session_rules,
+    sessions::authorize_connection_limits,
+    sessions::authorize_connection_concurrently,
+    sessions::connect_and_close,
+    sessions::sweep_rules,
+    sessions::workers,
+];
