@@ -61,6 +61,32 @@ async fn postgres() {
     .await;
 }
 
+/// Two controllers on one PostgreSQL database: they may open (and migrate) it at the same
+/// moment, and the atomic operations hold across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_shared_by_two_controllers() {
+    let cluster = PostgresCluster::start().expect("start a PostgreSQL cluster");
+    let url = cluster.create_database("shared").expect("create database");
+    let (first, second) = tokio::join!(open_store(&url), open_store(&url));
+    let stores = [first.expect("first open"), second.expect("second open")];
+    store_checks::sessions::authorize_race(&stores).await;
+    store_checks::aliases::alias_feed_race(&stores).await;
+    store_checks::sweep::sweep_race(&stores).await;
+}
+
+/// Two pools on one SQLite file: writers of both queue on the database lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_shared_by_two_pools() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/shared.db", dir.path().display());
+    let first = open_store(&url).await.expect("first open");
+    let second = open_store(&url).await.expect("second open");
+    let stores = [first, second];
+    store_checks::sessions::authorize_race(&stores).await;
+    store_checks::aliases::alias_feed_race(&stores).await;
+    store_checks::sweep::sweep_race(&stores).await;
+}
+
 /// Reopening a file database keeps its data and does not re-apply the schema.
 #[tokio::test]
 async fn sqlite_file_survives_reopen() {

@@ -1,10 +1,14 @@
 //! The store contract, as async checks each taking a fresh, empty store. `store_suite.rs`
 //! runs every check against every backend.
 
-pub mod catalog;
+pub mod aliases;
+pub mod credentials;
 pub mod fixtures;
 pub mod identity;
 pub mod sessions;
+pub mod sweep;
+pub mod targets;
+pub mod workers;
 
 use boundary::controller::store::Store;
 use std::future::Future;
@@ -28,16 +32,17 @@ checks![
     identity::accounts_and_users,
     identity::auth_tokens,
     identity::roles,
-    catalog::targets,
-    catalog::aliases,
-    catalog::delete_target_clears_aliases,
-    catalog::alias_change_feed,
-    catalog::credentials,
+    targets::targets,
+    aliases::aliases,
+    aliases::delete_target_clears_aliases,
+    aliases::alias_change_feed,
+    aliases::alias_feed_concurrently,
+    credentials::credentials,
     sessions::session_lifecycle,
     sessions::cancel_session_rules,
     sessions::authorize_connection_limits,
     sessions::authorize_connection_concurrently,
     sessions::connect_and_close,
-    sessions::sweep_rules,
-    sessions::workers,
+    sweep::sweep_rules,
+    workers::workers,
 ];

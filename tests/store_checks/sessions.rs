@@ -1,9 +1,8 @@
-//! Sessions, connections, the sweep, and workers.
+//! Sessions and their connections.
 
 use super::fixtures::*;
 use boundary::controller::store::*;
 use std::sync::Arc;
-
 pub async fn session_lifecycle(store: Arc<dyn Store>) {
     let mut given = session("s_1", -1, 1000);
     given.status = "active".into(); // ignored: sessions start pending
@@ -217,10 +216,16 @@ pub async fn authorize_connection_limits(store: Arc<dyn Store>) {
 
 /// Twenty callers race for three connections: exactly three win, on every backend.
 pub async fn authorize_connection_concurrently(store: Arc<dyn Store>) {
-    active_session(&store, "s_race", 3, 1000).await;
+    authorize_race(&[store]).await;
+}
+
+/// The race of [`authorize_connection_concurrently`], its callers spread over `stores`
+/// (several controllers sharing one database).
+pub async fn authorize_race(stores: &[Arc<dyn Store>]) {
+    active_session(&stores[0], "s_race", 3, 1000).await;
     let tasks: Vec<_> = (0..20)
         .map(|i| {
-            let store = store.clone();
+            let store = stores[i % stores.len()].clone();
             tokio::spawn(async move {
                 store
                     .authorize_connection(&connection(&format!("sc_{i:02}"), "s_race", 30), at(30))
@@ -238,11 +243,13 @@ pub async fn authorize_connection_concurrently(store: Arc<dyn Store>) {
         }
     }
     assert_eq!((granted, refused), (3, 17));
-    assert_eq!(
-        store.get_session("s_race").await.unwrap().connections_used,
-        3
-    );
-    assert_eq!(store.session_connections("s_race").await.unwrap().len(), 3);
+    for store in stores {
+        assert_eq!(
+            store.get_session("s_race").await.unwrap().connections_used,
+            3
+        );
+        assert_eq!(store.session_connections("s_race").await.unwrap().len(), 3);
+    }
 }
 
 pub async fn connect_and_close(store: Arc<dyn Store>) {
@@ -297,161 +304,4 @@ pub async fn connect_and_close(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound)
     ));
-}
-
-pub async fn sweep_rules(store: Arc<dyn Store>) {
-    // Expired with an open connection: terminated, connection closed as timed out.
-    active_session(&store, "s_expired", -1, 100).await;
-    store
-        .authorize_connection(&connection("sc_e", "s_expired", 30), at(30))
-        .await
-        .unwrap();
-    // Expired while canceling keeps the cancel reason.
-    active_session(&store, "s_expired_cancel", -1, 100).await;
-    store
-        .cancel_session("s_expired_cancel", None, "canceled", at(40))
-        .await
-        .unwrap();
-    // Canceling without open connections: terminated, reason kept.
-    active_session(&store, "s_canceled", -1, 1000).await;
-    store
-        .authorize_connection(&connection("sc_c", "s_canceled", 30), at(30))
-        .await
-        .unwrap();
-    store
-        .close_connection("sc_c", 1, 1, "closed by end-user", at(35))
-        .await
-        .unwrap();
-    store
-        .cancel_session("s_canceled", None, "closed by end-user", at(40))
-        .await
-        .unwrap();
-    // Canceling with an open connection: waits.
-    active_session(&store, "s_draining", -1, 1000).await;
-    store
-        .authorize_connection(&connection("sc_d", "s_draining", 30), at(30))
-        .await
-        .unwrap();
-    store
-        .cancel_session("s_draining", None, "canceled", at(40))
-        .await
-        .unwrap();
-    // Limit used up, nothing open: terminated.
-    active_session(&store, "s_used", 1, 1000).await;
-    store
-        .authorize_connection(&connection("sc_u", "s_used", 30), at(30))
-        .await
-        .unwrap();
-    store
-        .close_connection("sc_u", 1, 1, "closed by end-user", at(35))
-        .await
-        .unwrap();
-    // Limit used up, one still open: stays.
-    active_session(&store, "s_used_open", 1, 1000).await;
-    store
-        .authorize_connection(&connection("sc_uo", "s_used_open", 30), at(30))
-        .await
-        .unwrap();
-    // Untouched: active under its limit, pending unexpired.
-    active_session(&store, "s_live", 5, 1000).await;
-    store
-        .create_session(&session("s_waiting", -1, 1000))
-        .await
-        .unwrap();
-
-    let mut swept = store.sweep_sessions(at(200)).await.unwrap();
-    swept.sort();
-    assert_eq!(
-        swept,
-        ["s_canceled", "s_expired", "s_expired_cancel", "s_used"]
-    );
-
-    let expired = store.get_session("s_expired").await.unwrap();
-    assert_eq!(expired.status, "terminated");
-    assert_eq!(expired.termination_reason.as_deref(), Some("timed out"));
-    let conn = &store.session_connections("s_expired").await.unwrap()[0];
-    assert_eq!(
-        (conn.status.as_str(), conn.closed_reason.as_deref()),
-        ("closed", Some("timed out"))
-    );
-    let reason = |id: &'static str| {
-        let store = store.clone();
-        async move { store.get_session(id).await.unwrap().termination_reason }
-    };
-    assert_eq!(
-        reason("s_expired_cancel").await.as_deref(),
-        Some("canceled")
-    );
-    assert_eq!(
-        reason("s_canceled").await.as_deref(),
-        Some("closed by end-user")
-    );
-    assert_eq!(reason("s_used").await.as_deref(), Some("connection limit"));
-    for (id, status) in [
-        ("s_draining", "canceling"),
-        ("s_used_open", "active"),
-        ("s_live", "active"),
-        ("s_waiting", "pending"),
-    ] {
-        assert_eq!(store.get_session(id).await.unwrap().status, status, "{id}");
-    }
-    let states = store.session_states("s_used").await.unwrap();
-    assert_eq!(
-        states.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(),
-        ["pending", "active", "terminated"]
-    );
-    assert_eq!(
-        states[2],
-        SessionStateRecord {
-            status: "terminated".into(),
-            start: at(200),
-            end: None
-        }
-    );
-
-    assert!(store.sweep_sessions(at(201)).await.unwrap().is_empty());
-}
-
-pub async fn workers(store: Arc<dyn Store>) {
-    let w1 = store
-        .upsert_worker(&worker("w_1", "alpha", 10))
-        .await
-        .unwrap();
-    assert_eq!(w1, worker("w_1", "alpha", 10));
-    store
-        .upsert_worker(&worker("w_2", "beta", 20))
-        .await
-        .unwrap();
-    // Same name, new registration: the existing worker (and its id) is updated.
-    let mut again = worker("w_other", "alpha", 30);
-    again.address = "alpha2.example:9202".into();
-    again.description = "moved".into();
-    let updated = store.upsert_worker(&again).await.unwrap();
-    assert_eq!(updated.id, "w_1");
-    assert_eq!(updated.address, "alpha2.example:9202");
-    assert_eq!(updated.description, "moved");
-    assert_eq!(updated.last_heartbeat, at(30));
-    assert_eq!(updated.created, at(10));
-    // Another name under an existing id is a clash.
-    assert!(matches!(
-        store.upsert_worker(&worker("w_2", "gamma", 31)).await,
-        Err(StoreError::AlreadyExists(_))
-    ));
-
-    store
-        .worker_heartbeat("w_2", "beta.example:9300", at(40))
-        .await
-        .unwrap();
-    assert!(matches!(
-        store.worker_heartbeat("w_none", "x:1", at(40)).await,
-        Err(StoreError::NotFound)
-    ));
-    let live = store.live_workers(at(30)).await.unwrap();
-    assert_eq!(ids(&live, |w| &w.id), ["w_2", "w_1"]);
-    assert_eq!(live[0].address, "beta.example:9300");
-    assert_eq!(
-        ids(&store.live_workers(at(35)).await.unwrap(), |w| &w.id),
-        ["w_2"]
-    );
-    assert!(store.live_workers(at(41)).await.unwrap().is_empty());
 }

@@ -1,4 +1,4 @@
-//! Scopes, auth methods, accounts, users, auth tokens and roles.
+//! Scopes, auth methods, accounts, users and auth tokens.
 
 /// Expands (inside `impl_store!`'s `queries` module) to one free function per trait method
 /// of this area, taking the store first.
@@ -6,7 +6,10 @@ macro_rules! identity_sql {
     ($store:ident, $db:ty) => {
         // ---- scopes ----
 
-        pub(super) async fn create_scope(s: &$store, scope: &ScopeRecord) -> StoreResult<ScopeRecord> {
+        pub(super) async fn create_scope(
+            s: &$store,
+            scope: &ScopeRecord,
+        ) -> StoreResult<ScopeRecord> {
             let row = sqlx::query(
                 "INSERT INTO scopes (id, parent_id, kind, name, description, primary_auth_method_id, \
                  created, updated, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
@@ -41,7 +44,10 @@ macro_rules! identity_sql {
             rows::scope(&row)
         }
 
-        pub(super) async fn list_scopes(s: &$store, parent_id: &str) -> StoreResult<Vec<ScopeRecord>> {
+        pub(super) async fn list_scopes(
+            s: &$store,
+            parent_id: &str,
+        ) -> StoreResult<Vec<ScopeRecord>> {
             let found = sqlx::query(
                 "SELECT * FROM scopes WHERE parent_id = $1 ORDER BY created DESC, id DESC",
             )
@@ -130,7 +136,10 @@ macro_rules! identity_sql {
 
         // ---- accounts ----
 
-        pub(super) async fn create_account(s: &$store, account: &AccountRecord) -> StoreResult<AccountRecord> {
+        pub(super) async fn create_account(
+            s: &$store,
+            account: &AccountRecord,
+        ) -> StoreResult<AccountRecord> {
             let row = sqlx::query(
                 "INSERT INTO accounts (id, auth_method_id, scope_id, login_name, password_hash, \
                  user_id, name, description, created, updated, version) \
@@ -189,7 +198,10 @@ macro_rules! identity_sql {
             rows::account(&row)
         }
 
-        pub(super) async fn list_accounts(s: &$store, auth_method_id: &str) -> StoreResult<Vec<AccountRecord>> {
+        pub(super) async fn list_accounts(
+            s: &$store,
+            auth_method_id: &str,
+        ) -> StoreResult<Vec<AccountRecord>> {
             let found = sqlx::query(
                 "SELECT * FROM accounts WHERE auth_method_id = $1 ORDER BY created DESC, id DESC",
             )
@@ -288,7 +300,10 @@ macro_rules! identity_sql {
             Ok(user)
         }
 
-        pub(super) async fn user_account_ids(s: &$store, user_id: &str) -> StoreResult<Vec<String>> {
+        pub(super) async fn user_account_ids(
+            s: &$store,
+            user_id: &str,
+        ) -> StoreResult<Vec<String>> {
             let found = sqlx::query("SELECT id FROM accounts WHERE user_id = $1 ORDER BY created, id")
                 .bind(user_id)
                 .fetch_all(&s.pool)
@@ -350,7 +365,11 @@ macro_rules! identity_sql {
             rows::all(&found, rows::auth_token)
         }
 
-        pub(super) async fn touch_auth_token(s: &$store, id: &str, now: Timestamp) -> StoreResult<()> {
+        pub(super) async fn touch_auth_token(
+            s: &$store,
+            id: &str,
+            now: Timestamp,
+        ) -> StoreResult<()> {
             let done = sqlx::query("UPDATE auth_tokens SET approximate_last_used = $2 WHERE id = $1")
                 .bind(id)
                 .bind(rows::micros(now))
@@ -364,89 +383,6 @@ macro_rules! identity_sql {
 
         pub(super) async fn delete_auth_token(s: &$store, id: &str) -> StoreResult<()> {
             let done = sqlx::query("DELETE FROM auth_tokens WHERE id = $1")
-                .bind(id)
-                .execute(&s.pool)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
-        }
-
-        // ---- roles ----
-
-        pub(super) async fn create_role(s: &$store, role: &RoleRecord) -> StoreResult<RoleRecord> {
-            let row = sqlx::query(
-                "INSERT INTO roles (id, scope_id, name, description, grant_scope_ids, grant_strings, \
-                 principal_ids, created, updated, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
-            )
-            .bind(&role.id)
-            .bind(&role.scope_id)
-            .bind(&role.name)
-            .bind(&role.description)
-            .bind(rows::json_list(&role.grant_scope_ids)?)
-            .bind(rows::json_list(&role.grant_strings)?)
-            .bind(rows::json_list(&role.principal_ids)?)
-            .bind(rows::micros(role.created))
-            .bind(rows::micros(role.updated))
-            .bind(i64::from(role.version))
-            .fetch_one(&s.pool)
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || format!("role {:?}", role.id),
-                    || format!("scope {:?} does not exist", role.scope_id),
-                )
-            })?;
-            rows::role(&row)
-        }
-
-        pub(super) async fn get_role(s: &$store, id: &str) -> StoreResult<RoleRecord> {
-            let row = sqlx::query("SELECT * FROM roles WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::role(&row)
-        }
-
-        pub(super) async fn list_roles(s: &$store) -> StoreResult<Vec<RoleRecord>> {
-            let found = sqlx::query("SELECT * FROM roles ORDER BY created DESC, id DESC")
-                .fetch_all(&s.pool)
-                .await?;
-            rows::all(&found, rows::role)
-        }
-
-        pub(super) async fn update_role(
-            s: &$store,
-            role: &RoleRecord,
-            expected_version: u32,
-        ) -> StoreResult<RoleRecord> {
-            let row = sqlx::query(
-                "UPDATE roles SET name = $3, description = $4, grant_scope_ids = $5, \
-                 grant_strings = $6, principal_ids = $7, updated = $8, version = version + 1 \
-                 WHERE id = $1 AND version = $2 RETURNING *",
-            )
-            .bind(&role.id)
-            .bind(i64::from(expected_version))
-            .bind(&role.name)
-            .bind(&role.description)
-            .bind(rows::json_list(&role.grant_scope_ids)?)
-            .bind(rows::json_list(&role.grant_strings)?)
-            .bind(rows::json_list(&role.principal_ids)?)
-            .bind(rows::micros(role.updated))
-            .fetch_optional(&s.pool)
-            .await?;
-            match row {
-                Some(row) => rows::role(&row),
-                None => Err(version_miss!(&s.pool, "roles", &role.id)?),
-            }
-        }
-
-        pub(super) async fn delete_role(s: &$store, id: &str) -> StoreResult<()> {
-            let done = sqlx::query("DELETE FROM roles WHERE id = $1")
                 .bind(id)
                 .execute(&s.pool)
                 .await?;

@@ -15,15 +15,19 @@
 //! - `async fn begin_snapshot(&self) -> …`: a read-only transaction that sees one
 //!   snapshot (PostgreSQL: `REPEATABLE READ`).
 //!
-//! The area macros (`identity.rs`, `catalog.rs`, `sessions.rs`) expand to free functions
+//! The area macros (one file per concept: `identity.rs`, `roles.rs`, `targets.rs`,
+//! `credentials.rs`, `sessions.rs`, `workers.rs`) expand to free functions
 //! named like the trait methods, taking the store as first argument, inside one private
 //! module `queries`; [`impl_store!`] then writes the `Store` impl delegating to them (an
 //! `#[async_trait]` impl cannot be assembled from macro calls inside it: the attribute
 //! runs before they expand).
 
-pub(crate) mod catalog;
+pub(crate) mod credentials;
 pub(crate) mod identity;
+pub(crate) mod roles;
 pub(crate) mod sessions;
+pub(crate) mod targets;
+pub(crate) mod workers;
 
 use super::error::StoreError;
 use sqlx::error::ErrorKind;
@@ -78,8 +82,11 @@ macro_rules! impl_store {
             use $crate::api::Timestamp;
 
             $crate::controller::store::sql::identity::identity_sql!($store, $db);
-            $crate::controller::store::sql::catalog::catalog_sql!($store, $db);
+            $crate::controller::store::sql::roles::roles_sql!($store, $db);
+            $crate::controller::store::sql::targets::targets_sql!($store, $db);
+            $crate::controller::store::sql::credentials::credentials_sql!($store, $db);
             $crate::controller::store::sql::sessions::sessions_sql!($store, $db);
+            $crate::controller::store::sql::workers::workers_sql!($store, $db);
         }
 
         $crate::controller::store::sql::delegate! { $store;

@@ -30,23 +30,28 @@ macro_rules! sessions_sql {
         }
 
         /// Marks the session terminated, keeping an earlier termination reason if any.
+        /// `false` when it already was (another controller's sweep got there first).
         async fn terminate(
             conn: &mut <$db as sqlx::Database>::Connection,
             session_id: &str,
             reason: &str,
             now: Timestamp,
-        ) -> StoreResult<()> {
-            sqlx::query(
+        ) -> StoreResult<bool> {
+            let done = sqlx::query(
                 "UPDATE sessions SET status = 'terminated', \
                  termination_reason = COALESCE(termination_reason, $2), updated = $3, \
-                 version = version + 1 WHERE id = $1",
+                 version = version + 1 WHERE id = $1 AND status <> 'terminated'",
             )
             .bind(session_id)
             .bind(reason)
             .bind(rows::micros(now))
             .execute(&mut *conn)
             .await?;
-            enter_state(conn, session_id, "terminated", now).await
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            enter_state(conn, session_id, "terminated", now).await?;
+            Ok(true)
         }
 
         /// Ids from a single-column `id` result.
@@ -56,7 +61,10 @@ macro_rules! sessions_sql {
 
         // ---- sessions ----
 
-        pub(super) async fn create_session(s: &$store, session: &SessionRecord) -> StoreResult<SessionRecord> {
+        pub(super) async fn create_session(
+            s: &$store,
+            session: &SessionRecord,
+        ) -> StoreResult<SessionRecord> {
             let mut tx = s.begin_write().await?;
             let row = sqlx::query(
                 "INSERT INTO sessions (id, target_id, scope_id, user_id, auth_token_id, host_id, \
@@ -375,107 +383,56 @@ macro_rules! sessions_sql {
         pub(super) async fn sweep_sessions(s: &$store, now: Timestamp) -> StoreResult<Vec<String>> {
             let mut tx = s.begin_write().await?;
             let at = rows::micros(now);
-            let mut terminated = Vec::new();
-
             let expired = sqlx::query(
                 "SELECT id FROM sessions WHERE status IN ('pending', 'active', 'canceling') \
-                 AND expiration <= $1 ORDER BY id",
+                 AND expiration <= $1",
             )
             .bind(at)
             .fetch_all(&mut *tx)
             .await?;
-            for id in ids(&expired)? {
-                sqlx::query(
-                    "UPDATE session_connections SET status = 'closed', closed_reason = 'timed out', \
-                     updated = $2 WHERE session_id = $1 AND status <> 'closed'",
-                )
-                .bind(&id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                terminate(&mut tx, &id, "timed out", now).await?;
-                terminated.push(id);
-            }
-
             let canceled = sqlx::query(
                 "SELECT id FROM sessions s WHERE status = 'canceling' AND NOT EXISTS \
-                 (SELECT 1 FROM session_connections c WHERE c.session_id = s.id AND c.status <> 'closed') \
-                 ORDER BY id",
+                 (SELECT 1 FROM session_connections c WHERE c.session_id = s.id AND c.status <> 'closed')",
             )
             .fetch_all(&mut *tx)
             .await?;
-            for id in ids(&canceled)? {
-                terminate(&mut tx, &id, "canceled", now).await?;
-                terminated.push(id);
-            }
-
             let used_up = sqlx::query(
                 "SELECT id FROM sessions s WHERE status = 'active' AND connection_limit <> -1 \
                  AND connections_used >= connection_limit AND NOT EXISTS \
-                 (SELECT 1 FROM session_connections c WHERE c.session_id = s.id AND c.status <> 'closed') \
-                 ORDER BY id",
+                 (SELECT 1 FROM session_connections c WHERE c.session_id = s.id AND c.status <> 'closed')",
             )
             .fetch_all(&mut *tx)
             .await?;
-            for id in ids(&used_up)? {
-                terminate(&mut tx, &id, "connection limit", now).await?;
+
+            // One pass in id order, expiry taking precedence: every sweep locks sessions
+            // in the same order, so sweeps of several controllers cannot deadlock.
+            let mut plan = std::collections::BTreeMap::new();
+            for (found, reason) in [(expired, "timed out"), (canceled, "canceled"), (used_up, "connection limit")] {
+                for id in ids(&found)? {
+                    plan.entry(id).or_insert(reason);
+                }
+            }
+            let mut terminated = Vec::new();
+            for (id, reason) in plan {
+                // The session first: once it is terminated no connection can be authorized
+                // on it, so closing its connections afterwards leaves none open.
+                if !terminate(&mut tx, &id, reason, now).await? {
+                    continue;
+                }
+                if reason == "timed out" {
+                    sqlx::query(
+                        "UPDATE session_connections SET status = 'closed', closed_reason = 'timed out', \
+                         updated = $2 WHERE session_id = $1 AND status <> 'closed'",
+                    )
+                    .bind(&id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 terminated.push(id);
             }
-
             tx.commit().await?;
             Ok(terminated)
-        }
-
-        // ---- workers ----
-
-        pub(super) async fn upsert_worker(s: &$store, worker: &WorkerRecord) -> StoreResult<WorkerRecord> {
-            let row = sqlx::query(
-                "INSERT INTO workers (id, name, address, description, last_heartbeat, created, updated) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
-                 address = excluded.address, description = excluded.description, \
-                 last_heartbeat = excluded.last_heartbeat, updated = excluded.updated RETURNING *",
-            )
-            .bind(&worker.id)
-            .bind(&worker.name)
-            .bind(&worker.address)
-            .bind(&worker.description)
-            .bind(rows::micros(worker.last_heartbeat))
-            .bind(rows::micros(worker.created))
-            .bind(rows::micros(worker.updated))
-            .fetch_one(&s.pool)
-            .await
-            .map_err(|e| write_error(e, || format!("worker id {:?}", worker.id), String::new))?;
-            rows::worker(&row)
-        }
-
-        pub(super) async fn worker_heartbeat(
-            s: &$store,
-            worker_id: &str,
-            address: &str,
-            now: Timestamp,
-        ) -> StoreResult<()> {
-            let done = sqlx::query(
-                "UPDATE workers SET address = $2, last_heartbeat = $3, updated = $3 WHERE id = $1",
-            )
-            .bind(worker_id)
-            .bind(address)
-            .bind(rows::micros(now))
-            .execute(&s.pool)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
-        }
-
-        pub(super) async fn live_workers(s: &$store, since: Timestamp) -> StoreResult<Vec<WorkerRecord>> {
-            let found = sqlx::query(
-                "SELECT * FROM workers WHERE last_heartbeat >= $1 ORDER BY last_heartbeat DESC, id DESC",
-            )
-            .bind(rows::micros(since))
-            .fetch_all(&s.pool)
-            .await?;
-            rows::all(&found, rows::worker)
         }
     };
 }

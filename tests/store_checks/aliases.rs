@@ -1,94 +1,11 @@
-//! Targets, aliases and their change feed, credential stores and credentials.
+//! Aliases, their change feed, and what deleting a target does to them.
 
 use super::fixtures::*;
 use boundary::controller::store::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
-
-pub async fn targets(store: Arc<dyn Store>) {
-    seed_scopes(&store).await;
-    let mut web = target("ttcp_web", "p_proj1", "web", 1);
-    web.default_port = None;
-    web.default_client_port = Some(8080);
-    web.session_connection_limit = 5;
-    web.credential_source_ids = vec!["credup_b".into(), "credup_a".into()];
-    assert_eq!(store.create_target(&web).await.unwrap(), web);
-    store
-        .create_target(&target("ttcp_db", "p_proj1", "db", 2))
-        .await
-        .unwrap();
-    // Names are unique per project when not empty.
-    let clash = target("ttcp_web2", "p_proj1", "web", 3);
-    match store.create_target(&clash).await {
-        Err(StoreError::AlreadyExists(what)) => assert!(what.contains("web"), "{what}"),
-        other => panic!("expected AlreadyExists, got {other:?}"),
-    }
-    store
-        .create_target(&target("ttcp_web3", "p_proj2", "web", 4))
-        .await
-        .unwrap();
-    store
-        .create_target(&target("ttcp_anon1", "p_proj1", "", 5))
-        .await
-        .unwrap();
-    store
-        .create_target(&target("ttcp_anon2", "p_proj1", "", 6))
-        .await
-        .unwrap();
-    assert!(matches!(
-        store
-            .create_target(&target("ttcp_x", "p_missing", "x", 7))
-            .await,
-        Err(StoreError::Precondition(_))
-    ));
-
-    assert_eq!(store.get_target("ttcp_web").await.unwrap(), web);
-    assert!(matches!(
-        store.get_target("ttcp_none").await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        store
-            .find_target_by_name("p_proj2", "web")
-            .await
-            .unwrap()
-            .id,
-        "ttcp_web3"
-    );
-    assert!(matches!(
-        store.find_target_by_name("p_proj2", "db").await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        ids(&store.list_targets(Some("p_proj1")).await.unwrap(), |t| &t
-            .id),
-        ["ttcp_anon2", "ttcp_anon1", "ttcp_db", "ttcp_web"]
-    );
-    assert_eq!(store.list_targets(None).await.unwrap().len(), 5);
-
-    let mut changed = web.clone();
-    changed.name = "web-new".into();
-    changed.default_port = Some(443);
-    changed.default_client_port = None;
-    changed.credential_source_ids = vec!["credup_a".into()];
-    changed.worker_filter = "\"prod\" in \"/tags/env\"".into();
-    changed.updated = at(40);
-    let stored = store.update_target(&changed, 1).await.unwrap();
-    assert_eq!(stored.version, 2);
-    assert_eq!(stored.default_port, Some(443));
-    assert_eq!(stored.default_client_port, None);
-    assert_eq!(stored.credential_source_ids, ["credup_a"]);
-    assert_eq!(store.get_target("ttcp_web").await.unwrap(), stored);
-    assert!(matches!(
-        store.update_target(&changed, 1).await,
-        Err(StoreError::VersionMismatch)
-    ));
-    let mut rename_clash = stored.clone();
-    rename_clash.name = "db".into();
-    assert!(matches!(
-        store.update_target(&rename_clash, 2).await,
-        Err(StoreError::AlreadyExists(_))
-    ));
-}
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 pub async fn aliases(store: Arc<dyn Store>) {
     seed_scopes(&store).await;
@@ -298,119 +215,107 @@ pub async fn alias_change_feed(store: Arc<dyn Store>) {
     assert_eq!(all.high_water, second.high_water);
 }
 
-pub async fn credentials(store: Arc<dyn Store>) {
-    seed_scopes(&store).await;
-    let cred_store = |id: &str, created: i64| CredentialStoreRecord {
-        id: id.into(),
-        scope_id: "p_proj1".into(),
-        name: id.into(),
-        description: String::new(),
-        created: at(created),
-        updated: at(created),
-        version: 1,
+/// Writers create and update aliases while a reader follows the feed incrementally:
+/// once a read reports high-water mark `h`, every write numbered `<= h` has been seen.
+pub async fn alias_feed_concurrently(store: Arc<dyn Store>) {
+    alias_feed_race(&[store]).await;
+}
+
+/// [`alias_feed_concurrently`] with writers and reader spread over `stores` (several
+/// controllers sharing one database).
+pub async fn alias_feed_race(stores: &[Arc<dyn Store>]) {
+    const WRITERS: usize = 4;
+    const ALIASES_PER_WRITER: usize = 8;
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let store = stores[stores.len() - 1].clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            // (high water, alias id → change_seq returned) per read.
+            let mut reads: Vec<(i64, BTreeMap<String, i64>)> = Vec::new();
+            let mut mark = 0;
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let changes = store.alias_changes_since(mark).await.expect("read feed");
+                assert!(
+                    changes.high_water >= mark,
+                    "the high-water mark never goes back"
+                );
+                for a in &changes.changed {
+                    assert!(
+                        a.change_seq > mark,
+                        "{} at {} reported after mark {mark}",
+                        a.id,
+                        a.change_seq
+                    );
+                }
+                mark = changes.high_water;
+                reads.push((
+                    mark,
+                    changes
+                        .changed
+                        .iter()
+                        .map(|a| (a.id.clone(), a.change_seq))
+                        .collect(),
+                ));
+                if finished {
+                    return reads;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
     };
-    let credential = |id: &str, store_id: &str, created: i64| CredentialRecord {
-        id: id.into(),
-        store_id: store_id.into(),
-        kind: "username_password".into(),
-        name: id.into(),
-        description: String::new(),
-        username: "admin".into(),
-        encrypted_secret: vec![0, 159, 146, 150, 255, 1],
-        secret_hmac: format!("{id}-hmac"),
-        created: at(created),
-        updated: at(created),
-        version: 1,
-    };
-    store
-        .create_credential_store(&cred_store("csst_1", 1))
-        .await
-        .unwrap();
-    store
-        .create_credential_store(&cred_store("csst_2", 2))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get_credential_store("csst_1").await.unwrap(),
-        cred_store("csst_1", 1)
-    );
-    assert_eq!(
-        ids(
-            &store.list_credential_stores("p_proj1").await.unwrap(),
-            |s| &s.id
-        ),
-        ["csst_2", "csst_1"]
-    );
-    let c1 = credential("credup_1", "csst_1", 3);
-    assert_eq!(store.create_credential(&c1).await.unwrap(), c1);
-    store
-        .create_credential(&credential("credup_2", "csst_1", 4))
-        .await
-        .unwrap();
-    store
-        .create_credential(&credential("credup_3", "csst_2", 5))
-        .await
-        .unwrap();
-    assert!(matches!(
-        store
-            .create_credential(&credential("credup_x", "csst_none", 6))
-            .await,
-        Err(StoreError::Precondition(_))
-    ));
-    assert_eq!(store.get_credential("credup_1").await.unwrap(), c1);
-    assert_eq!(
-        ids(&store.list_credentials("csst_1").await.unwrap(), |c| &c.id),
-        ["credup_2", "credup_1"]
-    );
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = stores[w % stores.len()].clone();
+            tokio::spawn(async move {
+                let mut written = Vec::new();
+                for i in 0..ALIASES_PER_WRITER {
+                    let id = format!("alt_w{w}n{i}");
+                    let created = store
+                        .create_alias(&alias(&id, &format!("w{w}-n{i}.example"), None, 1))
+                        .await
+                        .expect("create alias");
+                    written.push((id.clone(), created.change_seq));
+                    let mut changed = created.clone();
+                    changed.description = "updated".into();
+                    let updated = store
+                        .update_alias(&changed, created.version)
+                        .await
+                        .expect("update alias");
+                    written.push((id, updated.change_seq));
+                }
+                written
+            })
+        })
+        .collect();
+    let mut written = Vec::new();
+    for writer in writers {
+        written.extend(writer.await.expect("writer"));
+    }
+    done.store(true, Ordering::SeqCst);
+    let reads = reader.await.expect("reader");
 
-    let mut t = target("ttcp_t1", "p_proj1", "t1", 7);
-    t.credential_source_ids = vec!["credup_3".into(), "credup_1".into(), "credup_2".into()];
-    store.create_target(&t).await.unwrap();
-    let mut other = target("ttcp_t2", "p_proj1", "t2", 8);
-    other.credential_source_ids = vec!["credup_3".into()];
-    store.create_target(&other).await.unwrap();
-
-    store.delete_credential("credup_1").await.unwrap();
-    assert!(matches!(
-        store.get_credential("credup_1").await,
-        Err(StoreError::NotFound)
-    ));
-    let after = store.get_target("ttcp_t1").await.unwrap();
-    assert_eq!(after.credential_source_ids, ["credup_3", "credup_2"]);
+    let mut seqs: Vec<i64> = written.iter().map(|(_, seq)| *seq).collect();
+    seqs.sort();
+    seqs.dedup();
     assert_eq!(
-        after.version, 2,
-        "a changed source list moves the target's version"
+        seqs.len(),
+        written.len(),
+        "every write gets its own change_seq"
     );
-    assert_eq!(store.get_target("ttcp_t2").await.unwrap().version, 1);
-    assert!(matches!(
-        store.delete_credential("credup_1").await,
-        Err(StoreError::NotFound)
-    ));
-
-    // Deleting a store deletes its credentials and their target references.
-    store.delete_credential_store("csst_2").await.unwrap();
-    assert!(matches!(
-        store.get_credential("credup_3").await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        store
-            .get_target("ttcp_t1")
-            .await
-            .unwrap()
-            .credential_source_ids,
-        ["credup_2"]
-    );
-    assert!(
-        store
-            .get_target("ttcp_t2")
-            .await
-            .unwrap()
-            .credential_source_ids
-            .is_empty()
-    );
-    assert!(matches!(
-        store.delete_credential_store("csst_2").await,
-        Err(StoreError::NotFound)
-    ));
+    for (id, seq) in &written {
+        let covering = reads
+            .iter()
+            .position(|(high_water, _)| high_water >= seq)
+            .expect("the last read covers every write");
+        let seen = reads[..=covering]
+            .iter()
+            .any(|(_, changed)| changed.get(id).is_some_and(|s| s >= seq));
+        assert!(
+            seen,
+            "write {id}@{seq} missing from the reads up to high water {}",
+            reads[covering].0
+        );
+    }
 }
