@@ -1,5 +1,7 @@
-//! Shared test support. Each test crate uses only part of it, hence `dead_code`.
+//! Helpers shared by integration tests. Each test crate includes this module with
+//! `mod support;` and uses only part of it, hence the blanket `dead_code` allowance.
 #![allow(dead_code)]
 
 pub mod netns;
 pub mod os_user;
+pub mod postgres;
