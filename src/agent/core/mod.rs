@@ -1,4 +1,8 @@
 //! The agent's pure state machines: no IO, no tokio, no clock. Inputs are `handle_*`
 //! calls with the time passed in; outputs are values the shell acts on.
 
+pub mod address_pool;
+pub mod clock;
 pub mod dns_decision;
+pub mod hashing;
+pub mod prefix;
