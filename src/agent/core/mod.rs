@@ -2,6 +2,7 @@
 //! calls with the time passed in; outputs are values the shell acts on.
 
 pub mod address_pool;
+pub mod alias_cache;
 pub mod clock;
 pub mod dns_decision;
 pub mod hashing;
