@@ -7,3 +7,6 @@ pub mod clock;
 pub mod dns_decision;
 pub mod hashing;
 pub mod prefix;
+pub mod error_log;
+pub mod pause;
+pub mod users;
