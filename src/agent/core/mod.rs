@@ -10,3 +10,7 @@ pub mod prefix;
 pub mod error_log;
 pub mod pause;
 pub mod users;
+pub mod session_table;
+
+#[cfg(test)]
+mod test_support;
