@@ -94,6 +94,11 @@ impl AliasCache {
         self.by_value.is_empty()
     }
 
+    /// Every normalised value held, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.by_value.keys().map(String::as_str)
+    }
+
     /// The token of the last complete listing.
     pub fn list_token(&self) -> Option<&str> {
         self.list_token.as_deref()
