@@ -222,8 +222,10 @@ impl AddressPool {
                 })
             };
         }
-        for (slots, addr) in [(&self.v4, addrs.get(Family::V4)), (&self.v6, addrs.get(Family::V6))]
-        {
+        for (slots, addr) in [
+            (&self.v4, addrs.get(Family::V4)),
+            (&self.v6, addrs.get(Family::V6)),
+        ] {
             match slots.prefix.index_of(addr) {
                 None => {
                     return Err(SeedError::Outside {

@@ -90,7 +90,13 @@ fn collisions_probe_to_the_next_slot() {
     assert_ne!(a, home);
     let next = |addr: IpAddr, prefix: IpPrefix| {
         let i = prefix.index_of(addr).unwrap();
-        prefix.nth(if i + 1 == prefix.last_index() { 2 } else { i + 1 }).unwrap()
+        prefix
+            .nth(if i + 1 == prefix.last_index() {
+                2
+            } else {
+                i + 1
+            })
+            .unwrap()
     };
     assert_eq!(a.get(Family::V4), next(home.get(Family::V4), p.v4_prefix()));
     assert_eq!(a.get(Family::V6), next(home.get(Family::V6), p.v6_prefix()));
@@ -105,7 +111,10 @@ fn exhaustion_is_a_clear_error_and_release_makes_room() {
     let err = p.lease("one-too-many").unwrap_err();
     assert_eq!(err.family, Family::V6);
     assert_eq!(err.leasable, 253);
-    assert!(err.to_string().contains("configure a larger v6_prefix"), "{err}");
+    assert!(
+        err.to_string().contains("configure a larger v6_prefix"),
+        "{err}"
+    );
     assert!(p.release("host7").is_some());
     assert!(p.lease("one-too-many").is_ok());
 }
@@ -181,7 +190,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn name(i: usize) -> String {
     // Mixed case on purpose: the same alias must map to the same slot.
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         format!("Host{i}.Example.")
     } else {
         format!("host{i}.example")

@@ -53,7 +53,10 @@ fn pages_accumulate_until_complete() {
         ))
         .unwrap();
     assert_eq!(first, PageOutcome::NextPage("t1".into()));
-    assert!(c.get("db.prod.example").is_none(), "nothing applied before complete");
+    assert!(
+        c.get("db.prod.example").is_none(),
+        "nothing applied before complete"
+    );
     assert_eq!(c.list_token(), None);
 
     let last = c
@@ -64,7 +67,10 @@ fn pages_accumulate_until_complete() {
             &[],
         ))
         .unwrap();
-    assert!(matches!(last, PageOutcome::Applied(CacheUpdate { full: true, .. })));
+    assert!(matches!(
+        last,
+        PageOutcome::Applied(CacheUpdate { full: true, .. })
+    ));
     assert!(c.has_completed());
     assert!(!c.is_fetching());
     assert_eq!(c.list_token(), Some("t2"));
@@ -134,7 +140,10 @@ fn full_reload_replaces_the_cache_only_when_complete() {
         &[],
     ))
     .unwrap();
-    assert!(c.contains("web.example"), "old entries answer during the reload");
+    assert!(
+        c.contains("web.example"),
+        "old entries answer during the reload"
+    );
     let out = c
         .apply_page(page(ResponseType::Complete, "r2", vec![], &[]))
         .unwrap();
@@ -217,7 +226,11 @@ fn unexpected_and_broken_pages_are_errors() {
         Err(PageError::MissingListToken)
     );
     assert!(!c.is_fetching());
-    assert_eq!(c.list_token(), Some("t1"), "the last complete token is kept");
+    assert_eq!(
+        c.list_token(),
+        Some("t1"),
+        "the last complete token is kept"
+    );
     assert!(c.contains("db.example"));
 }
 

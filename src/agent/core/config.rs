@@ -1,9 +1,7 @@
 //! The configuration values the core needs (PROTOCOL.md §5 plus this project's keys),
 //! as a plain struct: the HCL loader fills it in.
 
-use super::address_pool::{
-    AddressPool, DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, PoolConfigError,
-};
+use super::address_pool::{AddressPool, DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, PoolConfigError};
 use super::pause::BreakerConfig;
 use super::prefix::IpPrefix;
 use std::time::Duration;
@@ -108,20 +106,29 @@ mod tests {
         }
         .address_pool()
         .unwrap_err();
-        assert_eq!(err.to_string(), "alias_refresh_interval must be longer than zero");
+        assert_eq!(
+            err.to_string(),
+            "alias_refresh_interval must be longer than zero"
+        );
         let err = CoreConfig {
             address_idle_timeout: Duration::from_secs(5),
             ..CoreConfig::default()
         }
         .address_pool()
         .unwrap_err();
-        assert!(err.to_string().starts_with("address_idle_timeout (5s)"), "{err}");
+        assert!(
+            err.to_string().starts_with("address_idle_timeout (5s)"),
+            "{err}"
+        );
         let err = CoreConfig {
             v4_prefix: "10.0.0.0/24".parse().unwrap(),
             ..CoreConfig::default()
         }
         .address_pool()
         .unwrap_err();
-        assert_eq!(err.to_string(), "v4_prefix 10.0.0.0/24 must be between /8 and /16");
+        assert_eq!(
+            err.to_string(),
+            "v4_prefix 10.0.0.0/24 must be between /8 and /16"
+        );
     }
 }

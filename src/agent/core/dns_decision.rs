@@ -72,8 +72,14 @@ mod tests {
 
     #[test]
     fn normal_names_are_borrowed() {
-        assert!(matches!(normalized_name("db.prod.example"), Cow::Borrowed(_)));
-        assert!(matches!(normalized_name("db.prod.example."), Cow::Borrowed(_)));
+        assert!(matches!(
+            normalized_name("db.prod.example"),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            normalized_name("db.prod.example."),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(normalized_name("DB.prod.example."), "db.prod.example");
     }
 

@@ -44,7 +44,7 @@ impl ErrorLog {
             .iter()
             .chain(self.per_uid.get(&uid).into_iter().flatten())
             .collect();
-        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         all.into_iter().map(|(_, m)| m.clone()).collect()
     }
 

@@ -196,7 +196,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_prefixes_with_a_reason() {
-        for bad in ["", "100.64.0.0", "100.64.0.0/", "100.64.0.0/x", "1.2.3/8", "/8"] {
+        for bad in [
+            "",
+            "100.64.0.0",
+            "100.64.0.0/",
+            "100.64.0.0/x",
+            "1.2.3/8",
+            "/8",
+        ] {
             assert!(
                 matches!(bad.parse::<IpPrefix>(), Err(PrefixError::Syntax(_))),
                 "{bad}"

@@ -113,10 +113,16 @@ impl<T> ActiveSession<T> {
 #[derive(Clone, Debug)]
 pub enum SessionState<T> {
     /// An `Authorize` command is out for it.
-    Authorizing { token_id: String, since: Moment },
+    Authorizing {
+        token_id: String,
+        since: Moment,
+    },
     Active(Box<ActiveSession<T>>),
     /// Authorization failed; not retried before `retry_at`.
-    Failed { error: String, retry_at: Moment },
+    Failed {
+        error: String,
+        retry_at: Moment,
+    },
 }
 
 /// What [`SessionTable::remove`] took out.
@@ -313,7 +319,11 @@ impl<T: Clone> SessionTable<T> {
 
     fn session_of(&mut self, id: ConnectionId) -> Option<&mut ActiveSession<T>> {
         let conn = self.connections.get(&id)?;
-        match self.by_alias.get_mut(&conn.key.alias)?.get_mut(&conn.key.uid)? {
+        match self
+            .by_alias
+            .get_mut(&conn.key.alias)?
+            .get_mut(&conn.key.uid)?
+        {
             SessionState::Active(s) if s.session_id == conn.session_id => Some(s),
             _ => None,
         }

@@ -48,7 +48,10 @@ fn states_by_alias_and_uid() {
             retry_at: Moment::from_secs(10),
         },
     );
-    assert!(!t.alias_in_use("db"), "a failed key does not hold the alias");
+    assert!(
+        !t.alias_in_use("db"),
+        "a failed key does not hold the alias"
+    );
     assert!(matches!(t.remove(&key("db", 1)), Some(Removed::Failed)));
     assert!(t.remove(&key("db", 1)).is_none());
 }
@@ -71,18 +74,29 @@ fn keys_come_out_in_alias_then_uid_order() {
 fn connections_count_down_the_limit() {
     let mut t = SessionTable::new();
     t.set(key("db", 1), active("s_1", Some(2)));
-    let a = t.open_connection(&key("db", 1), Moment::from_secs(1)).unwrap();
+    let a = t
+        .open_connection(&key("db", 1), Moment::from_secs(1))
+        .unwrap();
     assert_eq!(a.session_id, "s_1");
     assert_eq!(a.tunnel, "tunnel-data");
-    let b = t.open_connection(&key("db", 1), Moment::from_secs(2)).unwrap();
+    let b = t
+        .open_connection(&key("db", 1), Moment::from_secs(2))
+        .unwrap();
     assert_ne!(a.connection, b.connection);
     let Some(SessionState::Active(s)) = t.get("db", 1) else {
         panic!("still active");
     };
     assert!(s.is_exhausted());
     assert_eq!(s.open_connections, 2);
-    assert_eq!(t.close_connection(a.connection, Moment::from_secs(3)), Some(key("db", 1)));
-    assert_eq!(t.close_connection(a.connection, Moment::from_secs(3)), None, "idempotent");
+    assert_eq!(
+        t.close_connection(a.connection, Moment::from_secs(3)),
+        Some(key("db", 1))
+    );
+    assert_eq!(
+        t.close_connection(a.connection, Moment::from_secs(3)),
+        None,
+        "idempotent"
+    );
     let Some(SessionState::Active(s)) = t.get("db", 1) else {
         panic!("still active");
     };
@@ -95,10 +109,18 @@ fn the_worker_count_overrides_the_estimate() {
     let mut t = SessionTable::new();
     t.set(key("db", 1), active("s_1", Some(5)));
     let c = t.open_connection(&key("db", 1), Moment::ORIGIN).unwrap();
-    assert_eq!(t.record_connections_left(c.connection, 0), Some(key("db", 1)));
+    assert_eq!(
+        t.record_connections_left(c.connection, 0),
+        Some(key("db", 1))
+    );
     assert!(matches!(t.get("db", 1), Some(SessionState::Active(s)) if s.is_exhausted()));
-    assert_eq!(t.record_connections_left(c.connection, -1), Some(key("db", 1)));
-    assert!(matches!(t.get("db", 1), Some(SessionState::Active(s)) if s.connections_left.is_none()));
+    assert_eq!(
+        t.record_connections_left(c.connection, -1),
+        Some(key("db", 1))
+    );
+    assert!(
+        matches!(t.get("db", 1), Some(SessionState::Active(s)) if s.connections_left.is_none())
+    );
 }
 
 #[test]

@@ -209,7 +209,10 @@ mod tests {
             Registration::Added
         ));
         assert_eq!(u.len(), 2);
-        assert_eq!(u.get(1000).unwrap().expires_at, Some(Moment::from_secs(3600)));
+        assert_eq!(
+            u.get(1000).unwrap().expires_at,
+            Some(Moment::from_secs(3600))
+        );
     }
 
     #[test]
@@ -225,7 +228,10 @@ mod tests {
             panic!("expected a controller switch");
         };
         assert_eq!(previous_controller, "https://a");
-        let dropped: Vec<_> = dropped.iter().map(|(uid, t)| (*uid, t.token_id.as_str())).collect();
+        let dropped: Vec<_> = dropped
+            .iter()
+            .map(|(uid, t)| (*uid, t.token_id.as_str()))
+            .collect();
         assert_eq!(dropped, [(1000, "at_a"), (1001, "at_b")]);
         assert_eq!(u.controller(), Some("https://b"));
         assert_eq!(u.uids().collect::<Vec<_>>(), [1001]);

@@ -49,7 +49,12 @@ impl<T: Clone> AgentCore<T> {
         now: Now,
     ) -> Vec<Command<T>> {
         collect(|out| {
-            self.family_failed(addr, &format!("could not add address {addr}: {error}"), now, out)
+            self.family_failed(
+                addr,
+                &format!("could not add address {addr}: {error}"),
+                now,
+                out,
+            )
         })
     }
 

@@ -33,7 +33,12 @@ impl<T: Clone> AgentCore<T> {
         (resolution, out.finish())
     }
 
-    fn resolve(&mut self, question: &DnsQuestion, now: Moment, out: &mut Outbox<T>) -> DnsResolution {
+    fn resolve(
+        &mut self,
+        question: &DnsQuestion,
+        now: Moment,
+        out: &mut Outbox<T>,
+    ) -> DnsResolution {
         use DnsResolution::{AwaitAuthorization, Decided};
         if !self.run.is_running() {
             return Decided(DnsDecision::Forward);
@@ -50,10 +55,10 @@ impl<T: Clone> AgentCore<T> {
             rtype::AAAA => Family::V6,
             _ => return Decided(DnsDecision::NoData),
         };
-        if let Some(SessionState::Failed { retry_at, .. }) = self.sessions.get(&name, uid) {
-            if now < *retry_at {
-                return Decided(DnsDecision::Forward);
-            }
+        if let Some(SessionState::Failed { retry_at, .. }) = self.sessions.get(&name, uid)
+            && now < *retry_at
+        {
+            return Decided(DnsDecision::Forward);
         }
         let addrs = match self.install(&name, now, out) {
             Ok(addrs) => addrs,
@@ -97,10 +102,10 @@ impl<T: Clone> AgentCore<T> {
                 .get(&uid)
                 .is_some_and(|a| a.cache.contains(alias))
         };
-        if let Some(uid) = asker {
-            if self.users.get(uid).is_some_and(|t| !t.is_expired(now)) {
-                return holds(uid).then_some(uid);
-            }
+        if let Some(uid) = asker
+            && self.users.get(uid).is_some_and(|t| !t.is_expired(now))
+        {
+            return holds(uid).then_some(uid);
         }
         self.users
             .most_recent_first()

@@ -57,18 +57,16 @@ impl<T: Clone> AgentCore<T> {
             .users
             .most_recent_first()
             .filter_map(|(_, t)| t.expires_at);
-        let sessions = self.sessions.iter().filter_map(|(_, state)| match state {
-            SessionState::Authorizing { since, .. } => {
-                Some(since.after(self.config.authorize_timeout))
-            }
-            SessionState::Failed { retry_at, .. } => Some(*retry_at),
+        let sessions = self.sessions.iter().map(|(_, state)| match state {
+            SessionState::Authorizing { since, .. } => since.after(self.config.authorize_timeout),
+            SessionState::Failed { retry_at, .. } => *retry_at,
             SessionState::Active(s) => {
                 let idle = self
                     .config
                     .session_idle_timeout
                     .filter(|_| s.open_connections == 0)
                     .map(|d| s.last_activity.after(d));
-                Some(idle.map_or(s.expires_at, |i| i.min(s.expires_at)))
+                idle.map_or(s.expires_at, |i| i.min(s.expires_at))
             }
         });
         let addresses = self

@@ -74,11 +74,19 @@ pub enum RefuseReason {
     /// The agent does not listen on that address and port (any more).
     NotListening,
     /// The user has no registered token that may use the alias.
-    NotPermitted { uid: u32 },
+    NotPermitted {
+        uid: u32,
+    },
     /// The user's session for the alias listens on another port.
-    PortMismatch { uid: u32, session_port: u16 },
+    PortMismatch {
+        uid: u32,
+        session_port: u16,
+    },
     /// Authorizing a session for the user failed recently.
-    AuthorizationFailed { uid: u32, error: String },
+    AuthorizationFailed {
+        uid: u32,
+        error: String,
+    },
 }
 
 impl fmt::Display for RefuseReason {
@@ -91,10 +99,16 @@ impl fmt::Display for RefuseReason {
             RefuseReason::UnknownAddress => f.write_str("not an alias address"),
             RefuseReason::NotListening => f.write_str("no listener for this address and port"),
             RefuseReason::NotPermitted { uid } => {
-                write!(f, "uid {uid} has no registered token that may use this alias")
+                write!(
+                    f,
+                    "uid {uid} has no registered token that may use this alias"
+                )
             }
             RefuseReason::PortMismatch { uid, session_port } => {
-                write!(f, "uid {uid}'s session for this alias uses port {session_port}")
+                write!(
+                    f,
+                    "uid {uid}'s session for this alias uses port {session_port}"
+                )
             }
             RefuseReason::AuthorizationFailed { uid, error } => {
                 write!(f, "authorizing a session for uid {uid} failed: {error}")
@@ -197,11 +211,7 @@ impl<T: Clone> AgentCore<T> {
     /// Takes over an assignment from the state file (before any input), so the alias
     /// keeps its addresses. A rejected one (prefix changed, conflict) is reported and the
     /// alias gets a fresh address when next needed.
-    pub fn seed_assignment(
-        &mut self,
-        alias: &str,
-        addrs: AliasAddresses,
-    ) -> Result<(), SeedError> {
+    pub fn seed_assignment(&mut self, alias: &str, addrs: AliasAddresses) -> Result<(), SeedError> {
         self.pool.seed(alias, addrs)
     }
 

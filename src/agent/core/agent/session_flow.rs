@@ -2,9 +2,7 @@
 
 use super::super::clock::{Moment, Now};
 use super::super::command::{AuthorizeRequest, CancelRequest, Command, Outbox};
-use super::super::session_table::{
-    ActiveSession, EndReason, Removed, SessionKey, SessionState,
-};
+use super::super::session_table::{ActiveSession, EndReason, Removed, SessionKey, SessionState};
 use super::{AgentCore, Authorized, ControllerFailure, FailureKind, collect};
 
 impl<T: Clone> AgentCore<T> {
@@ -73,7 +71,12 @@ impl<T: Clone> AgentCore<T> {
             )),
             Some(_) => match self.install(&key.alias, now.moment, out) {
                 Err(e) => Some(e.to_string()),
-                Ok(_) if !self.installed.get(&key.alias).is_some_and(|i| i.v4_usable || i.v6_usable) => {
+                Ok(_)
+                    if !self
+                        .installed
+                        .get(&key.alias)
+                        .is_some_and(|i| i.v4_usable || i.v6_usable) =>
+                {
                     Some(format!("no local address for {} could be used", key.alias))
                 }
                 Ok(_) => None,

@@ -72,7 +72,10 @@ impl<T: Clone> AgentCore<T> {
     ) -> Vec<Command<T>> {
         collect(|out| {
             let interval = self.config.alias_refresh_interval;
-            let Some(entry) = self.aliases.get_mut(&uid).filter(|a| a.token_id == token_id)
+            let Some(entry) = self
+                .aliases
+                .get_mut(&uid)
+                .filter(|a| a.token_id == token_id)
             else {
                 return;
             };
@@ -107,7 +110,10 @@ impl<T: Clone> AgentCore<T> {
     ) -> Vec<Command<T>> {
         collect(|out| {
             let interval = self.config.alias_refresh_interval;
-            let Some(entry) = self.aliases.get_mut(&uid).filter(|a| a.token_id == token_id)
+            let Some(entry) = self
+                .aliases
+                .get_mut(&uid)
+                .filter(|a| a.token_id == token_id)
             else {
                 return;
             };

@@ -36,7 +36,10 @@ fn only_the_owner_reaches_its_session() {
     assert!(cmds.is_empty());
     // Nor a user without a token, nor another host.
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(0), at(2));
-    assert_eq!(d, ConnectionDecision::Refuse(RefuseReason::NotPermitted { uid: 0 }));
+    assert_eq!(
+        d,
+        ConnectionDecision::Refuse(RefuseReason::NotPermitted { uid: 0 })
+    );
     let (d, _) = c.handle_connection_accepted(addr, 22, None, at(2));
     assert_eq!(d, ConnectionDecision::Refuse(RefuseReason::NoLocalOwner));
 }
@@ -57,14 +60,24 @@ fn another_user_with_access_gets_a_session_of_their_own() {
     assert!(cmds.is_empty());
 
     let cmds = c.handle_authorized(&key(DB, BOB), granted(BOB, "s_bob", 22, -1), at(3));
-    assert_eq!(cmds, [Command::SessionSettled(key(DB, BOB))], "already listening");
+    assert_eq!(
+        cmds,
+        [Command::SessionSettled(key(DB, BOB))],
+        "already listening"
+    );
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(BOB), at(3));
     assert_eq!(tunnel_of(d).session_id, "s_bob");
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(ALICE), at(3));
     assert_eq!(tunnel_of(d).session_id, "s_alice");
     assert_eq!(c.sessions(ALICE).items.len(), 1);
-    assert_eq!(c.sessions(ALICE).items[0].session_authorization.session_id, "s_alice");
-    assert_eq!(c.sessions(BOB).items[0].session_authorization.session_id, "s_bob");
+    assert_eq!(
+        c.sessions(ALICE).items[0].session_authorization.session_id,
+        "s_alice"
+    );
+    assert_eq!(
+        c.sessions(BOB).items[0].session_authorization.session_id,
+        "s_bob"
+    );
 }
 
 #[test]
@@ -117,19 +130,31 @@ fn a_used_up_connection_limit_reauthorizes_on_next_use() {
     let addr = v4(&c, DB);
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(ALICE), at(2));
     let first = tunnel_of(d);
-    assert!(c.handle_tunnel_established(first.connection, 0, at(2)).is_empty());
+    assert!(
+        c.handle_tunnel_established(first.connection, 0, at(2))
+            .is_empty()
+    );
 
     let (d, cmds) = c.handle_connection_accepted(addr, 22, Some(ALICE), at(3));
     assert_eq!(d, ConnectionDecision::AuthorizeThenTunnel(key(DB, ALICE)));
-    assert!(cancels(&cmds).is_empty(), "the worker knows; nothing to cancel");
+    assert!(
+        cancels(&cmds).is_empty(),
+        "the worker knows; nothing to cancel"
+    );
     assert_eq!(authorizes(&cmds).len(), 1);
     c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_2", 22, 1), at(3));
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(ALICE), at(3));
     assert_eq!(tunnel_of(d).session_id, "s_2");
 
     // The first connection closing does not touch the new session.
-    assert!(c.handle_connection_closed(first.connection, at(4)).is_empty());
-    assert_eq!(c.sessions(ALICE).items[0].session_authorization.session_id, "s_2");
+    assert!(
+        c.handle_connection_closed(first.connection, at(4))
+            .is_empty()
+    );
+    assert_eq!(
+        c.sessions(ALICE).items[0].session_authorization.session_id,
+        "s_2"
+    );
 }
 
 #[test]

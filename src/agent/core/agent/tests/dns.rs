@@ -30,17 +30,17 @@ fn an_alias_is_answered_after_its_session_is_authorized() {
     let (res, cmds) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(2));
     assert_eq!(
         res,
-        DnsResolution::Decided(DnsDecision::Address(c.alias_addresses(DB).unwrap().answer(
-            Family::V4
-        )))
+        DnsResolution::Decided(DnsDecision::Address(
+            c.alias_addresses(DB).unwrap().answer(Family::V4)
+        ))
     );
     assert!(cmds.is_empty());
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::AAAA, Some(ALICE)), at(2));
     assert_eq!(
         res,
-        DnsResolution::Decided(DnsDecision::Address(c.alias_addresses(DB).unwrap().answer(
-            Family::V6
-        )))
+        DnsResolution::Decided(DnsDecision::Address(
+            c.alias_addresses(DB).unwrap().answer(Family::V6)
+        ))
     );
 }
 
@@ -53,7 +53,11 @@ fn other_names_and_types() {
         (DB, 15, DnsDecision::NoData),
         ("example.com", rtype::A, DnsDecision::Forward),
         ("use-application-dns.net.", rtype::A, DnsDecision::NxDomain),
-        ("Use-Application-DNS.net", rtype::AAAA, DnsDecision::NxDomain),
+        (
+            "Use-Application-DNS.net",
+            rtype::AAAA,
+            DnsDecision::NxDomain,
+        ),
     ] {
         let (res, cmds) = c.handle_dns_question(&ask(name, qtype, Some(ALICE)), at(1));
         assert_eq!(res, DnsResolution::Decided(expected), "{name} {qtype}");
@@ -103,17 +107,24 @@ fn failed_authorization_fails_open_then_retries() {
         message: "403 PermissionDenied".into(),
     };
     // A failure for another token id is stale and ignored.
-    assert!(c
-        .handle_authorize_failed(&key(DB, ALICE), "at_other", failure.clone(), at(2))
-        .is_empty());
+    assert!(
+        c.handle_authorize_failed(&key(DB, ALICE), "at_other", failure.clone(), at(2))
+            .is_empty()
+    );
     let cmds = c.handle_authorize_failed(&key(DB, ALICE), &token_of(ALICE), failure, at(2));
     assert_eq!(cmds, [Command::SessionSettled(key(DB, ALICE))]);
     let (res, cmds) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(3));
     assert_eq!(res, DnsResolution::Decided(DnsDecision::Forward));
     assert!(cmds.is_empty());
     let errors = c.status(ALICE).errors;
-    assert!(errors[0].contains("403 PermissionDenied") && errors[0].contains(DB), "{errors:?}");
-    assert!(c.status(BOB).errors.is_empty(), "bob does not see alice's alias names");
+    assert!(
+        errors[0].contains("403 PermissionDenied") && errors[0].contains(DB),
+        "{errors:?}"
+    );
+    assert!(
+        c.status(BOB).errors.is_empty(),
+        "bob does not see alice's alias names"
+    );
 
     // After authorize_retry_after (10 s) the next question tries again.
     let (res, cmds) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(12));
@@ -157,7 +168,10 @@ fn the_port_is_default_client_port_else_endpoint_port() {
 
     c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(1));
     let cmds = c.handle_authorized(&key(WEB, ALICE), granted(ALICE, "s_2", 0, -1), at(1));
-    assert!(matches!(&cancels(&cmds)[..], [r] if r.session_id == "s_2"), "{cmds:?}");
+    assert!(
+        matches!(&cancels(&cmds)[..], [r] if r.session_id == "s_2"),
+        "{cmds:?}"
+    );
     assert!(cmds.contains(&Command::SessionSettled(key(WEB, ALICE))));
     assert!(!cmds.iter().any(|c| matches!(c, Command::Listen { .. })));
     let (res, _) = c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(2));
@@ -186,7 +200,10 @@ fn an_address_family_that_cannot_be_added_answers_nodata() {
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::AAAA, Some(ALICE)), at(2));
     assert_eq!(res, DnsResolution::Decided(DnsDecision::NoData));
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(2));
-    assert!(matches!(res, DnsResolution::Decided(DnsDecision::Address(_))));
+    assert!(matches!(
+        res,
+        DnsResolution::Decided(DnsDecision::Address(_))
+    ));
 
     // Losing the other family too ends the session and fails open.
     let cmds = c.handle_listen_failed(v4(&c, DB), 22, "EADDRINUSE", at(3));
@@ -197,7 +214,12 @@ fn an_address_family_that_cannot_be_added_answers_nodata() {
     assert!(matches!(&cancels(&cmds)[..], [r] if r.reason == EndReason::ListenFailed));
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(4));
     assert_eq!(res, DnsResolution::Decided(DnsDecision::Forward));
-    assert!(c.status(ALICE).errors.iter().any(|e| e.contains("EADDRINUSE")));
+    assert!(
+        c.status(ALICE)
+            .errors
+            .iter()
+            .any(|e| e.contains("EADDRINUSE"))
+    );
 }
 
 #[test]
@@ -212,7 +234,10 @@ fn an_exhausted_pool_fails_open() {
     user_with(&mut c, ALICE, &refs, 0);
     for name in &names[..253] {
         let (res, _) = c.handle_dns_question(&ask(name, rtype::A, Some(ALICE)), at(1));
-        assert!(matches!(res, DnsResolution::AwaitAuthorization(_)), "{name}");
+        assert!(
+            matches!(res, DnsResolution::AwaitAuthorization(_)),
+            "{name}"
+        );
     }
     let (res, cmds) = c.handle_dns_question(&ask(&names[253], rtype::A, Some(ALICE)), at(1));
     assert_eq!(res, DnsResolution::Decided(DnsDecision::Forward));

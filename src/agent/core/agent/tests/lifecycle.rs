@@ -102,8 +102,14 @@ fn pause_ends_everything_and_resume_takes_over_again() {
                 tunnel: "tunnel-s_1".into(),
             }),
             Command::SessionSettled(key(WEB, ALICE)),
-            Command::StopListening { addr: db4, port: 22 },
-            Command::StopListening { addr: db6, port: 22 },
+            Command::StopListening {
+                addr: db4,
+                port: 22
+            },
+            Command::StopListening {
+                addr: db6,
+                port: 22
+            },
             Command::RemoveAddress(db4),
             Command::RemoveAddress(db6),
             Command::RemoveAddress(web4),
@@ -125,7 +131,10 @@ fn pause_ends_everything_and_resume_takes_over_again() {
     let cmds = c.handle_authorized(&key(WEB, ALICE), granted(ALICE, "s_late", 80, -1), at(3));
     assert!(matches!(&cmds[..], [Command::CancelSession(r)] if r.reason == EndReason::Superseded));
     assert!(without_refreshes(c.handle_tick(at(1000))).is_empty());
-    assert!(refreshes(&c.handle_tick(at(1000))).is_empty(), "no refresh while paused");
+    assert!(
+        refreshes(&c.handle_tick(at(1000))).is_empty(),
+        "no refresh while paused"
+    );
 
     let cmds = c.handle_resume(at(4000));
     assert_eq!(cmds[0], Command::TakeOverResolver);
@@ -159,11 +168,17 @@ fn many_network_failures_pause_the_agent() {
     assert!(c.is_paused());
     assert!(matches!(
         c.run_state(),
-        RunState::Paused(crate::agent::core::pause::PauseReason::FailureBreaker { failures: 20, .. })
+        RunState::Paused(crate::agent::core::pause::PauseReason::FailureBreaker {
+            failures: 20,
+            ..
+        })
     ));
     let status = c.status(BOB);
     assert_eq!(status.status, "paused");
-    assert!(status.errors[0].contains("paused automatically"), "{status:?}");
+    assert!(
+        status.errors[0].contains("paused automatically"),
+        "{status:?}"
+    );
 }
 
 #[test]
@@ -209,7 +224,10 @@ fn expired_tokens_end_their_sessions() {
     open_session(&mut c, DB, ALICE, "s_1", 22, 1);
     let mut reg = registration(ALICE, &token_of(ALICE));
     reg.expiration = Some(EPOCH + time::Duration::seconds(500));
-    assert!(c.handle_token_registered(reg, at(2)).is_empty(), "same token: renewed");
+    assert!(
+        c.handle_token_registered(reg, at(2)).is_empty(),
+        "same token: renewed"
+    );
     let cmds = c.handle_tick(at(500));
     assert!(matches!(&cancels(&cmds)[..], [r] if r.reason == EndReason::TokenExpired));
     let status = c.status(ALICE);
@@ -243,7 +261,11 @@ fn next_deadline_names_the_earliest_work() {
     let mut c = core();
     assert_eq!(c.next_deadline(), None);
     user_with(&mut c, ALICE, &[DB], 0);
-    assert_eq!(c.next_deadline(), Some(Moment::from_secs(60)), "next refresh");
+    assert_eq!(
+        c.next_deadline(),
+        Some(Moment::from_secs(60)),
+        "next refresh"
+    );
     c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(30));
     assert_eq!(c.next_deadline(), Some(Moment::from_secs(60)));
     c.handle_authorize_failed(

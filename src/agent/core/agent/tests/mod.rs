@@ -126,8 +126,15 @@ pub(super) fn open_session(
     let (res, cmds) = core.handle_dns_question(&ask(alias, rtype::A, Some(uid)), at(secs));
     assert_eq!(res, DnsResolution::AwaitAuthorization(key(alias, uid)));
     assert_eq!(authorizes(&cmds).len(), 1, "{cmds:?}");
-    let cmds = core.handle_authorized(&key(alias, uid), granted(uid, session_id, port, -1), at(secs));
-    assert!(cmds.contains(&Command::SessionSettled(key(alias, uid))), "{cmds:?}");
+    let cmds = core.handle_authorized(
+        &key(alias, uid),
+        granted(uid, session_id, port, -1),
+        at(secs),
+    );
+    assert!(
+        cmds.contains(&Command::SessionSettled(key(alias, uid))),
+        "{cmds:?}"
+    );
     cmds
 }
 
@@ -183,7 +190,10 @@ fn the_cache_target_type_is_what_authorize_uses() {
     assert_eq!(request.token_id, token_of(ALICE));
     assert_eq!(request.token.expose(), "at_1000_s1SECRET");
     assert_eq!(request.controller_addr, CTL);
-    assert!(!format!("{cmds:?}").contains("SECRET"), "commands never print the token");
+    assert!(
+        !format!("{cmds:?}").contains("SECRET"),
+        "commands never print the token"
+    );
     let _ = AliasAddress::V4(std::net::Ipv4Addr::LOCALHOST);
     let _ = EndReason::Expired;
 }
