@@ -24,7 +24,9 @@ pub enum Command<T> {
     /// tofu token). Best effort; nothing to report back.
     CancelSession(CancelRequest<T>),
     /// `GET /v1/users/{user_id}:list-resolvable-aliases` (with `list_token` when given);
-    /// answer with `handle_alias_page` or `handle_alias_refresh_failed`.
+    /// answer with `handle_alias_page` or `handle_alias_refresh_failed`, always exactly
+    /// once: no other refresh for that user starts until then. A 400 whose `kind` is
+    /// `invalid list token` is `FailureKind::InvalidListToken`.
     RefreshAliases(RefreshRequest),
     /// The key's authorization settled (authorized, failed or abandoned): ask again about
     /// every DNS question and connection parked on it.

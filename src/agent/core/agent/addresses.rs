@@ -15,7 +15,7 @@ use super::{AgentCore, InstalledAlias, collect};
 use std::net::IpAddr;
 
 impl InstalledAlias {
-    fn usable(&self, family: Family) -> bool {
+    pub(super) fn usable(&self, family: Family) -> bool {
         match family {
             Family::V4 => self.v4_usable,
             Family::V6 => self.v6_usable,
@@ -82,11 +82,7 @@ impl<T: Clone> AgentCore<T> {
         if let Some(installed) = self.installed.get(alias) {
             return Ok(installed.addrs);
         }
-        let fresh = self.pool.get(alias).is_none();
         let addrs = self.pool.lease(alias)?;
-        if fresh {
-            out.save_state();
-        }
         for addr in addrs.both() {
             out.push(Command::AddAddress(addr));
         }

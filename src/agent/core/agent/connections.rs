@@ -2,6 +2,7 @@
 
 use super::super::clock::Now;
 use super::super::command::{Command, Outbox};
+use super::super::prefix::Family;
 use super::super::session_table::{ConnectionId, EndReason, SessionKey, SessionState};
 use super::{AgentCore, ConnectionDecision, RefuseReason, collect};
 use std::net::IpAddr;
@@ -96,10 +97,14 @@ impl<T: Clone> AgentCore<T> {
         let Some(alias) = self.pool.alias_at(local).map(str::to_owned) else {
             return Refuse(RefuseReason::UnknownAddress);
         };
+        let family = match local {
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Family::V4,
+            _ => Family::of(local),
+        };
         if !self
             .installed
             .get(&alias)
-            .is_some_and(|i| i.ports.contains(&port))
+            .is_some_and(|i| i.ports.contains(&port) && i.usable(family))
         {
             return Refuse(RefuseReason::NotListening);
         }

@@ -73,23 +73,27 @@ impl<T: Clone> AgentCore<T> {
             FamilyState::AliasUnusable => return Decided(DnsDecision::Forward),
         }
         self.touch(&name, now);
+        // The hot path (a live session) allocates nothing.
+        let pending = match self.sessions.get(&name, uid) {
+            Some(SessionState::Active(s)) if !s.is_expired(now) => {
+                return Decided(DnsDecision::Address(addrs.answer(family)));
+            }
+            Some(SessionState::Authorizing { .. }) => true,
+            _ => false,
+        };
         let key = SessionKey {
             alias: name.into_owned(),
             uid,
         };
-        match self.sessions.get(&key.alias, uid) {
-            Some(SessionState::Active(s)) if !s.is_expired(now) => {
-                Decided(DnsDecision::Address(addrs.answer(family)))
-            }
-            Some(SessionState::Authorizing { .. }) => AwaitAuthorization(key),
-            _ => {
-                self.end_session(&key, EndReason::Expired, now, out);
-                if self.start_authorizing(&key, now, out) {
-                    AwaitAuthorization(key)
-                } else {
-                    Decided(DnsDecision::Forward)
-                }
-            }
+        if pending {
+            return AwaitAuthorization(key);
+        }
+        // Nothing, a failure whose retry time has come, or an expired session.
+        self.end_session(&key, EndReason::Expired, now, out);
+        if self.start_authorizing(&key, now, out) {
+            AwaitAuthorization(key)
+        } else {
+            Decided(DnsDecision::Forward)
         }
     }
 

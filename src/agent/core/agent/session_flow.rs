@@ -2,7 +2,9 @@
 
 use super::super::clock::{Moment, Now};
 use super::super::command::{AuthorizeRequest, CancelRequest, Command, Outbox};
+use super::super::prefix::Family;
 use super::super::session_table::{ActiveSession, EndReason, Removed, SessionKey, SessionState};
+use super::addresses::FamilyState;
 use super::{AgentCore, Authorized, ControllerFailure, FailureKind, collect};
 
 impl<T: Clone> AgentCore<T> {
@@ -56,37 +58,13 @@ impl<T: Clone> AgentCore<T> {
             self.cancel(key, session_id, EndReason::Superseded, grant.tunnel, out);
             return;
         }
-        let auth = &grant.authorization;
-        let port = session_port(grant.default_client_port, auth.endpoint_port);
-        let expires_at = now.moment_of(auth.expiration);
-        let problem = match port {
-            None => Some(format!(
-                "the session authorized for {} has no usable port (default_client_port {}, \
-                 endpoint_port {})",
-                key.alias, grant.default_client_port, auth.endpoint_port
-            )),
-            Some(_) if expires_at <= now.moment => Some(format!(
-                "the session authorized for {} had already expired",
-                key.alias
-            )),
-            Some(_) => match self.install(&key.alias, now.moment, out) {
-                Err(e) => Some(e.to_string()),
-                Ok(_)
-                    if !self
-                        .installed
-                        .get(&key.alias)
-                        .is_some_and(|i| i.v4_usable || i.v6_usable) =>
-                {
-                    Some(format!("no local address for {} could be used", key.alias))
-                }
-                Ok(_) => None,
-            },
-        };
-        let (Some(port), None) = (port, problem.as_ref()) else {
-            let error = problem.unwrap_or_default();
-            self.cancel(key, session_id, EndReason::Superseded, grant.tunnel, out);
-            self.fail_key(key, EndReason::Superseded, &error, now.moment, out);
-            return;
+        let (port, expires_at) = match self.check_grant(key, &grant, now, out) {
+            Ok(checked) => checked,
+            Err(error) => {
+                self.cancel(key, session_id, EndReason::Superseded, grant.tunnel, out);
+                self.fail_key(key, EndReason::Superseded, &error, now.moment, out);
+                return;
+            }
         };
         self.listen(&key.alias, port, out);
         let alias_value = self
@@ -113,6 +91,39 @@ impl<T: Clone> AgentCore<T> {
         );
         self.touch(&key.alias, now.moment);
         out.push(Command::SessionSettled(key.clone()));
+    }
+
+    /// The local port and expiry of an authorized session, once its alias's addresses
+    /// are in place; or why it cannot be used.
+    fn check_grant(
+        &mut self,
+        key: &SessionKey,
+        grant: &Authorized<T>,
+        now: Now,
+        out: &mut Outbox<T>,
+    ) -> Result<(u16, Moment), String> {
+        let auth = &grant.authorization;
+        let port =
+            session_port(grant.default_client_port, auth.endpoint_port).ok_or_else(|| {
+                format!(
+                    "the session authorized for {} has no usable port (default_client_port {}, \
+                 endpoint_port {})",
+                    key.alias, grant.default_client_port, auth.endpoint_port
+                )
+            })?;
+        let expires_at = now.moment_of(auth.expiration);
+        if expires_at <= now.moment {
+            return Err(format!(
+                "the session authorized for {} had already expired",
+                key.alias
+            ));
+        }
+        self.install(&key.alias, now.moment, out)
+            .map_err(|e| e.to_string())?;
+        if self.family_state(&key.alias, Family::V4) == FamilyState::AliasUnusable {
+            return Err(format!("no local address for {} could be used", key.alias));
+        }
+        Ok((port, expires_at))
     }
 
     /// Sends an `Authorize` for `key` with the user's token and marks it pending. False

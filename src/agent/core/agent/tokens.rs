@@ -35,15 +35,29 @@ impl<T: Clone> AgentCore<T> {
                     );
                     self.remove_cache(uid, out);
                 }
-                Registration::SwitchedController { dropped, .. } => {
+                Registration::SwitchedController {
+                    dropped,
+                    previous_controller,
+                } => {
                     self.end_sessions_where(
                         |_, _| true,
                         EndReason::ControllerSwitched,
                         now.moment,
                         out,
                     );
-                    for (dropped_uid, _) in dropped {
+                    let current = self.users.controller().unwrap_or_default().to_owned();
+                    for (dropped_uid, token) in dropped {
                         self.remove_cache(dropped_uid, out);
+                        if dropped_uid != uid {
+                            self.errors.record(
+                                Some(dropped_uid),
+                                format!(
+                                    "auth token {} was for {previous_controller}; another user \
+                                     switched the agent to {current}, so register a token for it",
+                                    token.token_id
+                                ),
+                            );
+                        }
                     }
                 }
             }

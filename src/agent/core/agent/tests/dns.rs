@@ -199,6 +199,8 @@ fn an_address_family_that_cannot_be_added_answers_nodata() {
     );
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::AAAA, Some(ALICE)), at(2));
     assert_eq!(res, DnsResolution::Decided(DnsDecision::NoData));
+    let (d, _) = c.handle_connection_accepted(v6(&c, DB), 22, Some(ALICE), at(2));
+    assert_eq!(d, ConnectionDecision::Refuse(RefuseReason::NotListening));
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(2));
     assert!(matches!(
         res,

@@ -9,9 +9,9 @@ mod tokens;
 use super::*;
 use crate::agent::core::alias_cache::AliasTarget;
 use crate::agent::core::command::{AuthorizeRequest, CancelRequest, RefreshRequest};
-use crate::agent::core::dns_decision::{AliasAddress, DnsQuestion, rtype};
+pub(super) use crate::agent::core::dns_decision::{DnsQuestion, rtype};
 pub(super) use crate::agent::core::prefix::Family;
-use crate::agent::core::session_table::EndReason;
+pub(super) use crate::agent::core::session_table::EndReason;
 use crate::agent::core::test_support::{EPOCH, at, authorization};
 use crate::agent::core::users::TokenRegistration;
 use crate::api::alias::{ResolvableAlias, TARGET_ALIAS_TYPE};
@@ -194,6 +194,8 @@ fn the_cache_target_type_is_what_authorize_uses() {
         !format!("{cmds:?}").contains("SECRET"),
         "commands never print the token"
     );
-    let _ = AliasAddress::V4(std::net::Ipv4Addr::LOCALHOST);
-    let _ = EndReason::Expired;
+    c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, -1), at(1));
+    let everything = format!("{c:?}");
+    assert!(everything.contains("s_1"));
+    assert!(!everything.contains("SECRET") && !everything.contains("opaque-token"));
 }

@@ -80,6 +80,8 @@ fn a_token_for_another_controller_switches_over() {
         "alice's token was for the old controller"
     );
     assert_eq!(c.status(ALICE).boundary_addr, "https://other:9200");
+    assert!(c.status(ALICE).errors[0].contains("switched the agent to https://other:9200"));
+    assert!(c.status(BOB).errors.is_empty());
     assert_eq!(c.status(BOB).auth_token_id, "at_other");
 }
 
