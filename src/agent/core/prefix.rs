@@ -22,6 +22,15 @@ impl Family {
         }
     }
 
+    /// The family an address really belongs to: an IPv4-mapped IPv6 address
+    /// (`::ffff:a.b.c.d`, as dual-stack sockets report IPv4 peers) counts as IPv4.
+    pub fn of_unmapped(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Family::V4,
+            _ => Family::of(addr),
+        }
+    }
+
     /// Address width in bits.
     pub fn bits(self) -> u32 {
         match self {

@@ -167,10 +167,7 @@ impl<T: Clone> AgentCore<T> {
         let Some(installed) = self.installed.get_mut(&alias) else {
             return;
         };
-        let family = match addr {
-            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Family::V4,
-            _ => Family::of(addr),
-        };
+        let family = Family::of_unmapped(addr);
         if !installed.usable(family) {
             return;
         }

@@ -97,10 +97,7 @@ impl<T: Clone> AgentCore<T> {
         let Some(alias) = self.pool.alias_at(local).map(str::to_owned) else {
             return Refuse(RefuseReason::UnknownAddress);
         };
-        let family = match local {
-            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Family::V4,
-            _ => Family::of(local),
-        };
+        let family = Family::of_unmapped(local);
         if !self
             .installed
             .get(&alias)
