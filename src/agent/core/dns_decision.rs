@@ -1,6 +1,7 @@
 //! What the agent does with one DNS question. The core decides; `agent::dns` (the IO
 //! shell) parses packets, asks, and carries the decision out.
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A question as the core sees it: the name already normalised (lower case, no final
@@ -45,14 +46,47 @@ pub fn normalize_name(name: &str) -> String {
     name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
+/// The same normalisation as [`normalize_name`], borrowing when `name` is already normal
+/// (the usual case once the shell has normalised it), so hot-path lookups do not allocate.
+pub fn normalized_name(name: &str) -> Cow<'_, str> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(trimmed.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(trimmed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::normalize_name;
+    use super::{normalize_name, normalized_name};
+    use proptest::prelude::*;
+    use std::borrow::Cow;
 
     #[test]
     fn case_and_final_dot_do_not_matter() {
         assert_eq!(normalize_name("DB.Prod.Example."), "db.prod.example");
         assert_eq!(normalize_name("db.prod.example"), "db.prod.example");
         assert_eq!(normalize_name("."), "");
+    }
+
+    #[test]
+    fn normal_names_are_borrowed() {
+        assert!(matches!(
+            normalized_name("db.prod.example"),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            normalized_name("db.prod.example."),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(normalized_name("DB.prod.example."), "db.prod.example");
+    }
+
+    proptest! {
+        #[test]
+        fn both_normalisations_agree(name in "[a-zA-Z0-9.-]{0,40}") {
+            prop_assert_eq!(normalized_name(&name).into_owned(), normalize_name(&name));
+        }
     }
 }
