@@ -62,6 +62,8 @@ pub struct AliasCache {
     list_token: Option<String>,
     fetch: Option<Fetch>,
     completed: bool,
+    /// Moves whenever the set of held values may have changed.
+    generation: u64,
 }
 
 /// A listing in progress.
@@ -97,6 +99,12 @@ impl AliasCache {
     /// Every normalised value held, in no particular order.
     pub fn values(&self) -> impl Iterator<Item = &str> + '_ {
         self.by_value.keys().map(String::as_str)
+    }
+
+    /// A counter that moves whenever the held values may have changed, so a derived view
+    /// (the DNS fast path's name set) knows when to rebuild.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The token of the last complete listing.
@@ -163,6 +171,7 @@ impl AliasCache {
     }
 
     fn apply(&mut self, mut fetch: Fetch) -> CacheUpdate {
+        self.generation += 1;
         let mut before = BTreeSet::new();
         if fetch.full {
             before.extend(self.by_value.drain().map(|(value, _)| value));

@@ -23,8 +23,8 @@ mod test_support;
 
 pub use address_pool::{AliasAddresses, PoolExhausted, SeedError};
 pub use agent::{
-    AgentCore, Authorized, ConnectionDecision, ControllerFailure, DnsResolution, FailureKind,
-    RefuseReason, StateSnapshot,
+    AgentCore, AliasNames, Authorized, ConnectionDecision, ControllerFailure, DnsResolution,
+    FailureKind, FastView, RefuseReason, StateSnapshot,
 };
 pub use clock::{Moment, Now};
 pub use command::{AuthorizeRequest, CancelRequest, Command, RefreshRequest};

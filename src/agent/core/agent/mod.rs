@@ -20,6 +20,7 @@
 mod addresses;
 mod connections;
 mod dns;
+mod fast_view;
 mod lifecycle;
 mod session_flow;
 mod tokens;
@@ -42,6 +43,9 @@ use crate::api::session::SessionAuthorization;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
+
+pub use fast_view::{AliasNames, FastView};
 
 /// The core's answer to a DNS question.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +183,7 @@ struct InstalledAlias {
 }
 
 /// The client agent's pure core. See the module documentation for the protocol.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AgentCore<T> {
     config: CoreConfig,
     run: PauseState,
@@ -189,6 +193,9 @@ pub struct AgentCore<T> {
     installed: BTreeMap<String, InstalledAlias>,
     sessions: SessionTable<T>,
     errors: ErrorLog,
+    /// The fast view's name set and the cache generations it was built from.
+    alias_names: Arc<AliasNames>,
+    alias_names_key: Vec<(u32, u64)>,
 }
 
 impl<T: Clone> AgentCore<T> {
@@ -204,6 +211,8 @@ impl<T: Clone> AgentCore<T> {
             pool,
             installed: BTreeMap::new(),
             sessions: SessionTable::new(),
+            alias_names: Arc::default(),
+            alias_names_key: Vec::new(),
             config,
         })
     }

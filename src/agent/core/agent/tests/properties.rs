@@ -2,6 +2,7 @@
 //! owner uid ever reaches a session.
 
 use super::*;
+use crate::agent::core::clock::Now;
 use crate::agent::core::dns_decision::normalize_name;
 use crate::agent::core::session_table::ConnectionId;
 use proptest::prelude::*;
@@ -130,6 +131,8 @@ struct Shell {
     tunnels: Vec<ConnectionId>,
     next_session: u64,
     tunnels_opened: usize,
+    /// Addresses the fast view answered without asking the core.
+    fast_addresses: usize,
 }
 
 impl Shell {
@@ -338,8 +341,9 @@ fn apply(core: &mut Core, shell: &mut Shell, op: &Op) -> Result<Vec<Cmd>, TestCa
     Ok(cmds)
 }
 
-/// Runs `ops`, checking the invariants after each; returns the number of tunnels opened.
-fn run(ops: &[Op], shut_down_at_end: bool) -> Result<usize, TestCaseError> {
+/// Runs `ops`, checking the invariants after each; returns the number of tunnels opened
+/// and of addresses the fast view answered.
+fn run(ops: &[Op], shut_down_at_end: bool) -> Result<(usize, usize), TestCaseError> {
     let config = CoreConfig {
         breaker: crate::agent::core::pause::BreakerConfig {
             threshold: 4,
@@ -376,6 +380,7 @@ fn run(ops: &[Op], shut_down_at_end: bool) -> Result<usize, TestCaseError> {
                 prop_assert_eq!(&core.status(r.key.uid).auth_token_id, &r.token_id);
             }
         }
+        check_fast_view(&mut core, &mut shell)?;
         let installed = core.state_snapshot().installed;
         if core.is_paused() {
             prop_assert!(installed.is_empty(), "addresses left while paused");
@@ -398,7 +403,52 @@ fn run(ops: &[Op], shut_down_at_end: bool) -> Result<usize, TestCaseError> {
             );
         }
     }
-    Ok(shell.tunnels_opened)
+    Ok((shell.tunnels_opened, shell.fast_addresses))
+}
+
+/// The property of the DNS fast path: whenever the published view answers a question on
+/// its own, the core (asked on a copy, so the run is not disturbed) answers the same.
+/// The view is also asked later than it was built, as the shell does between changes.
+fn check_fast_view(core: &mut Core, shell: &mut Shell) -> Result<(), TestCaseError> {
+    let view = core.fast_view(at(shell.now).moment);
+    for later in [0, 61, 30_001] {
+        let now = at(shell.now + later);
+        check_fast_view_at(core, shell, &view, now)?;
+    }
+    Ok(())
+}
+
+fn check_fast_view_at(
+    core: &Core,
+    shell: &mut Shell,
+    view: &FastView,
+    now: Now,
+) -> Result<(), TestCaseError> {
+    let askers = UIDS.iter().map(|u| Some(*u)).chain([None, Some(0)]);
+    for asker in askers {
+        for alias in ALIASES
+            .iter()
+            .chain(&["ordinary.example", "use-application-dns.net"])
+        {
+            for qtype in [rtype::A, rtype::AAAA, 15] {
+                let question = ask(alias, qtype, asker);
+                let Some(fast) = view.decide(&question, now.moment) else {
+                    continue;
+                };
+                let (res, _) = core.clone().handle_dns_question(&question, now);
+                prop_assert_eq!(
+                    &res,
+                    &DnsResolution::Decided(fast.clone()),
+                    "fast view disagrees on {:?}",
+                    question
+                );
+                if matches!(fast, DnsDecision::Address(_)) {
+                    shell.fast_addresses += 1;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 proptest! {
@@ -418,13 +468,19 @@ proptest! {
 fn the_generated_sequences_reach_tunnels() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = prop::collection::vec(op(), 1..120);
-    let mut tunnels = 0;
+    let (mut tunnels, mut fast) = (0, 0);
     for _ in 0..200 {
         let ops = strategy
             .new_tree(&mut runner)
             .unwrap_or_else(|e| panic!("{e}"))
             .current();
-        tunnels += run(&ops, false).unwrap_or_else(|e| panic!("{e}"));
+        let (t, f) = run(&ops, false).unwrap_or_else(|e| panic!("{e}"));
+        tunnels += t;
+        fast += f;
     }
     assert!(tunnels > 50, "only {tunnels} tunnels in 200 sequences");
+    assert!(
+        fast > 50,
+        "the fast view answered only {fast} addresses in 200 sequences"
+    );
 }
