@@ -3,3 +3,6 @@
 
 pub mod netns;
 pub mod os_user;
+pub mod process;
+pub mod topology;
+pub mod wait;
