@@ -143,45 +143,13 @@ impl Netns {
         for mut child in processes {
             stop(&mut child);
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let pids = self.pids();
-            if pids.is_empty() {
-                return;
-            }
-            if Instant::now() > deadline {
-                eprintln!(
-                    "warning: processes {pids:?} are still running in network namespace {}",
-                    self.name
-                );
-                return;
-            }
-            for pid in pids {
-                let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_processes_in(&self.name);
     }
 
     /// Processes (other than this test process) whose network namespace is this one, like
     /// `ip netns pids`. Exited processes are not listed even before they are reaped.
     pub fn pids(&self) -> Vec<u32> {
-        let Ok(namespace) = fs::metadata(Path::new("/run/netns").join(&self.name)) else {
-            return Vec::new();
-        };
-        let own = std::process::id();
-        let Ok(entries) = fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|&pid| pid != own)
-            .filter(|pid| {
-                fs::metadata(format!("/proc/{pid}/ns/net"))
-                    .is_ok_and(|net| net.dev() == namespace.dev() && net.ino() == namespace.ino())
-            })
-            .collect()
+        pids_in(&self.name)
     }
 
     /// Kills a spawned process group and reaps the process.
@@ -378,8 +346,9 @@ fn delete_namespace(name: &str) {
     let _ = fs::remove_dir_all(Path::new("/etc/netns").join(name));
 }
 
-/// Deletes `<prefix>-<pid>-<n>` namespaces whose creating process no longer exists.
-fn remove_stale(prefix: &str) {
+/// Deletes `<prefix>-<pid>-<n>` namespaces whose creating process no longer exists, and
+/// the processes still running in them.
+pub fn remove_stale(prefix: &str) {
     let Ok(entries) = fs::read_dir("/run/netns") else {
         return;
     };
@@ -393,7 +362,46 @@ fn remove_stale(prefix: &str) {
         };
         let ours = pid.parse::<u32>().is_ok() && counter.parse::<u32>().is_ok();
         if ours && !Path::new("/proc").join(pid).exists() {
+            kill_processes_in(&name);
             delete_namespace(&name);
         }
     }
+}
+
+/// SIGKILLs every process in namespace `name` until none is left (warns after 10 s).
+fn kill_processes_in(name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pids = pids_in(name);
+        if pids.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            eprintln!("warning: processes {pids:?} are still running in network namespace {name}");
+            return;
+        }
+        for pid in pids {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn pids_in(name: &str) -> Vec<u32> {
+    let Ok(namespace) = fs::metadata(Path::new("/run/netns").join(name)) else {
+        return Vec::new();
+    };
+    let own = std::process::id();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != own)
+        .filter(|pid| {
+            fs::metadata(format!("/proc/{pid}/ns/net"))
+                .is_ok_and(|net| net.dev() == namespace.dev() && net.ino() == namespace.ino())
+        })
+        .collect()
 }

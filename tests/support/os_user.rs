@@ -83,19 +83,19 @@ impl OsUser {
         }
     }
 
+    /// The home directory; panics for a user created without one.
+    pub fn home(&self) -> &Path {
+        self.home
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no home directory", self.name))
+    }
+
     /// The guard exists before anything else can fail, so the user is always deleted.
     fn guard(name: String, home: Option<PathBuf>) -> OsUser {
         let mut user = OsUser { name, uid: 0, home };
         let uid = run_ok(Command::new("id").args(["-u", &user.name]));
         user.uid = uid.trim().parse().expect("id -u prints a number");
         user
-    }
-
-    /// The home directory; panics for a user created without one.
-    pub fn home(&self) -> &Path {
-        self.home
-            .as_deref()
-            .unwrap_or_else(|| panic!("{} has no home directory", self.name))
     }
 }
 

@@ -37,6 +37,7 @@
 //! &["ssh", …])`, which time out instead of hanging), start long-running programs with
 //! [`Topology::spawn`] (logs in the topology's directory, printed when a test fails).
 
+mod directory;
 mod logs;
 mod services;
 mod ssh_user;
@@ -46,12 +47,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Once;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use super::netns::{Link, Netns, connect_with};
 use super::os_user::OsUser;
 use super::wait::READY_TIMEOUT;
+use directory::TopologyDir;
 use logs::ProcessLogs;
 // Re-exported for the test crates; each uses only some (see `dead_code` in support/mod.rs).
 #[allow(unused_imports)]
@@ -98,11 +99,10 @@ pub const DNS_PORT: u16 = 53;
 /// silently dropped packets only fail by timing out.
 const ISOLATION_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-static TOPOLOGIES: AtomicU32 = AtomicU32::new(0);
 static STALE_CLEANUP: Once = Once::new();
 
-/// Prefix of the per-topology directories under the temporary directory.
-const DIR_PREFIX: &str = "boundary-topology-";
+/// Name prefixes of the client, infra, target and upstream namespaces.
+const NETNS_PREFIXES: [&str; 4] = ["topo-client", "topo-infra", "topo-target", "topo-upstream"];
 
 pub struct Topology {
     pub client: Netns,
@@ -130,12 +130,9 @@ impl Topology {
     /// Builds the topology and returns once sshd, the HTTP and echo servers answer from
     /// infra and dnsmasq answers the client.
     pub fn new() -> Topology {
-        STALE_CLEANUP.call_once(remove_stale);
+        STALE_CLEANUP.call_once(directory::remove_stale);
         let dir = TopologyDir::create();
-        let client = Netns::new("topo-client");
-        let infra = Netns::new("topo-infra");
-        let target = Netns::new("topo-target");
-        let upstream = Netns::new("topo-upstream");
+        let [client, infra, target, upstream] = NETNS_PREFIXES.map(Netns::new);
         let client_infra =
             connect_with(&client, &infra, CLIENT_INTERFACE, INFRA_CLIENT_INTERFACE, 1);
         let infra_target = connect_with(&infra, &target, INFRA_TARGET_INTERFACE, "to-infra", 2);
@@ -182,10 +179,10 @@ impl Topology {
             )
             .as_bytes(),
         );
-        let homes = dir.0.join("home");
+        let homes = dir.path().join("home");
         services::make_dir(&homes);
-        services::make_dir(&dir.0.join("target"));
-        services::make_dir(&dir.0.join("upstream"));
+        services::make_dir(&dir.path().join("target"));
+        services::make_dir(&dir.path().join("upstream"));
         let alice = OsUser::create_login("alice", &homes);
         let bob = OsUser::create_login("bob", &homes);
         let topology = Topology {
@@ -199,7 +196,7 @@ impl Topology {
             alice,
             bob,
             target_hostname,
-            logs: ProcessLogs::new(dir.0.join("logs")),
+            logs: ProcessLogs::new(dir.path().join("logs")),
             dir,
         };
         topology.start_sshd();
@@ -228,7 +225,7 @@ impl Topology {
     /// The topology's own directory (unique per topology; every server's command line
     /// names a file in it).
     pub fn dir(&self) -> &Path {
-        &self.dir.0
+        self.dir.path()
     }
 
     /// The four namespaces, client first.
@@ -332,7 +329,7 @@ impl Topology {
     }
 
     fn authorized_keys_dir(&self) -> PathBuf {
-        self.dir.0.join("target/authorized_keys")
+        self.dir.path().join("target/authorized_keys")
     }
 }
 
@@ -341,7 +338,7 @@ impl Drop for Topology {
         if std::thread::panicking() {
             eprintln!(
                 "----- topology {} failed; logs follow -----",
-                self.dir.0.display()
+                self.dir.path().display()
             );
             self.logs.dump();
         }
@@ -349,53 +346,6 @@ impl Drop for Topology {
         // (namespaces, users, then the directory) are dropped after this.
         for netns in self.namespaces() {
             netns.kill_all_processes();
-        }
-    }
-}
-
-/// `<tmp>/boundary-topology-<pid>-<n>`, mode 0755 (users' homes are inside), removed on
-/// drop.
-struct TopologyDir(PathBuf);
-
-impl TopologyDir {
-    fn create() -> TopologyDir {
-        let n = TOPOLOGIES.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{n}", std::process::id()));
-        // A killed run whose pid we now have may have left it behind.
-        let _ = fs::remove_dir_all(&path);
-        services::make_dir(&path);
-        TopologyDir(path)
-    }
-}
-
-impl Drop for TopologyDir {
-    fn drop(&mut self) {
-        if let Err(e) = fs::remove_dir_all(&self.0) {
-            eprintln!("warning: cannot remove {}: {e}", self.0.display());
-        }
-    }
-}
-
-/// Removes what killed runs left: users (namespaces are handled by [`Netns::new`]) and
-/// directories whose creating process is gone.
-fn remove_stale() {
-    let home_prefix = std::env::temp_dir().join(DIR_PREFIX);
-    let home_prefix = home_prefix.to_string_lossy();
-    OsUser::remove_stale("alice", &home_prefix);
-    OsUser::remove_stale("bob", &home_prefix);
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((pid, _)) = name
-            .strip_prefix(DIR_PREFIX)
-            .and_then(|r| r.split_once('-'))
-        else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = fs::remove_dir_all(entry.path());
         }
     }
 }
