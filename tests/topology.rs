@@ -12,9 +12,10 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nix::sys::signal::Signal;
 use support::process::{HANG_TIMEOUT, expect_success, run_with_timeout};
 use support::topology::*;
-use support::wait::READY_TIMEOUT;
+use support::wait::{READY_TIMEOUT, poll_until};
 
 fn dig(topology: &Topology, args: &[&str]) -> String {
     let mut all = vec!["dig", "+time=2", "+tries=1"];
@@ -197,16 +198,12 @@ fn the_client_cannot_reach_the_target_and_routes_through_infra() {
 }
 
 #[test]
-fn spawned_processes_log_to_files_and_run_as_users() {
+fn spawned_processes_log_to_files_run_as_users_and_stop_on_a_signal() {
     let topology = Topology::new();
     let marker = topology.dir().join("target/www/index.html");
-    let command = topology.client.command_as(&topology.alice, "sh");
-    let mut command = command;
-    command.args([
-        "-c",
-        "id -un; exec tail -f \"$0\"",
-        &marker.to_string_lossy(),
-    ]);
+    let mut command = topology.client.command_as(&topology.alice, "sh");
+    let script = "id -un; exec tail -f \"$0\"";
+    command.args(["-c", script, &marker.to_string_lossy()]);
     let pid = topology.spawn_command(&topology.client, "tail", command);
     let log = topology.wait_for_log("tail", &topology.target_hostname, READY_TIMEOUT);
     assert!(
@@ -217,8 +214,19 @@ fn spawned_processes_log_to_files_and_run_as_users() {
         topology.log_path("tail"),
         topology.dir().join("logs/tail.log")
     );
-    topology.client.kill(pid);
-    assert!(!Path::new(&format!("/proc/{pid}/cmdline")).exists() || is_zombie(pid));
+    assert!(!topology.client.pids().is_empty());
+
+    topology.client.signal(pid, Signal::SIGTERM);
+    let status = topology.client.wait_exit(pid, READY_TIMEOUT);
+    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    poll_until("the client namespace to be empty", READY_TIMEOUT, || {
+        let pids = topology.client.pids();
+        if pids.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{pids:?}"))
+        }
+    });
 }
 
 #[test]
@@ -378,11 +386,4 @@ fn pgrep(dir: &Path) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
-}
-
-fn is_zombie(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-    })
 }
