@@ -4,7 +4,10 @@
 //! Two ways to run code inside a namespace:
 //! - **Processes**: [`Netns::command`] / [`Netns::exec_ok`] / [`Netns::spawn`] go through
 //!   `ip netns exec`, which also bind-mounts `/etc/netns/<name>/resolv.conf` over
-//!   `/etc/resolv.conf` for that process (see [`Netns::write_resolv_conf`]).
+//!   `/etc/resolv.conf` for that process (see [`Netns::write_resolv_conf`]). Commands
+//!   bounded by a timeout and run as another user (`run`, `run_as`, `command_as`) are in
+//!   `process.rs`; readiness polling (`wait_tcp`, `wait_dns`, `wait_resolves`) in
+//!   `wait.rs`.
 //! - **Library code in this test process**: [`Netns::block_on`] runs a future on a
 //!   dedicated thread that has `setns`'d into the namespace, with its own current-thread
 //!   tokio runtime.

@@ -80,11 +80,13 @@ pub const INFRA_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 2);
 pub const INFRA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x198, 0x18, 1, 0, 0, 0, 2);
 /// Infra's address toward the target (the source of the worker's connections).
 pub const INFRA_TARGET_SIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 2, 1);
+pub const INFRA_TARGET_SIDE_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x198, 0x18, 2, 0, 0, 0, 1);
 /// The target's address (reachable from infra only).
 pub const TARGET_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 2, 2);
 pub const TARGET_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x198, 0x18, 2, 0, 0, 0, 2);
 /// The client's address toward the upstream.
 pub const CLIENT_UPSTREAM_SIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 3, 1);
+pub const CLIENT_UPSTREAM_SIDE_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x198, 0x18, 3, 0, 0, 0, 1);
 /// dnsmasq's addresses (port 53), reachable from the client only.
 pub const UPSTREAM_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 3, 2);
 pub const UPSTREAM_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0x198, 0x18, 3, 0, 0, 0, 2);
@@ -133,40 +135,8 @@ impl Topology {
         STALE_CLEANUP.call_once(directory::remove_stale);
         let dir = TopologyDir::create();
         let [client, infra, target, upstream] = NETNS_PREFIXES.map(Netns::new);
-        let client_infra =
-            connect_with(&client, &infra, CLIENT_INTERFACE, INFRA_CLIENT_INTERFACE, 1);
-        let infra_target = connect_with(&infra, &target, INFRA_TARGET_INTERFACE, "to-infra", 2);
-        let client_upstream = connect_with(
-            &client,
-            &upstream,
-            CLIENT_UPSTREAM_INTERFACE,
-            "to-client",
-            3,
-        );
-        assert_eq!(
-            (
-                client_infra.a_v4,
-                client_infra.b_v4,
-                client_infra.a_v6,
-                client_infra.b_v6
-            ),
-            (CLIENT_V4, INFRA_V4, CLIENT_V6, INFRA_V6)
-        );
-        assert_eq!(
-            (infra_target.a_v4, infra_target.b_v4),
-            (INFRA_TARGET_SIDE_V4, TARGET_V4)
-        );
-        assert_eq!(infra_target.b_v6, TARGET_V6);
-        assert_eq!(
-            (
-                client_upstream.a_v4,
-                client_upstream.b_v4,
-                client_upstream.b_v6
-            ),
-            (CLIENT_UPSTREAM_SIDE_V4, UPSTREAM_V4, UPSTREAM_V6)
-        );
-        client.add_default_route(IpAddr::V4(INFRA_V4));
-        client.add_default_route(IpAddr::V6(INFRA_V6));
+        let [client_infra, infra_target, client_upstream] =
+            wire(&client, &infra, &target, &upstream);
         client.write_resolv_conf(
             format!("nameserver {UPSTREAM_V4}\nnameserver {UPSTREAM_V6}\n").as_bytes(),
         );
@@ -331,6 +301,40 @@ impl Topology {
     fn authorized_keys_dir(&self) -> PathBuf {
         self.dir.path().join("target/authorized_keys")
     }
+}
+
+/// The three veth links of the addressing plan (the constants above).
+fn wire(client: &Netns, infra: &Netns, target: &Netns, upstream: &Netns) -> [Link; 3] {
+    let links = [
+        connect_with(client, infra, CLIENT_INTERFACE, INFRA_CLIENT_INTERFACE, 1),
+        connect_with(infra, target, INFRA_TARGET_INTERFACE, "to-infra", 2),
+        connect_with(client, upstream, CLIENT_UPSTREAM_INTERFACE, "to-client", 3),
+    ];
+    let plan = [
+        (CLIENT_V4, INFRA_V4, CLIENT_V6, INFRA_V6),
+        (
+            INFRA_TARGET_SIDE_V4,
+            TARGET_V4,
+            INFRA_TARGET_SIDE_V6,
+            TARGET_V6,
+        ),
+        (
+            CLIENT_UPSTREAM_SIDE_V4,
+            UPSTREAM_V4,
+            CLIENT_UPSTREAM_SIDE_V6,
+            UPSTREAM_V6,
+        ),
+    ];
+    for (link, planned) in links.iter().zip(plan) {
+        assert_eq!(
+            (link.a_v4, link.b_v4, link.a_v6, link.b_v6),
+            planned,
+            "addressing plan"
+        );
+    }
+    client.add_default_route(IpAddr::V4(INFRA_V4));
+    client.add_default_route(IpAddr::V6(INFRA_V6));
+    links
 }
 
 impl Drop for Topology {
