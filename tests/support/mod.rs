@@ -5,3 +5,6 @@
 pub mod netns;
 pub mod os_user;
 pub mod postgres;
+pub mod process;
+pub mod topology;
+pub mod wait;

@@ -4,7 +4,10 @@
 //! Two ways to run code inside a namespace:
 //! - **Processes**: [`Netns::command`] / [`Netns::exec_ok`] / [`Netns::spawn`] go through
 //!   `ip netns exec`, which also bind-mounts `/etc/netns/<name>/resolv.conf` over
-//!   `/etc/resolv.conf` for that process (see [`Netns::write_resolv_conf`]).
+//!   `/etc/resolv.conf` for that process (see [`Netns::write_resolv_conf`]). Commands
+//!   bounded by a timeout and run as another user (`run`, `run_as`, `command_as`) are in
+//!   `process.rs`; readiness polling (`wait_tcp`, `wait_dns`, `wait_resolves`) in
+//!   `wait.rs`.
 //! - **Library code in this test process**: [`Netns::block_on`] runs a future on a
 //!   dedicated thread that has `setns`'d into the namespace, with its own current-thread
 //!   tokio runtime.
@@ -21,6 +24,7 @@
 use std::fs;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
@@ -36,7 +40,8 @@ static NAMESPACES: AtomicU32 = AtomicU32::new(0);
 static LINKS: AtomicU32 = AtomicU32::new(0);
 
 /// A network namespace `<prefix>-<pid>-<n>` that is deleted on drop, together with every
-/// process started through [`Netns::spawn`] and its `/etc/netns/<name>` directory.
+/// process still running in it (started through [`Netns::spawn`] or not: a server's
+/// forked children, an sshd session) and its `/etc/netns/<name>` directory.
 pub struct Netns {
     name: String,
     processes: Mutex<Vec<Child>>,
@@ -118,6 +123,38 @@ impl Netns {
         spawned
     }
 
+    /// Sends `signal` to a spawned process's group (e.g. SIGTERM to test a clean shutdown;
+    /// follow with [`Netns::wait_exit`]). Panics if `pid` was not spawned here.
+    pub fn signal(&self, pid: u32, signal: Signal) {
+        let processes = self.processes.lock().unwrap();
+        assert!(
+            processes.iter().any(|c| c.id() == pid),
+            "process {pid} was not spawned in {}",
+            self.name
+        );
+        killpg(Pid::from_raw(pid as i32), signal)
+            .unwrap_or_else(|e| panic!("cannot send {signal} to process group {pid}: {e}"));
+    }
+
+    /// Kills every process in the namespace: the spawned process groups (reaped), then
+    /// anything else whose network namespace is this one (e.g. children that left their
+    /// process group with `setsid`, as sshd's per-connection processes do). Returns once
+    /// none is left, or warns after 10 s.
+    pub fn kill_all_processes(&self) {
+        let processes =
+            std::mem::take(&mut *self.processes.lock().unwrap_or_else(|p| p.into_inner()));
+        for mut child in processes {
+            stop(&mut child);
+        }
+        kill_processes_in(&self.name);
+    }
+
+    /// Processes (other than this test process) whose network namespace is this one, like
+    /// `ip netns pids`. Exited processes are not listed even before they are reaped.
+    pub fn pids(&self) -> Vec<u32> {
+        pids_in(&self.name)
+    }
+
     /// Kills a spawned process group and reaps the process.
     pub fn kill(&self, pid: u32) {
         let mut processes = self.processes.lock().unwrap();
@@ -153,7 +190,13 @@ impl Netns {
     /// Writes the namespace's resolv.conf (must exist before `ip netns exec` starts the
     /// process that should see it).
     pub fn write_resolv_conf(&self, content: &[u8]) -> PathBuf {
-        let path = self.resolv_conf_path();
+        self.write_etc_file("resolv.conf", content)
+    }
+
+    /// Writes `/etc/netns/<name>/<file>`, which `ip netns exec` bind-mounts over
+    /// `/etc/<file>` (which must exist on the host) for the processes it starts.
+    pub fn write_etc_file(&self, file: &str, content: &[u8]) -> PathBuf {
+        let path = Path::new("/etc/netns").join(&self.name).join(file);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, content).unwrap();
         path
@@ -211,23 +254,29 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let processes =
-            std::mem::take(&mut *self.processes.lock().unwrap_or_else(|p| p.into_inner()));
-        for mut child in processes {
-            stop(&mut child);
-        }
+        self.kill_all_processes();
         delete_namespace(&self.name);
     }
 }
 
-/// Connects two namespaces with a veth pair and gives both ends addresses.
+/// Connects two namespaces with a veth pair and gives both ends addresses; interface
+/// names and subnet come from a per-process counter.
 pub fn connect(a: &Netns, b: &Netns) -> Link {
     let n = LINKS.fetch_add(1, Ordering::Relaxed);
+    connect_with(a, b, &format!("veth{n}a"), &format!("veth{n}b"), n as u16)
+}
+
+/// Connects two namespaces with a veth pair named `a_interface` (in `a`) and
+/// `b_interface` (in `b`; created there directly, so no name ever exists on the host).
+/// Subnet `n` (< 512) is 198.(18 + n/256).(n%256).0/24 and fd00:198:18:n::/64; `a` gets
+/// host 1, `b` host 2.
+pub fn connect_with(a: &Netns, b: &Netns, a_interface: &str, b_interface: &str, n: u16) -> Link {
+    assert!(n < 512, "subnet {n} is outside 198.18.0.0/15");
     let (third, fourth) = (18 + (n / 256) as u8, (n % 256) as u8);
-    let subnet = n as u16;
+    let subnet = n;
     let link = Link {
-        a_interface: format!("veth{n}a"),
-        b_interface: format!("veth{n}b"),
+        a_interface: a_interface.to_owned(),
+        b_interface: b_interface.to_owned(),
         a_v4: Ipv4Addr::new(198, third, fourth, 1),
         b_v4: Ipv4Addr::new(198, third, fourth, 2),
         a_v6: Ipv6Addr::new(0xfd00, 0x198, 0x18, subnet, 0, 0, 0, 1),
@@ -300,8 +349,9 @@ fn delete_namespace(name: &str) {
     let _ = fs::remove_dir_all(Path::new("/etc/netns").join(name));
 }
 
-/// Deletes `<prefix>-<pid>-<n>` namespaces whose creating process no longer exists.
-fn remove_stale(prefix: &str) {
+/// Deletes `<prefix>-<pid>-<n>` namespaces whose creating process no longer exists, and
+/// the processes still running in them.
+pub fn remove_stale(prefix: &str) {
     let Ok(entries) = fs::read_dir("/run/netns") else {
         return;
     };
@@ -315,7 +365,46 @@ fn remove_stale(prefix: &str) {
         };
         let ours = pid.parse::<u32>().is_ok() && counter.parse::<u32>().is_ok();
         if ours && !Path::new("/proc").join(pid).exists() {
+            kill_processes_in(&name);
             delete_namespace(&name);
         }
     }
+}
+
+/// SIGKILLs every process in namespace `name` until none is left (warns after 10 s).
+fn kill_processes_in(name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pids = pids_in(name);
+        if pids.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            eprintln!("warning: processes {pids:?} are still running in network namespace {name}");
+            return;
+        }
+        for pid in pids {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn pids_in(name: &str) -> Vec<u32> {
+    let Ok(namespace) = fs::metadata(Path::new("/run/netns").join(name)) else {
+        return Vec::new();
+    };
+    let own = std::process::id();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != own)
+        .filter(|pid| {
+            fs::metadata(format!("/proc/{pid}/ns/net"))
+                .is_ok_and(|net| net.dev() == namespace.dev() && net.ino() == namespace.ino())
+        })
+        .collect()
 }

@@ -1,8 +1,11 @@
-//! Real OS users for tests (`useradd --system --no-create-home`), deleted on drop.
+//! Real OS users for tests, deleted on drop: system users without a home
+//! ([`OsUser::create`]) and login users with a home and a shell ([`OsUser::create_login`]).
 //!
 //! Users are host-wide (not per network namespace); names are unique per run
 //! (`<prefix><pid>x<n>`), so parallel test processes never share one.
 
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -14,17 +17,15 @@ static USERS: AtomicU32 = AtomicU32::new(0);
 pub struct OsUser {
     pub name: String,
     pub uid: u32,
+    /// The home directory, for login users.
+    pub home: Option<PathBuf>,
 }
 
 impl OsUser {
     /// Creates a system user without a home directory. `prefix`: a few lower-case
     /// letters (user names are limited to 32 characters).
     pub fn create(prefix: &str) -> OsUser {
-        let name = format!(
-            "{prefix}{}x{}",
-            std::process::id(),
-            USERS.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = unique_name(prefix);
         retry_while_locked(Command::new("useradd").args([
             "--system",
             "--no-create-home",
@@ -32,12 +33,78 @@ impl OsUser {
             "/usr/sbin/nologin",
             &name,
         ]));
-        // The guard exists before anything else can fail, so the user is always deleted.
-        let mut user = OsUser { name, uid: 0 };
+        OsUser::guard(name, None)
+    }
+
+    /// Creates a user that can log in with a key (sshd with `UsePAM no` refuses accounts
+    /// whose password is locked, so the password field is `*`: no password, not locked),
+    /// with `/bin/bash` as shell and a home `<homes>/<name>` (created from /etc/skel;
+    /// `homes` must exist and be traversable by the user). The home is not removed on drop:
+    /// it belongs to the caller's temporary directory.
+    pub fn create_login(prefix: &str, homes: &Path) -> OsUser {
+        let name = unique_name(prefix);
+        let home = homes.join(&name);
+        retry_while_locked(Command::new("useradd").args([
+            "--create-home",
+            "--home-dir",
+            &home.to_string_lossy(),
+            "--shell",
+            "/bin/bash",
+            "--password",
+            "*",
+            &name,
+        ]));
+        OsUser::guard(name, Some(home))
+    }
+
+    /// Deletes users named `<prefix><pid>x<n>` whose creating process is gone and whose
+    /// home starts with `home_prefix` (left by a test run that was killed).
+    pub fn remove_stale(prefix: &str, home_prefix: &str) {
+        let Ok(passwd) = fs::read_to_string("/etc/passwd") else {
+            return;
+        };
+        for entry in passwd.lines() {
+            let fields: Vec<&str> = entry.split(':').collect();
+            let (Some(name), Some(home)) = (fields.first(), fields.get(5)) else {
+                continue;
+            };
+            let Some((pid, counter)) = name
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split_once('x'))
+            else {
+                continue;
+            };
+            let ours = pid.parse::<u32>().is_ok()
+                && counter.parse::<u32>().is_ok()
+                && home.starts_with(home_prefix);
+            if ours && !Path::new("/proc").join(pid).exists() {
+                let _ = run_retrying(Command::new("userdel").arg(name));
+            }
+        }
+    }
+
+    /// The home directory; panics for a user created without one.
+    pub fn home(&self) -> &Path {
+        self.home
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no home directory", self.name))
+    }
+
+    /// The guard exists before anything else can fail, so the user is always deleted.
+    fn guard(name: String, home: Option<PathBuf>) -> OsUser {
+        let mut user = OsUser { name, uid: 0, home };
         let uid = run_ok(Command::new("id").args(["-u", &user.name]));
         user.uid = uid.trim().parse().expect("id -u prints a number");
         user
     }
+}
+
+fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        USERS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl Drop for OsUser {

@@ -1,0 +1,168 @@
+//! The real servers of a topology: OpenSSH, an HTTP server and a TCP echo server in
+//! `target`, dnsmasq in `upstream`. Every command line names a file in the topology's
+//! directory, so `pgrep -f <dir>` finds each of them (and their forked children).
+
+use std::fs;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use super::super::netns::run_ok;
+use super::{ECHO_PORT, HTTP_PORT, SSH_PORT, Topology};
+
+/// Names dnsmasq answers (everything else under `.test` is NXDOMAIN).
+pub const ORDINARY_NAME: &str = "ordinary.test";
+pub const ORDINARY_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
+pub const ORDINARY_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7);
+pub const WWW_NAME: &str = "www.ordinary.test";
+pub const WWW_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 8);
+pub const WWW_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 8);
+/// A name under `.test` that dnsmasq answers with NXDOMAIN.
+pub const MISSING_NAME: &str = "missing.test";
+/// A name with [`BIG_TXT_RECORDS`] TXT records of [`BIG_TXT_LENGTH`] characters each:
+/// more than fits a 1232-byte EDNS UDP answer, so it comes back truncated over UDP and
+/// whole over TCP.
+pub const BIG_TXT_NAME: &str = "big.test";
+pub const BIG_TXT_RECORDS: usize = 8;
+pub const BIG_TXT_LENGTH: usize = 200;
+
+/// The text of TXT record `index` of [`BIG_TXT_NAME`].
+pub fn big_txt(index: usize) -> String {
+    let letter = char::from(b'a' + (index % 26) as u8);
+    format!(
+        "{index:02}{}",
+        letter.to_string().repeat(BIG_TXT_LENGTH - 2)
+    )
+}
+
+impl Topology {
+    /// sshd in its own UTS namespace (so `hostname` in a session prints the target's
+    /// name) and mount namespace (a private tmpfs on /run holds the privilege-separation
+    /// directory /run/sshd, which the host may not have).
+    pub(super) fn start_sshd(&self) {
+        let dir = self.dir().join("target");
+        let host_key = dir.join("ssh_host_ed25519_key");
+        run_ok(Command::new("ssh-keygen").args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            &self.target_hostname,
+            "-f",
+            &host_key.to_string_lossy(),
+        ]));
+        let authorized = self.authorized_keys_dir();
+        make_dir(&authorized);
+        let config = dir.join("sshd_config");
+        let config_text = format!(
+            "Port {SSH_PORT}\n\
+             HostKey {host_key}\n\
+             PidFile {pid}\n\
+             AuthorizedKeysFile {authorized}/%u\n\
+             UsePAM no\n\
+             PubkeyAuthentication yes\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             PermitRootLogin no\n\
+             StrictModes no\n\
+             UseDNS no\n\
+             LogLevel VERBOSE\n",
+            host_key = host_key.display(),
+            pid = dir.join("sshd.pid").display(),
+            authorized = authorized.display(),
+        );
+        fs::write(&config, config_text).expect("write sshd_config");
+        let mut command = self.target.command("unshare");
+        command.args([
+            "--uts",
+            "--mount",
+            "sh",
+            "-c",
+            "hostname \"$1\" && mount -t tmpfs -o mode=0755 tmpfs /run && \
+             mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f \"$2\"",
+            "sh",
+            &self.target_hostname,
+            &config.to_string_lossy(),
+        ]);
+        self.spawn_command(&self.target, "sshd", command);
+    }
+
+    /// The target's public host key line (`ssh-ed25519 AAAA… comment`).
+    pub fn target_host_key(&self) -> String {
+        let path = self.dir().join("target/ssh_host_ed25519_key.pub");
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    }
+
+    /// `python3 -m http.server` on both families, serving a directory whose `index.html`
+    /// is the target's hostname.
+    pub(super) fn start_http(&self) {
+        let www = self.dir().join("target/www");
+        make_dir(&www);
+        fs::write(
+            www.join("index.html"),
+            format!("{}\n", self.target_hostname),
+        )
+        .expect("write index.html");
+        let port = HTTP_PORT.to_string();
+        let www = www.to_string_lossy();
+        let args = [
+            "python3",
+            "-u",
+            "-m",
+            "http.server",
+            "--bind",
+            "::",
+            "--directory",
+            &www,
+            &port,
+        ];
+        self.spawn(&self.target, "http", &args);
+    }
+
+    /// socat echoing every connection back (one `cat` per connection); an EOF from the
+    /// client ends cat, which then ends the connection after the echo.
+    pub(super) fn start_echo(&self) {
+        let lock = self.dir().join("target/echo.lock");
+        let listen = format!("TCP6-LISTEN:{ECHO_PORT},ipv6only=0,reuseaddr,fork");
+        let args = ["socat", "-L", &lock.to_string_lossy(), &listen, "EXEC:cat"];
+        self.spawn(&self.target, "echo", &args);
+    }
+
+    /// dnsmasq in the foreground (but otherwise as in production: pid file, forked TCP
+    /// handlers) on the upstream's link addresses, logging queries to its log, with its
+    /// configuration in `<dir>/upstream/dnsmasq.conf` (never the host's).
+    pub(super) fn start_dnsmasq(&self) {
+        let dir = self.dir().join("upstream");
+        let mut config = format!(
+            "no-resolv\nno-hosts\nbind-interfaces\nlog-facility=-\nlog-queries\nlocal=/test/\n\
+             listen-address={}\nlisten-address={}\npid-file={}\n\
+             host-record={ORDINARY_NAME},{ORDINARY_V4},{ORDINARY_V6}\n\
+             host-record={WWW_NAME},{WWW_V4},{WWW_V6}\n",
+            self.client_upstream.b_v4,
+            self.client_upstream.b_v6,
+            dir.join("dnsmasq.pid").display(),
+        );
+        for index in 0..BIG_TXT_RECORDS {
+            config.push_str(&format!(
+                "txt-record={BIG_TXT_NAME},\"{}\"\n",
+                big_txt(index)
+            ));
+        }
+        let path = dir.join("dnsmasq.conf");
+        fs::write(&path, config).expect("write dnsmasq.conf");
+        let conf_file = format!("--conf-file={}", path.display());
+        let args = ["dnsmasq", "--keep-in-foreground", &conf_file];
+        self.spawn(&self.upstream, "dnsmasq", &args);
+    }
+}
+
+/// A root-owned directory everyone may traverse and read (sshd reads authorized keys as
+/// the logging-in user).
+pub(super) fn make_dir(path: &Path) {
+    fs::create_dir_all(path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", path.display()));
+}
