@@ -16,7 +16,6 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use super::{AgentConfig, ConfigError, ConfigKey, LogLevel};
 
 const SECOND: Duration = Duration::from_secs(1);
-const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
