@@ -7,8 +7,9 @@
 //! key (and the value: nothing in this file is secret), so a typo never silently falls
 //! back to a default.
 //!
-//! Reload (SIGHUP or a change of the file) parses the whole file again; [`plan_reload`]
-//! splits the differences into what applies at once and what needs a restart.
+//! Reload (SIGHUP or a change of the file, both delivered by [`ReloadTriggers`]) parses
+//! the whole file again; [`plan_reload`] splits the differences into what applies at
+//! once and what needs a restart.
 //!
 //! Ranges, and why:
 //! - `v4_prefix`: /8 to /16 (Boundary's rule), unicast space (not `0/8`, `127/8`, or
@@ -27,6 +28,8 @@ mod error;
 mod key;
 mod parse;
 mod reload;
+#[cfg(target_os = "linux")]
+mod watch;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +37,8 @@ mod tests;
 pub use error::ConfigError;
 pub use key::ConfigKey;
 pub use reload::{ReloadPlan, ReloadableChange, plan_reload};
+#[cfg(target_os = "linux")]
+pub use watch::{FILE_DEBOUNCE, ReloadTrigger, ReloadTriggers, WatchError, reload};
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
