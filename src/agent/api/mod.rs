@@ -2,12 +2,12 @@
 //! stock Boundary CLI and Boundary Desktop call: `POST /v1/tokens`, `GET /v1/status`,
 //! `GET /v1/sessions`, `POST /v1/pause`, `POST /v1/resume`.
 //!
-//! The caller's identity is the local user owning the client socket; every request is
-//! checked ([`guard`]) before a handler runs, and handlers pass that uid to
-//! [`AgentControl`], which the daemon implements. Errors use the PROTOCOL.md §1 error
+//! The caller's identity is the local user owning the client socket. Every request is
+//! checked (no Origin/Referer, a loopback Host, a socket owner) before a handler runs,
+//! and handlers pass that uid to [`AgentControl`], which the daemon implements. Errors use the PROTOCOL.md §1 error
 //! body. Bodies over 64 KiB and malformed JSON get 400.
 //!
-//! ```ignore
+//! ```text
 //! let server = ApiServer::start(config.api_listen_address, control, peers).await?;
 //! // … run …
 //! server.shutdown().await?;
