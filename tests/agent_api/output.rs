@@ -99,6 +99,21 @@ fn the_port_comes_from_the_flag_or_the_environment() {
         .await;
         assert!(env.success(), "{env:?}");
         server.shutdown().await.expect("graceful shutdown");
+
+        // Like Boundary's CLI, it calls localhost: an agent on [::1] is found too.
+        let server = start_agent(control.clone(), "[::1]:9412").await;
+        let v6 = cli(
+            &netns,
+            Some(&alice),
+            &["status", "-client-agent-port", "9412"],
+        )
+        .await;
+        assert!(v6.success(), "{v6:?}");
+        server.shutdown().await.expect("graceful shutdown");
+        assert_eq!(
+            control.uids_for(&crate::control::Call::Status),
+            vec![alice.uid]
+        );
     });
 }
 

@@ -6,6 +6,7 @@ pub mod render;
 #[cfg(test)]
 mod render_tests;
 
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -178,12 +179,13 @@ async fn execute(flags: &ClientAgentFlags, action: Action) -> Result<String, Fai
     Ok(output)
 }
 
-/// One request to the agent on 127.0.0.1 (its default `api_listen_address`); returns the
-/// status and body.
+/// One request to the agent at `localhost:<port>`, as Boundary's CLI calls it: 127.0.0.1
+/// (the default `api_listen_address`) first, then [::1], without consulting name
+/// resolution. Returns the status and body.
 async fn call(port: u16, action: Action) -> anyhow::Result<(u16, Vec<u8>)> {
     let (method, path) = action.method_and_path();
-    let url = format!("http://127.0.0.1:{port}{path}");
-    let response = http_client()?
+    let url = format!("http://localhost:{port}{path}");
+    let response = http_client(port)?
         .request(method, &url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .send()
@@ -211,14 +213,19 @@ fn unreachable_agent(port: u16, error: &reqwest::Error) -> anyhow::Error {
         cause = source;
     }
     anyhow::anyhow!(
-        "{what} the client agent at 127.0.0.1:{port} ({cause}). Is boundary-client-agent \
-         running? If it listens on another port, pass -client-agent-port or set {ENV_PORT}."
+        "{what} the client agent at localhost:{port} (127.0.0.1:{port}, [::1]:{port}): \
+         {cause}. Is boundary-client-agent running? If it listens on another port, pass \
+         -client-agent-port or set {ENV_PORT}."
     )
 }
 
 /// Plain HTTP to loopback: no proxy (HTTP_PROXY must not see local API calls). reqwest
 /// insists on a TLS configuration even for http://, so give it a ring-based one.
-fn http_client() -> anyhow::Result<reqwest::Client> {
+fn http_client(port: u16) -> anyhow::Result<reqwest::Client> {
+    let loopback = [
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
+    ];
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -228,6 +235,7 @@ fn http_client() -> anyhow::Result<reqwest::Client> {
     .with_no_client_auth();
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
+        .resolve_to_addrs("localhost", &loopback)
         .no_proxy()
         .timeout(REQUEST_TIMEOUT)
         .build()
