@@ -1,5 +1,7 @@
 //! The client agent: DNS interception, alias addresses, transparent sessions.
 
+pub mod api;
+pub mod config;
 pub mod core;
 pub mod dns;
 pub mod os;

@@ -4,6 +4,7 @@
 //! and clap's `--long` form alike (see [`args::normalize_go_style_flags`]).
 
 pub mod args;
+pub mod client_agent;
 pub mod common;
 
 use clap::{Parser, Subcommand};
@@ -35,7 +36,7 @@ pub enum Command {
     Connect(common::NotBuiltArgs),
     /// Talk to the local client agent.
     #[command(name = "client-agent", subcommand)]
-    ClientAgent(common::NotBuiltSubcommand),
+    ClientAgent(client_agent::ClientAgentCommand),
     #[command(subcommand)]
     Targets(common::NotBuiltSubcommand),
     #[command(subcommand)]
@@ -61,7 +62,10 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
     };
     let name = command_name(&cli.command);
     // Each command group replaces its arm here as it is built.
-    let result: anyhow::Result<i32> = Err(anyhow::anyhow!("`boundary {name}` is not built yet"));
+    let result: anyhow::Result<i32> = match cli.command {
+        Command::ClientAgent(c) => Ok(client_agent::run(c).await),
+        _ => Err(anyhow::anyhow!("`boundary {name}` is not built yet")),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -1,0 +1,68 @@
+# Boundary client agent configuration (boundary-client-agent -config PATH).
+#
+# Every key is optional; the values below are the defaults. An unknown key or a bad value
+# stops the agent with a message naming the key. Durations are written like "30s", "1m",
+# "1h30m" (careful: "1M" is a month). Changes to the keys marked "reload" apply on SIGHUP
+# (systemctl reload) or when this file changes, without touching sessions; any other change
+# is reported by `boundary client-agent status` until the agent restarts.
+
+# How often each user's alias list is refreshed from the controller. 1s to 24h.
+alias_refresh_interval = "1m"
+
+# How long handling one DNS request may take, forwarding included. 100ms to 1h. (reload)
+dns_request_timeout = "5s"
+
+# Interface that carries the alias addresses. Unset: the interface of the default route.
+# interface_to_use = "eth0"
+
+# Also write logs to this file (absolute path). Unset: no file; logs go to stdout, which
+# journald collects under systemd. (reload)
+# log_file = "/var/log/boundary-client-agent.log"
+
+# trace, debug, info, warn or error (any case). (reload)
+log_level = "info"
+
+# With a log_file: log to stdout as well.
+log_to_stdout = false
+
+# Forward non-alias queries to these servers, in this order of priority, instead of the
+# resolvers the system used before the agent. "ip" means port 53; IPv6 with a port is
+# written "[addr]:port". Empty: the system's previous resolvers. (reload)
+override_upstream_dns_servers = []
+# override_upstream_dns_servers = ["10.0.0.2", "[fd00::53]:5353"]
+
+# Crash-recovery state (saved resolver configuration, added addresses); removed on a
+# clean shutdown. (reload)
+state_file = "/var/lib/boundary-client-agent/state.json"
+
+# Whether the agent is paused, kept across restarts.
+operational_state_file = "/var/lib/boundary-client-agent/operational-state.json"
+
+# IPv4 addresses for aliases come from this prefix: /8 to /16. (reload: new addresses only)
+v4_prefix = "100.64.0.0/10"
+
+# IPv6 addresses for aliases: a unique-local (fc00::/7) prefix, /48 to /112.
+v6_prefix = "fd00:a20a::/48"
+
+# How the agent becomes the system resolver:
+#   auto              resolv-conf when /etc/resolv.conf is a plain file of its own
+#   resolv-conf       rewrite /etc/resolv.conf in place (restored on pause and exit)
+#   systemd-resolved  configure systemd-resolved (not built yet)
+#   none              change nothing; point the system at the agent yourself
+resolver_mode = "auto"
+
+# The local API used by `boundary client-agent ...` and Boundary Desktop: a loopback
+# ip:port. The CLI finds another port with -client-agent-port or
+# BOUNDARY_CLIENT_AGENT_LISTENING_PORT.
+api_listen_address = "127.0.0.1:9300"
+
+# TTL of DNS answers for aliases, whole seconds, 0s to 5m.
+dns_ttl = "5s"
+
+# A session without connections for this long is cancelled at the worker. 10s to 30 days;
+# "0s": keep sessions until they expire.
+session_idle_timeout = "30m"
+
+# An alias address unused for this long (no DNS answer, no session) is removed from the
+# interface. 30s to 7 days, and at least twice dns_ttl.
+address_idle_timeout = "5m"

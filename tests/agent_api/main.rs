@@ -1,0 +1,201 @@
+//! The agent's local API server (in this process, inside a network namespace of its own)
+//! driven by the real `boundary client-agent` CLI binary and by curl, run as real OS
+//! users. The agent behind the API is a recording implementation of `AgentControl` (the
+//! contract the daemon implements), so the tests see which uid reached it. Needs root.
+#![cfg(target_os = "linux")]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod control;
+mod identity;
+mod output;
+mod pause_policy;
+mod refusals;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use boundary::agent::api::ApiServer;
+use boundary::agent::os::linux::SockDiagPeerLookup;
+use boundary::api::agent::AgentSession;
+use boundary::api::credential::{CredentialSource, SessionCredential, SessionSecret};
+use boundary::api::session::SessionAuthorization;
+use boundary::api::{ScopeInfo, Secret};
+
+use control::RecordingControl;
+use support::netns::Netns;
+use support::os_user::OsUser;
+
+/// Prefix of every namespace this suite creates.
+const NETNS_PREFIX: &str = "bt-agentapi";
+/// Stops a hung command; never an expectation about speed.
+const HANG_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default `api_listen_address`: each test has its own namespace, so it is free.
+const DEFAULT_ADDRESS: &str = "127.0.0.1:9300";
+const BOUNDARY: &str = env!("CARGO_BIN_EXE_boundary");
+
+const ALICE_TOKEN: &str = "at_AAAAAAAAAA_s1alicesecret";
+const BOB_TOKEN: &str = "at_BBBBBBBBBB_s1bobsecret";
+const CONTROLLER: &str = "https://ctl.example:9200";
+
+/// Starts the API server on `address` in the calling thread's namespace, identifying
+/// callers with the real sock_diag lookup.
+async fn start_agent(control: Arc<RecordingControl>, address: &str) -> ApiServer {
+    let address: SocketAddr = address.parse().unwrap();
+    let peers = Arc::new(SockDiagPeerLookup::new().expect("sock_diag socket"));
+    ApiServer::start(address, control, peers)
+        .await
+        .expect("the API server starts")
+}
+
+/// What a finished command printed.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Runs `program args` in `netns` as `user` (root when `None`), with `env` set and the
+/// CLI's own variables otherwise unset.
+async fn run(
+    netns: &Netns,
+    user: Option<&OsUser>,
+    env: &[(&str, &str)],
+    program: &str,
+    args: &[&str],
+) -> Run {
+    let mut command = tokio::process::Command::new("ip");
+    command.args(["netns", "exec", netns.name()]);
+    if let Some(user) = user {
+        command.args(["runuser", "-u", &user.name, "--"]);
+    }
+    command.args([
+        "env",
+        "-u",
+        "BOUNDARY_CLI_FORMAT",
+        "-u",
+        "BOUNDARY_CLIENT_AGENT_LISTENING_PORT",
+    ]);
+    command.args(env.iter().map(|(k, v)| format!("{k}={v}")));
+    command
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(HANG_TIMEOUT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("{program} {args:?} hung"))
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `boundary client-agent <args>` as `user`.
+async fn cli(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> Run {
+    cli_env(netns, user, &[], args).await
+}
+
+async fn cli_env(netns: &Netns, user: Option<&OsUser>, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut full = vec!["client-agent"];
+    full.extend_from_slice(args);
+    run(netns, user, env, BOUNDARY, &full).await
+}
+
+/// curl as `user`; returns the HTTP status and the body.
+async fn curl(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> (u16, String) {
+    let mut full = vec!["-sS", "--max-time", "30", "-w", "\n%{http_code}"];
+    full.extend_from_slice(args);
+    let run = run(netns, user, &[], "curl", &full).await;
+    assert!(run.success(), "curl {args:?}: {run:?}");
+    let (body, code) = run
+        .stdout
+        .rsplit_once('\n')
+        .unwrap_or_else(|| panic!("curl output {run:?}"));
+    (code.parse().expect("an HTTP status"), body.to_owned())
+}
+
+/// `POST /v1/tokens` with curl as `user`.
+async fn post_token(
+    netns: &Netns,
+    user: Option<&OsUser>,
+    addr: &str,
+    token: &str,
+) -> (u16, String) {
+    let body = serde_json::json!({ "boundary_addr": addr, "token": token }).to_string();
+    curl(
+        netns,
+        user,
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            &body,
+            "http://127.0.0.1:9300/v1/tokens",
+        ],
+    )
+    .await
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A session for `db.prod.example` with one brokered username/password credential.
+fn session_with_credential() -> AgentSession {
+    use base64::Engine;
+    let secret = br#"{"password":"alice-db-password","username":"alice"}"#;
+    let now = boundary::api::time_format::now();
+    AgentSession {
+        alias: "db.prod.example".into(),
+        session_authorization: SessionAuthorization {
+            session_id: "s_1111111111".into(),
+            target_id: "ttcp_1234567890".into(),
+            scope: ScopeInfo::default(),
+            created_time: now,
+            user_id: "u_1234567890".into(),
+            host_id: String::new(),
+            host_set_id: String::new(),
+            kind: "tcp".into(),
+            authorization_token: Secret::new("authorization-token"),
+            connection_limit: -1,
+            endpoint: "tcp://10.0.0.5:5432".into(),
+            endpoint_port: 5432,
+            expiration: now + time::Duration::hours(8),
+            credentials: vec![SessionCredential {
+                credential_source: CredentialSource {
+                    id: "credup_1234567890".into(),
+                    name: "db login".into(),
+                    credential_store_id: "csst_1234567890".into(),
+                    kind: "static".into(),
+                    credential_type: "username_password".into(),
+                    ..CredentialSource::default()
+                },
+                secret: Some(SessionSecret {
+                    raw: base64::engine::general_purpose::STANDARD.encode(secret),
+                    decoded: None,
+                }),
+                credential: None,
+            }],
+        },
+    }
+}
+
+fn sessions_for(uid: u32) -> BTreeMap<u32, Vec<AgentSession>> {
+    BTreeMap::from([(uid, vec![session_with_credential()])])
+}
