@@ -111,7 +111,9 @@ async fn store_or_print(
         )),
         (Stored::Failed(reason), OutputFormat::Json) => {
             // JSON mode prints only the document on stdout; the warning still matters.
-            eprintln!("Warning: the token was not stored in the keyring ({reason}).");
+            output::warn(&format!(
+                "the token was not stored in the keyring ({reason})."
+            ));
             out
         }
         (Stored::Saved, _) => out,

@@ -71,12 +71,12 @@ pub fn emit(format: OutputFormat, result: anyhow::Result<Output>) -> i32 {
     match result {
         Ok(output) => {
             match format {
-                OutputFormat::Json => println!("{}", output.json),
+                OutputFormat::Json => stdout(&format!("{}\n", output.json)),
                 OutputFormat::Table => {
                     for note in &output.notes {
-                        eprintln!("{note}");
+                        stderr(&format!("{note}\n"));
                     }
-                    print!("{}", ensure_newline(&output.table));
+                    stdout(&ensure_newline(&output.table));
                 }
             }
             exit::SUCCESS
@@ -84,12 +84,30 @@ pub fn emit(format: OutputFormat, result: anyhow::Result<Output>) -> i32 {
         Err(error) => {
             let (code, json_doc, text) = describe_error(&error);
             if format == OutputFormat::Json {
-                println!("{json_doc}");
+                stdout(&format!("{json_doc}\n"));
             }
-            eprint!("{}", ensure_newline(&text));
+            stderr(&ensure_newline(&text));
             code
         }
     }
+}
+
+/// Writes to stdout; a closed pipe (`boundary … | head -1`) is not worth a panic.
+pub fn stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes to stderr, ignoring a closed stream.
+pub fn stderr(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A warning line on stderr, in both formats.
+pub fn warn(message: &str) {
+    stderr(&format!("Warning: {message}\n"));
 }
 
 /// Exit code, JSON document and human text for a failed command.

@@ -72,11 +72,10 @@ where
             origin: TokenOrigin::Absent,
         }),
         Err(e) => {
-            eprintln!(
-                "Warning: cannot read the token from the keyring ({e:#}); continuing without \
-                 one. Give it with BOUNDARY_TOKEN or -token, or skip the keyring with \
-                 -keyring-type none."
-            );
+            super::output::warn(&format!(
+                "cannot read the token from the keyring ({e:#}); continuing without one. Give \
+                 it with BOUNDARY_TOKEN or -token, or skip the keyring with -keyring-type none."
+            ));
             Ok(FoundToken {
                 token: None,
                 origin: TokenOrigin::Absent,
