@@ -9,6 +9,7 @@ pub mod args;
 pub mod auth_tokens;
 pub mod authenticate;
 pub mod common;
+pub mod connect;
 pub mod flags;
 pub mod output;
 pub mod roles;
@@ -47,7 +48,7 @@ pub enum Command {
     #[command(subcommand)]
     Authenticate(authenticate::AuthenticateCommand),
     /// Connect to a target through a worker.
-    Connect(common::NotBuiltArgs),
+    Connect(Box<connect::ConnectArgs>),
     /// Talk to the local client agent.
     #[command(name = "client-agent", subcommand)]
     ClientAgent(common::NotBuiltSubcommand),
@@ -98,11 +99,10 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::Users(c) => Ok(users::run(c).await),
         Command::Roles(c) => Ok(roles::run(c).await),
         Command::Scopes(c) => Ok(scopes::run(c).await),
-        Command::Dev(_)
-        | Command::Controller(_)
-        | Command::Worker(_)
-        | Command::Connect(_)
-        | Command::ClientAgent(_) => Err(anyhow::anyhow!("`boundary {name}` is not built yet")),
+        Command::Connect(c) => Ok(connect::run(*c).await),
+        Command::Dev(_) | Command::Controller(_) | Command::Worker(_) | Command::ClientAgent(_) => {
+            Err(anyhow::anyhow!("`boundary {name}` is not built yet"))
+        }
     };
     match result {
         Ok(code) => code,
