@@ -171,3 +171,6 @@ async fn sleep_until_expiration(expiration: Option<OffsetDateTime>) {
     let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
     tokio::time::sleep(left).await;
 }
+
+#[cfg(test)]
+mod tests;
