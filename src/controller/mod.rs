@@ -1,4 +1,5 @@
 //! The bundled controller: REST API, grants, session authorization, the worker-facing API
 //! and the store.
 
+pub mod grants;
 pub mod store;
