@@ -2,4 +2,7 @@
 //! and the store.
 
 pub mod grants;
+pub mod seal;
+pub mod session_cert;
 pub mod store;
+pub mod worker_auth;
