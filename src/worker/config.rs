@@ -14,7 +14,7 @@
 //! kms "aead" {
 //!   purpose   = "worker-auth"
 //!   aead_type = "aes-gcm"
-//!   key       = "<base64 of a 16, 24 or 32-byte key>"
+//!   key       = "<base64 of a 32-byte key>"
 //!   key_id    = "global_worker-auth"
 //! }
 //! ```
@@ -55,14 +55,21 @@ pub struct WorkerConfig {
 pub struct WorkerAuthKey(Vec<u8>);
 
 impl WorkerAuthKey {
-    /// Accepts the key lengths of AES-GCM (16, 24 or 32 bytes).
+    /// The key length of Boundary's aead KMS (AES-256-GCM), which the controller also expects.
+    pub const LEN: usize = 32;
+
     pub fn new(bytes: Vec<u8>) -> Result<Self, ConfigError> {
-        match bytes.len() {
-            16 | 24 | 32 => Ok(Self(bytes)),
-            n => Err(ConfigError::invalid(
+        if bytes.len() == Self::LEN {
+            Ok(Self(bytes))
+        } else {
+            Err(ConfigError::invalid(
                 "kms.key",
-                format!("decodes to {n} bytes; an aes-gcm key is 16, 24 or 32 bytes"),
-            )),
+                format!(
+                    "decodes to {} bytes; the worker-auth key is {} bytes",
+                    bytes.len(),
+                    Self::LEN
+                ),
+            ))
         }
     }
 

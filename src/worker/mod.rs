@@ -78,7 +78,7 @@ impl Worker {
                 source,
             })?;
         let credential =
-            crate::controller::worker_auth::credential(config.worker_auth_key.expose());
+            crate::controller::worker_auth::derive_credential(config.worker_auth_key.expose());
         let link = ControllerLink::new(&config.initial_upstreams, credential)?;
         Ok(Self {
             listener,
