@@ -231,4 +231,126 @@ mod tests {
         let long = format!("s_{}", "a".repeat(100));
         assert_eq!(session_id_from_hello(Some(&long), &[]), None);
     }
+
+    /// Real rustls on both ends over an in-memory pipe: the worker's configuration accepts
+    /// the session certificate from the client and nothing else.
+    #[tokio::test]
+    async fn only_the_session_certificate_is_accepted_from_the_client() {
+        use crate::api::Secret;
+        use crate::controller::session_cert;
+        use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
+        use rustls::pki_types::ServerName;
+
+        #[derive(Debug)]
+        struct TrustAnyServer(Arc<CryptoProvider>);
+        impl ServerCertVerifier for TrustAnyServer {
+            fn verify_server_cert(
+                &self,
+                _: &CertificateDer<'_>,
+                _: &[CertificateDer<'_>],
+                _: &ServerName<'_>,
+                _: &[u8],
+                _: UnixTime,
+            ) -> Result<ServerCertVerified, rustls::Error> {
+                Ok(ServerCertVerified::assertion())
+            }
+            fn verify_tls12_signature(
+                &self,
+                m: &[u8],
+                c: &CertificateDer<'_>,
+                d: &DigitallySignedStruct,
+            ) -> Result<HandshakeSignatureValid, rustls::Error> {
+                rustls::crypto::verify_tls12_signature(
+                    m,
+                    c,
+                    d,
+                    &self.0.signature_verification_algorithms,
+                )
+            }
+            fn verify_tls13_signature(
+                &self,
+                m: &[u8],
+                c: &CertificateDer<'_>,
+                d: &DigitallySignedStruct,
+            ) -> Result<HandshakeSignatureValid, rustls::Error> {
+                rustls::crypto::verify_tls13_signature(
+                    m,
+                    c,
+                    d,
+                    &self.0.signature_verification_algorithms,
+                )
+            }
+            fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+                self.0.signature_verification_algorithms.supported_schemes()
+            }
+        }
+
+        let now = time::OffsetDateTime::now_utc();
+        let issue = |id: &str| {
+            session_cert::issue(
+                id,
+                &["127.0.0.1:9202".into()],
+                now,
+                now + time::Duration::hours(1),
+            )
+            .unwrap()
+        };
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let session_cert = issue("s_1234567890");
+        let other_cert = issue("s_0987654321");
+        let session = WorkerSession {
+            session_id: "s_1234567890".into(),
+            status: "pending".into(),
+            expiration: now + time::Duration::hours(1),
+            connection_limit: -1,
+            certificate: b64.encode(&session_cert.der),
+            private_key: Secret::new(b64.encode(session_cert.private_key())),
+            endpoint: "tcp://127.0.0.1:22".into(),
+            tofu_bound: false,
+        };
+        let server = Arc::new(session_server_config(&session).unwrap());
+
+        let identity = |c: &session_cert::SessionCertificate| {
+            (
+                vec![CertificateDer::from(c.der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(crate::proto::ed25519_pkcs8_v1(
+                    &c.private_key()[..32],
+                ))),
+            )
+        };
+        let cases = [
+            (Some(identity(&session_cert)), true),
+            (None, false),
+            (Some(identity(&other_cert)), false),
+        ];
+        for (client_identity, accepted) in cases {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .unwrap()
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(TrustAnyServer(provider)));
+            let mut client = match client_identity {
+                Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
+                None => builder.with_no_client_auth(),
+            };
+            client.alpn_protocols = vec![ALPN_HTTP11.to_vec(), b"s_1234567890".to_vec()];
+            let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&server));
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+            let name = ServerName::try_from("127.0.0.1").unwrap();
+            let (served, _) = tokio::join!(
+                acceptor.accept(server_io),
+                connector.connect(name, client_io)
+            );
+            assert_eq!(served.is_ok(), accepted);
+            if let Ok(stream) = served {
+                assert_eq!(stream.get_ref().1.alpn_protocol(), Some(ALPN_HTTP11));
+                assert_eq!(
+                    stream.get_ref().1.protocol_version(),
+                    Some(rustls::ProtocolVersion::TLSv1_3)
+                );
+            }
+        }
+    }
 }
