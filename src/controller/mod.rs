@@ -1,9 +1,15 @@
 //! The bundled controller: REST API, grants, session authorization, the worker-facing API
 //! and the store.
 
+pub mod auth;
+pub mod authz;
+pub mod body;
 pub mod config;
+pub mod error;
 pub mod grants;
+pub mod listing;
 pub mod seal;
 pub mod session_cert;
+pub mod state;
 pub mod store;
 pub mod worker_auth;
