@@ -432,8 +432,9 @@ fn resolve_url(raw: &str) -> Result<String, ConfigError> {
     Ok(raw.to_owned())
 }
 
-/// `host` → `host:<default port>`; `host:port` and `[v6]:port` are checked.
-fn with_default_port(address: &str, default: &str) -> Result<String, String> {
+/// `host` → `host:<default port>` (`default` is `host:port`); `host:port` and `[v6]:port`
+/// are checked.
+pub fn with_default_port(address: &str, default: &str) -> Result<String, String> {
     let default_port = default.rsplit_once(':').map_or("0", |(_, p)| p);
     if address.parse::<std::net::SocketAddr>().is_ok() {
         return Ok(address.to_owned());

@@ -40,7 +40,10 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("TLS for the {purpose} listener: {message}")]
-    Tls { purpose: &'static str, message: String },
+    Tls {
+        purpose: &'static str,
+        message: String,
+    },
     #[error("the root key: {0}")]
     Key(#[from] crate::controller::seal::SealError),
 }
@@ -97,7 +100,10 @@ pub async fn start(config: &ControllerConfig) -> Result<ControllerHandle, StartE
 }
 
 /// Starts the controller on an already opened store.
-pub async fn start_with_store(config: &ControllerConfig, store: Arc<dyn Store>) -> Result<ControllerHandle, StartError> {
+pub async fn start_with_store(
+    config: &ControllerConfig,
+    store: Arc<dyn Store>,
+) -> Result<ControllerHandle, StartError> {
     let root_key = match &config.root_key {
         Some(k) => SealKey::new(&k.key)?,
         None => SealKey::new(&SealKey::generate_bytes()?)?,
@@ -111,15 +117,29 @@ pub async fn start_with_store(config: &ControllerConfig, store: Arc<dyn Store>) 
     let (api_listener, api_tls) = bind("api", &config.api).await?;
     let (cluster_listener, cluster_tls) = bind("cluster", &config.cluster).await?;
     let local = |l: &TcpListener, purpose: &'static str, address: &str| {
-        l.local_addr().map_err(|source| StartError::Bind { purpose, address: address.to_owned(), source })
+        l.local_addr().map_err(|source| StartError::Bind {
+            purpose,
+            address: address.to_owned(),
+            source,
+        })
     };
     let api_addr = local(&api_listener, "api", &config.api.address)?;
     let cluster_addr = local(&cluster_listener, "cluster", &config.cluster.address)?;
 
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    tasks.spawn(serve(api_listener, api_tls.clone(), routes::api_router(state.clone()), shutdown.clone()));
-    tasks.spawn(serve(cluster_listener, cluster_tls.clone(), worker_api::cluster_router(state.clone()), shutdown.clone()));
+    tasks.spawn(serve(
+        api_listener,
+        api_tls.clone(),
+        routes::api_router(state.clone()),
+        shutdown.clone(),
+    ));
+    tasks.spawn(serve(
+        cluster_listener,
+        cluster_tls.clone(),
+        worker_api::cluster_router(state.clone()),
+        shutdown.clone(),
+    ));
     tasks.spawn(sweep::run(store, sweep::SWEEP_INTERVAL, shutdown.clone()));
     tracing::info!(api = %api_addr, cluster = %cluster_addr, "controller listening");
     Ok(ControllerHandle {
@@ -133,15 +153,22 @@ pub async fn start_with_store(config: &ControllerConfig, store: Arc<dyn Store>) 
     })
 }
 
-async fn bind(purpose: &'static str, l: &ListenerConfig) -> Result<(TcpListener, Option<TlsAcceptor>), StartError> {
-    let listener = TcpListener::bind(&l.address).await.map_err(|source| StartError::Bind {
-        purpose,
-        address: l.address.clone(),
-        source,
-    })?;
+async fn bind(
+    purpose: &'static str,
+    l: &ListenerConfig,
+) -> Result<(TcpListener, Option<TlsAcceptor>), StartError> {
+    let listener = TcpListener::bind(&l.address)
+        .await
+        .map_err(|source| StartError::Bind {
+            purpose,
+            address: l.address.clone(),
+            source,
+        })?;
     let tls = match &l.tls {
         None => None,
-        Some(files) => Some(tls_acceptor(files).map_err(|message| StartError::Tls { purpose, message })?),
+        Some(files) => {
+            Some(tls_acceptor(files).map_err(|message| StartError::Tls { purpose, message })?)
+        }
     };
     Ok((listener, tls))
 }
@@ -149,24 +176,43 @@ async fn bind(purpose: &'static str, l: &ListenerConfig) -> Result<(TcpListener,
 fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, String> {
     let certs = CertificateDer::pem_file_iter(&files.cert_file)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("cannot read certificates from {}: {e}", files.cert_file.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot read certificates from {}: {e}",
+                files.cert_file.display()
+            )
+        })?;
     if certs.is_empty() {
-        return Err(format!("{} holds no certificate", files.cert_file.display()));
+        return Err(format!(
+            "{} holds no certificate",
+            files.cert_file.display()
+        ));
     }
-    let key = PrivateKeyDer::from_pem_file(&files.key_file)
-        .map_err(|e| format!("cannot read a private key from {}: {e}", files.key_file.display()))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("certificate and key do not form a usable pair: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key_file).map_err(|e| {
+        format!(
+            "cannot read a private key from {}: {e}",
+            files.key_file.display()
+        )
+    })?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("certificate and key do not form a usable pair: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Accepts connections until shutdown, then lets open ones finish (bounded).
-async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, router: Router, shutdown: CancellationToken) {
+async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    shutdown: CancellationToken,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -185,16 +231,24 @@ async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, router: Router, 
         tokio::spawn(async move {
             match tls {
                 None => serve_connection(TokioIo::new(stream), router, watcher).await,
-                Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => serve_connection(TokioIo::new(tls_stream), router, watcher).await,
-                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                },
+                Some(acceptor) => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(tls_stream)) => {
+                            serve_connection(TokioIo::new(tls_stream), router, watcher).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the shutdown grace period; closing them");
     }
 }
@@ -205,7 +259,9 @@ where
 {
     let service = TowerToHyperService::new(router);
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let conn = builder.serve_connection_with_upgrades(io, service).into_owned();
+    let conn = builder
+        .serve_connection_with_upgrades(io, service)
+        .into_owned();
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(error = %e, "connection ended with an error");
     }

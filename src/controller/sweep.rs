@@ -23,7 +23,9 @@ pub async fn run(store: Arc<dyn Store>, interval: Duration, shutdown: Cancellati
                 tracing::debug!(count = ended.len(), sessions = ?ended, "sessions terminated by the sweep");
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "session sweep failed; retrying at the next interval"),
+            Err(e) => {
+                tracing::warn!(error = %e, "session sweep failed; retrying at the next interval")
+            }
         }
     }
 }

@@ -18,7 +18,9 @@ use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
 use crate::controller::segment::Seg;
 use crate::controller::state::AppState;
-use crate::controller::store::{ActivateError, ConnectionRecord, ConnectionRefused, SessionRecord, StoreError, WorkerRecord};
+use crate::controller::store::{
+    ActivateError, ConnectionRecord, ConnectionRefused, SessionRecord, StoreError, WorkerRecord,
+};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
@@ -40,12 +42,18 @@ pub fn cluster_router(state: AppState) -> Router {
         .route("/v1/worker/connections/{id}", post(connection_action))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(middleware::from_fn_with_state(state.clone(), require_worker_auth))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_worker_auth,
+        ))
         .with_state(state)
 }
 
 async fn require_worker_auth(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     if state.worker_auth.verify_header(header) {
         next.run(req).await
     } else {
@@ -60,12 +68,18 @@ pub fn tofu_hash(token: &Secret) -> String {
 
 fn check_tofu(token: &Secret) -> ApiResult<()> {
     if token.expose().len() != TOFU_TOKEN_LEN {
-        return Err(ApiError::invalid_field("tofu_token", format!("A tofu token is {TOFU_TOKEN_LEN} characters.")));
+        return Err(ApiError::invalid_field(
+            "tofu_token",
+            format!("A tofu token is {TOFU_TOKEN_LEN} characters."),
+        ));
     }
     Ok(())
 }
 
-async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterWorkerRequest>) -> ApiResult<Json<RegisterWorkerResponse>> {
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterWorkerRequest>,
+) -> ApiResult<Json<RegisterWorkerResponse>> {
     if req.name.trim().is_empty() {
         return Err(ApiError::invalid_field("name", "This is a required field."));
     }
@@ -93,15 +107,29 @@ async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterW
 /// `host:port` with a numeric port (what clients will dial).
 fn check_address(address: &str) -> ApiResult<()> {
     let ok = match address.rsplit_once(':') {
-        Some((host, port)) => !host.is_empty() && !host.contains(char::is_whitespace) && port.parse::<u16>().is_ok_and(|p| p > 0),
+        Some((host, port)) => {
+            !host.is_empty()
+                && !host.contains(char::is_whitespace)
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
         None => false,
     };
-    if ok { Ok(()) } else { Err(ApiError::invalid_field("address", "Must be host:port.")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field("address", "Must be host:port."))
+    }
 }
 
-async fn heartbeat(State(state): State<AppState>, ApiJson(req): ApiJson<HeartbeatRequest>) -> ApiResult<Json<HeartbeatResponse>> {
+async fn heartbeat(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<HeartbeatRequest>,
+) -> ApiResult<Json<HeartbeatResponse>> {
     check_address(&req.address)?;
-    state.store.worker_heartbeat(&req.worker_id, &req.address, time_format::now()).await?;
+    state
+        .store
+        .worker_heartbeat(&req.worker_id, &req.address, time_format::now())
+        .await?;
     let mut sessions = Vec::with_capacity(req.session_ids.len());
     for id in req.session_ids {
         let status = match state.store.get_session(&id).await {
@@ -109,7 +137,10 @@ async fn heartbeat(State(state): State<AppState>, ApiJson(req): ApiJson<Heartbea
             Err(StoreError::NotFound) => crate::api::session::status::TERMINATED.to_owned(),
             Err(e) => return Err(e.into()),
         };
-        sessions.push(WorkerSessionStatus { session_id: id, status });
+        sessions.push(WorkerSessionStatus {
+            session_id: id,
+            status,
+        });
     }
     Ok(Json(HeartbeatResponse { sessions }))
 }
@@ -135,7 +166,10 @@ fn session_id(id: &str) -> ApiResult<&str> {
     if ids::is_public_id(id, ids::SESSION) {
         Ok(id)
     } else {
-        Err(ApiError::invalid_field("id", "Invalid formatted identifier."))
+        Err(ApiError::invalid_field(
+            "id",
+            "Invalid formatted identifier.",
+        ))
     }
 }
 
@@ -148,7 +182,11 @@ async fn lookup(State(state): State<AppState>, Seg(seg): Seg) -> ApiResult<Json<
     Ok(Json(worker_session(&state, &s)?))
 }
 
-async fn session_action(State(state): State<AppState>, Seg(seg): Seg, body: JsonBody) -> ApiResult<Response> {
+async fn session_action(
+    State(state): State<AppState>,
+    Seg(seg): Seg,
+    body: JsonBody,
+) -> ApiResult<Response> {
     let (id, action) = split_action(&seg);
     let action = action.unwrap_or("");
     let now = time_format::now();
@@ -162,8 +200,13 @@ async fn session_action(State(state): State<AppState>, Seg(seg): Seg, body: Json
                 .await
                 .map_err(|e| match e {
                     ActivateError::NotFound => ApiError::not_found(),
-                    ActivateError::TofuMismatch => ApiError::bad_request_kind(kind::TOFU_MISMATCH, "tofu token not allowed"),
-                    ActivateError::NotActivatable => ApiError::bad_request_kind(kind::NOT_ACTIVATABLE, "refusing to activate session"),
+                    ActivateError::TofuMismatch => {
+                        ApiError::bad_request_kind(kind::TOFU_MISMATCH, "tofu token not allowed")
+                    }
+                    ActivateError::NotActivatable => ApiError::bad_request_kind(
+                        kind::NOT_ACTIVATABLE,
+                        "refusing to activate session",
+                    ),
                     ActivateError::Store(m) => ApiError::internal("activating a session", m),
                 })?;
             tracing::debug!(session_id = %s.id, worker_id = %req.worker_id, "session active");
@@ -187,11 +230,20 @@ async fn session_action(State(state): State<AppState>, Seg(seg): Seg, body: Json
                 created: now,
                 updated: now,
             };
-            let (stored, left) = state.store.authorize_connection(&connection, now).await.map_err(|e| match e {
-                ConnectionRefused::NotFound => ApiError::not_found(),
-                ConnectionRefused::Store(m) => ApiError::internal("authorizing a connection", m),
-                refused => ApiError::bad_request_kind(kind::CONNECTION_REFUSED, format!("unable to authorize connection: {refused}")),
-            })?;
+            let (stored, left) = state
+                .store
+                .authorize_connection(&connection, now)
+                .await
+                .map_err(|e| match e {
+                    ConnectionRefused::NotFound => ApiError::not_found(),
+                    ConnectionRefused::Store(m) => {
+                        ApiError::internal("authorizing a connection", m)
+                    }
+                    refused => ApiError::bad_request_kind(
+                        kind::CONNECTION_REFUSED,
+                        format!("unable to authorize connection: {refused}"),
+                    ),
+                })?;
             let s = state.store.get_session(sid).await?;
             Ok(Json(AuthorizeConnectionResponse {
                 connection_id: stored.id,
@@ -206,10 +258,19 @@ async fn session_action(State(state): State<AppState>, Seg(seg): Seg, body: Json
             let req: WorkerCancelSessionRequest = body.parse()?;
             check_tofu(&req.tofu_token)?;
             let s = state.store.get_session(session_id(id)?).await?;
-            if s.tofu_hash.as_ref().is_some_and(|h| *h != tofu_hash(&req.tofu_token)) {
-                return Err(ApiError::bad_request_kind(kind::TOFU_MISMATCH, "tofu token not allowed"));
+            if s.tofu_hash
+                .as_ref()
+                .is_some_and(|h| *h != tofu_hash(&req.tofu_token))
+            {
+                return Err(ApiError::bad_request_kind(
+                    kind::TOFU_MISMATCH,
+                    "tofu token not allowed",
+                ));
             }
-            let s = state.store.cancel_session(&s.id, None, reason::CANCELED, now).await?;
+            let s = state
+                .store
+                .cancel_session(&s.id, None, reason::CANCELED, now)
+                .await?;
             tracing::info!(session_id = %s.id, worker_id = %req.worker_id, "session canceled by the client");
             Ok(Json(worker_session(&state, &s)?).into_response())
         }
@@ -228,23 +289,39 @@ const CLOSE_REASONS: &[&str] = &[
     reason::UNKNOWN,
 ];
 
-async fn connection_action(State(state): State<AppState>, Seg(seg): Seg, body: JsonBody) -> ApiResult<Json<serde_json::Value>> {
+async fn connection_action(
+    State(state): State<AppState>,
+    Seg(seg): Seg,
+    body: JsonBody,
+) -> ApiResult<Json<serde_json::Value>> {
     let (id, action) = split_action(&seg);
     if !ids::is_public_id(id, ids::SESSION_CONNECTION) {
-        return Err(ApiError::invalid_field("id", "Invalid formatted identifier."));
+        return Err(ApiError::invalid_field(
+            "id",
+            "Invalid formatted identifier.",
+        ));
     }
     let now = time_format::now();
     match action.unwrap_or("") {
         "connect" => {
             let req: ConnectConnectionRequest = body.parse()?;
-            state.store.connect_connection(id, &req.endpoint_tcp_address, req.endpoint_tcp_port, now).await?;
+            state
+                .store
+                .connect_connection(id, &req.endpoint_tcp_address, req.endpoint_tcp_port, now)
+                .await?;
         }
         "close" => {
             let req: CloseConnectionRequest = body.parse()?;
             if !CLOSE_REASONS.contains(&req.closed_reason.as_str()) {
-                return Err(ApiError::invalid_field("closed_reason", format!("Must be one of {CLOSE_REASONS:?}.")));
+                return Err(ApiError::invalid_field(
+                    "closed_reason",
+                    format!("Must be one of {CLOSE_REASONS:?}."),
+                ));
             }
-            state.store.close_connection(id, req.bytes_up, req.bytes_down, &req.closed_reason, now).await?;
+            state
+                .store
+                .close_connection(id, req.bytes_up, req.bytes_down, &req.closed_reason, now)
+                .await?;
         }
         other => return Err(ApiError::unknown_action(other)),
     }

@@ -62,8 +62,18 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
         .get("auth_method_id")
         .ok_or_else(|| ApiError::invalid_field("auth_method_id", "This is a required field."))?
         .to_owned();
-    let method = authz.state.store.get_auth_method(require_id(&am_id, &[ids::PASSWORD_AUTH_METHOD])?).await?;
-    if !authz.allows("list", Res::collection("account", &method.scope_id).in_parent(&method.id)).await? {
+    let method = authz
+        .state
+        .store
+        .get_auth_method(require_id(&am_id, &[ids::PASSWORD_AUTH_METHOD])?)
+        .await?;
+    if !authz
+        .allows(
+            "list",
+            Res::collection("account", &method.scope_id).in_parent(&method.id),
+        )
+        .await?
+    {
         return Err(authz.denied());
     }
     let mut items = vec![];
@@ -72,25 +82,48 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
             items.push(view(&mut authz, &a).await?);
         }
     }
-    Ok(Json(paginate(items, &params, &format!("accounts:{am_id}"))?))
+    Ok(Json(paginate(
+        items,
+        &params,
+        &format!("accounts:{am_id}"),
+    )?))
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAccountRequest>) -> ApiResult<Json<Account>> {
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateAccountRequest>,
+) -> ApiResult<Json<Account>> {
     let am_id = req
         .auth_method_id
         .clone()
         .ok_or_else(|| ApiError::invalid_field("auth_method_id", "This is a required field."))?;
-    require_id(&am_id, &[ids::PASSWORD_AUTH_METHOD]).map_err(|_| ApiError::invalid_field("auth_method_id", "Not a password auth method id."))?;
+    require_id(&am_id, &[ids::PASSWORD_AUTH_METHOD])
+        .map_err(|_| ApiError::invalid_field("auth_method_id", "Not a password auth method id."))?;
     let method = match authz.state.store.get_auth_method(&am_id).await {
         Ok(m) => m,
-        Err(StoreError::NotFound) => return Err(ApiError::invalid_field("auth_method_id", "Auth method not found.")),
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid_field(
+                "auth_method_id",
+                "Auth method not found.",
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
     match req.kind.as_deref() {
         None | Some("") | Some(PASSWORD_ACCOUNT_TYPE) => {}
-        Some(_) => return Err(ApiError::invalid_field("type", "Only \"password\" accounts are supported.")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "Only \"password\" accounts are supported.",
+            ));
+        }
     }
-    authz.check("create", Res::collection("account", &method.scope_id).in_parent(&method.id)).await?;
+    authz
+        .check(
+            "create",
+            Res::collection("account", &method.scope_id).in_parent(&method.id),
+        )
+        .await?;
     let attrs = req.attributes.unwrap_or_default();
     let login_name = attrs.login_name.unwrap_or_default().trim().to_owned();
     let mut errors = vec![];
@@ -101,7 +134,10 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAccountRequest>) -
     if password.expose().chars().count() < method.min_password_length as usize {
         errors.push((
             "attributes.password".to_owned(),
-            format!("Password must be at least {} characters.", method.min_password_length),
+            format!(
+                "Password must be at least {} characters.",
+                method.min_password_length
+            ),
         ));
     }
     if !errors.is_empty() {
@@ -121,10 +157,18 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAccountRequest>) -
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_account(&record).await.map_err(|e| match e {
-        StoreError::AlreadyExists(_) => ApiError::already_exists("attributes.login_name", "This login name is already in use in the auth method."),
-        other => other.into(),
-    })?;
+    let created = authz
+        .state
+        .store
+        .create_account(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists(_) => ApiError::already_exists(
+                "attributes.login_name",
+                "This login name is already in use in the auth method.",
+            ),
+            other => other.into(),
+        })?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
@@ -137,7 +181,9 @@ pub fn check_login_name(name: &str, min_len: u32) -> Result<(), String> {
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_' | '@'))
     {
-        return Err("Login name must be lower-case letters, digits, '.', '-', '_' or '@'.".to_owned());
+        return Err(
+            "Login name must be lower-case letters, digits, '.', '-', '_' or '@'.".to_owned(),
+        );
     }
     Ok(())
 }
@@ -145,7 +191,11 @@ pub fn check_login_name(name: &str, min_len: u32) -> Result<(), String> {
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Account>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let a = authz.state.store.get_account(require_id(id, &[ids::PASSWORD_ACCOUNT])?).await?;
+    let a = authz
+        .state
+        .store
+        .get_account(require_id(id, &[ids::PASSWORD_ACCOUNT])?)
+        .await?;
     authz.check("read", res(&a)).await?;
     Ok(Json(view(&mut authz, &a).await?))
 }

@@ -54,7 +54,9 @@ async fn view(authz: &mut Authz, a: &AliasRecord) -> ApiResult<Alias> {
         destination_id: a.destination_id.clone(),
         kind: TARGET_ALIAS_TYPE.to_owned(),
         attributes: a.host_id.as_ref().map(|h| AliasAttributes {
-            authorize_session_arguments: Some(AuthorizeSessionArguments { host_id: Some(h.clone()) }),
+            authorize_session_arguments: Some(AuthorizeSessionArguments {
+                host_id: Some(h.clone()),
+            }),
         }),
         authorized_actions: authz.actions(ACTIONS, res(a)).await?,
     })
@@ -63,7 +65,10 @@ async fn view(authz: &mut Authz, a: &AliasRecord) -> ApiResult<Alias> {
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Alias>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "alias", scopes).await?;
     let mut items = vec![];
@@ -87,47 +92,81 @@ async fn check_destination(authz: &Authz, dest: Option<String>) -> ApiResult<Opt
         return Ok(None);
     };
     if !ids::is_public_id(&d, ids::TCP_TARGET) && !ids::is_public_id(&d, ids::SSH_TARGET) {
-        return Err(ApiError::invalid_field("destination_id", "Must be a target id (ttcp_ or tssh_)."));
+        return Err(ApiError::invalid_field(
+            "destination_id",
+            "Must be a target id (ttcp_ or tssh_).",
+        ));
     }
     match authz.state.store.get_target(&d).await {
         Ok(_) => Ok(Some(d)),
-        Err(StoreError::NotFound) => Err(ApiError::invalid_field("destination_id", "Target not found.")),
+        Err(StoreError::NotFound) => Err(ApiError::invalid_field(
+            "destination_id",
+            "Target not found.",
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 fn host_id_of(attrs: Option<AliasAttributes>) -> ApiResult<Option<String>> {
-    let host = attrs.and_then(|a| a.authorize_session_arguments).and_then(|a| a.host_id).filter(|h| !h.is_empty());
+    let host = attrs
+        .and_then(|a| a.authorize_session_arguments)
+        .and_then(|a| a.host_id)
+        .filter(|h| !h.is_empty());
     if let Some(h) = &host
         && !ids::is_public_id(h, ids::STATIC_HOST)
     {
-        return Err(ApiError::invalid_field(HOST_ID_FIELD, "Must be a host id (hst_)."));
+        return Err(ApiError::invalid_field(
+            HOST_ID_FIELD,
+            "Must be a host id (hst_).",
+        ));
     }
     Ok(host)
 }
 
 fn value_clash(e: StoreError) -> ApiError {
     match e {
-        StoreError::AlreadyExists(_) => ApiError::already_exists("value", "An alias with this value already exists (values are unique ignoring case)."),
+        StoreError::AlreadyExists(_) => ApiError::already_exists(
+            "value",
+            "An alias with this value already exists (values are unique ignoring case).",
+        ),
         other => other.into(),
     }
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAliasRequest>) -> ApiResult<Json<Alias>> {
-    let scope_id = req.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateAliasRequest>,
+) -> ApiResult<Json<Alias>> {
+    let scope_id = req
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     if scope_id != GLOBAL_SCOPE {
-        return Err(ApiError::invalid_field("scope_id", "Aliases live in the global scope."));
+        return Err(ApiError::invalid_field(
+            "scope_id",
+            "Aliases live in the global scope.",
+        ));
     }
     match req.kind.as_deref() {
         None | Some(TARGET_ALIAS_TYPE) => {}
-        Some(_) => return Err(ApiError::invalid_field("type", "Only \"target\" aliases are supported.")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "Only \"target\" aliases are supported.",
+            ));
+        }
     }
-    authz.check("create", Res::collection("alias", GLOBAL_SCOPE)).await?;
+    authz
+        .check("create", Res::collection("alias", GLOBAL_SCOPE))
+        .await?;
     let value = check_value(req.value.as_deref())?;
     let destination_id = check_destination(&authz, req.destination_id).await?;
     let host_id = host_id_of(req.attributes)?;
     if host_id.is_some() && destination_id.is_none() {
-        return Err(ApiError::invalid_field(HOST_ID_FIELD, "A host id needs a destination_id."));
+        return Err(ApiError::invalid_field(
+            HOST_ID_FIELD,
+            "A host id needs a destination_id.",
+        ));
     }
     let now = now();
     let record = AliasRecord {
@@ -143,14 +182,23 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAliasRequest>) -> 
         version: 1,
         change_seq: 0,
     };
-    let created = authz.state.store.create_alias(&record).await.map_err(value_clash)?;
+    let created = authz
+        .state
+        .store
+        .create_alias(&record)
+        .await
+        .map_err(value_clash)?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
 async fn load(authz: &Authz, seg: &str) -> ApiResult<AliasRecord> {
     let (id, action) = split_action(seg);
     no_action(action)?;
-    Ok(authz.state.store.get_alias(require_id(id, &[ids::ALIAS])?).await?)
+    Ok(authz
+        .state
+        .store
+        .get_alias(require_id(id, &[ids::ALIAS])?)
+        .await?)
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Alias>> {
@@ -159,7 +207,11 @@ async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Alias>> {
     Ok(Json(view(&mut authz, &a).await?))
 }
 
-async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateAliasRequest>) -> ApiResult<Json<Alias>> {
+async fn update(
+    mut authz: Authz,
+    Seg(seg): Seg,
+    ApiJson(req): ApiJson<UpdateAliasRequest>,
+) -> ApiResult<Json<Alias>> {
     let mut a = load(&authz, &seg).await?;
     authz.check("update", res(&a)).await?;
     let version = require_version(req.version)?;
@@ -176,7 +228,10 @@ async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateAli
         a.host_id = host_id_of(attrs)?;
     }
     if a.host_id.is_some() && a.destination_id.is_none() {
-        return Err(ApiError::invalid_field(HOST_ID_FIELD, "A host id needs a destination_id."));
+        return Err(ApiError::invalid_field(
+            HOST_ID_FIELD,
+            "A host id needs a destination_id.",
+        ));
     }
     if let Some(n) = req.name {
         a.name = text(n);
@@ -185,7 +240,12 @@ async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateAli
         a.description = text(d);
     }
     a.updated = now();
-    let updated = authz.state.store.update_alias(&a, version).await.map_err(value_clash)?;
+    let updated = authz
+        .state
+        .store
+        .update_alias(&a, version)
+        .await
+        .map_err(value_clash)?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 

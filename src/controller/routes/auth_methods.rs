@@ -10,7 +10,9 @@ use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
 use crate::controller::listing::{ListParams, Listed, micros, paginate};
 use crate::controller::state::AppState;
-use crate::controller::store::{AccountRecord, AuthMethodRecord, AuthTokenRecord, ScopeKind, StoreError, UserRecord};
+use crate::controller::store::{
+    AccountRecord, AuthMethodRecord, AuthTokenRecord, ScopeKind, StoreError, UserRecord,
+};
 use axum::extract::RawQuery;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -61,10 +63,16 @@ async fn view(authz: &mut Authz, m: &AuthMethodRecord) -> ApiResult<AuthMethod> 
     })
 }
 
-async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<AuthMethod>>> {
+async fn list(
+    mut authz: Authz,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<AuthMethod>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "auth-method", scopes).await?;
     let mut items = vec![];
@@ -96,27 +104,46 @@ struct PasswordAttributes {
     min_password_length: Option<u32>,
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAuthMethodRequest>) -> ApiResult<Json<AuthMethod>> {
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateAuthMethodRequest>,
+) -> ApiResult<Json<AuthMethod>> {
     let scope_id = req.scope_id.unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scope = authz.scope_named_in(&scope_id, "scope_id").await?;
     if scope.kind == ScopeKind::Project {
-        return Err(ApiError::invalid_field("scope_id", "Auth methods live in the global scope or an org."));
+        return Err(ApiError::invalid_field(
+            "scope_id",
+            "Auth methods live in the global scope or an org.",
+        ));
     }
     match req.kind.as_deref() {
         Some(PASSWORD_TYPE) => {}
-        _ => return Err(ApiError::invalid_field("type", "Only \"password\" auth methods are supported.")),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "Only \"password\" auth methods are supported.",
+            ));
+        }
     }
-    authz.check("create", Res::collection("auth-method", &scope.id)).await?;
+    authz
+        .check("create", Res::collection("auth-method", &scope.id))
+        .await?;
     let now = now();
     let record = AuthMethodRecord {
         id: ids::new_public_id(ids::PASSWORD_AUTH_METHOD),
         scope_id: scope.id,
         name: text(req.name),
         description: text(req.description),
-        min_login_name_length: positive("attributes.min_login_name_length", req.attributes.min_login_name_length)?
-            .unwrap_or(DEFAULT_MIN_LOGIN_NAME_LENGTH),
-        min_password_length: positive("attributes.min_password_length", req.attributes.min_password_length)?
-            .unwrap_or(DEFAULT_MIN_PASSWORD_LENGTH),
+        min_login_name_length: positive(
+            "attributes.min_login_name_length",
+            req.attributes.min_login_name_length,
+        )?
+        .unwrap_or(DEFAULT_MIN_LOGIN_NAME_LENGTH),
+        min_password_length: positive(
+            "attributes.min_password_length",
+            req.attributes.min_password_length,
+        )?
+        .unwrap_or(DEFAULT_MIN_PASSWORD_LENGTH),
         created: now,
         updated: now,
         version: 1,
@@ -128,39 +155,74 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateAuthMethodRequest>
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<AuthMethod>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let m = authz.state.store.get_auth_method(require_id(id, &[ids::PASSWORD_AUTH_METHOD])?).await?;
+    let m = authz
+        .state
+        .store
+        .get_auth_method(require_id(id, &[ids::PASSWORD_AUTH_METHOD])?)
+        .await?;
     authz.check("read", res(&m)).await?;
     Ok(Json(view(&mut authz, &m).await?))
 }
 
-async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Json<AuthenticateResponse>> {
+async fn action(
+    mut authz: Authz,
+    Seg(seg): Seg,
+    body: JsonBody,
+) -> ApiResult<Json<AuthenticateResponse>> {
     let (id, action) = split_action(&seg);
     match action {
         Some("authenticate") => {}
         other => return Err(ApiError::unknown_action(other.unwrap_or(""))),
     }
     let req: AuthenticateRequest = body.parse()?;
-    let method = authz.state.store.get_auth_method(require_id(id, &[ids::PASSWORD_AUTH_METHOD])?).await?;
+    let method = authz
+        .state
+        .store
+        .get_auth_method(require_id(id, &[ids::PASSWORD_AUTH_METHOD])?)
+        .await?;
     authz.check("authenticate", res(&method)).await?;
-    authenticate(&mut authz, &method, req).await.map(Json).map_err(|e| e.with_op("authmethod_service.(Service).Authenticate"))
+    authenticate(&mut authz, &method, req)
+        .await
+        .map(Json)
+        .map_err(|e| e.with_op("authmethod_service.(Service).Authenticate"))
 }
 
-async fn authenticate(authz: &mut Authz, method: &AuthMethodRecord, req: AuthenticateRequest) -> ApiResult<AuthenticateResponse> {
+async fn authenticate(
+    authz: &mut Authz,
+    method: &AuthMethodRecord,
+    req: AuthenticateRequest,
+) -> ApiResult<AuthenticateResponse> {
     match req.command.as_deref() {
         None | Some("") | Some("login") => {}
-        Some(_) => return Err(ApiError::invalid_field("command", "Only \"login\" is supported for password auth methods.")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "command",
+                "Only \"login\" is supported for password auth methods.",
+            ));
+        }
     }
     match req.kind.as_deref() {
         None | Some("") | Some("token") => {}
-        Some(_) => return Err(ApiError::invalid_field("type", "Only \"token\" is supported.")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "Only \"token\" is supported.",
+            ));
+        }
     }
     let attrs = req.attributes.unwrap_or_default();
     let mut missing = vec![];
     if attrs.login_name.as_deref().is_none_or(str::is_empty) {
-        missing.push(("attributes.login_name".to_owned(), "This is a required field.".to_owned()));
+        missing.push((
+            "attributes.login_name".to_owned(),
+            "This is a required field.".to_owned(),
+        ));
     }
     if attrs.password.as_ref().is_none_or(|p| p.is_empty()) {
-        missing.push(("attributes.password".to_owned(), "This is a required field.".to_owned()));
+        missing.push((
+            "attributes.password".to_owned(),
+            "This is a required field.".to_owned(),
+        ));
     }
     let (Some(login_name), Some(password)) = (attrs.login_name, attrs.password) else {
         return Err(ApiError::invalid_fields(missing));
@@ -174,7 +236,9 @@ async fn authenticate(authz: &mut Authz, method: &AuthMethodRecord, req: Authent
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check, so unknown names are not distinguishable.
             let dummy = DUMMY_HASH
-                .get_or_try_init(|| crate::controller::auth::hash_password(ids::random_base62(20).into()))
+                .get_or_try_init(|| {
+                    crate::controller::auth::hash_password(ids::random_base62(20).into())
+                })
                 .await?;
             let _ = verify_password(password, dummy.clone()).await?;
             return Err(ApiError::unauthenticated());
@@ -201,7 +265,11 @@ async fn authenticate(authz: &mut Authz, method: &AuthMethodRecord, req: Authent
     };
     let stored = store.create_auth_token(&record).await?;
     // The caller is now this user, for `authorized_actions`.
-    let mut as_user = Authz::load(authz.state.clone(), crate::controller::auth::Caller::Authenticated(stored.clone())).await?;
+    let mut as_user = Authz::load(
+        authz.state.clone(),
+        crate::controller::auth::Caller::Authenticated(stored.clone()),
+    )
+    .await?;
     let mut item = super::auth_tokens::view(&mut as_user, &stored).await?;
     item.token = Some(token.to_token_string().into());
     Ok(AuthenticateResponse {
@@ -229,7 +297,15 @@ async fn user_for(authz: &Authz, account: &AccountRecord) -> ApiResult<String> {
         version: 1,
     };
     let user = store.create_user(&user).await?;
-    match store.add_user_accounts(&user.id, user.version, std::slice::from_ref(&account.id), now).await {
+    match store
+        .add_user_accounts(
+            &user.id,
+            user.version,
+            std::slice::from_ref(&account.id),
+            now,
+        )
+        .await
+    {
         Ok(_) => Ok(user.id),
         // A concurrent login linked it first: use that user.
         Err(StoreError::Precondition(_)) => store

@@ -57,7 +57,10 @@ pub async fn view(authz: &mut Authz, t: &AuthTokenRecord) -> ApiResult<AuthToken
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<AuthToken>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "auth-token", scopes).await?;
     let mut items = vec![];
@@ -77,7 +80,11 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<AuthToken>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let t = authz.state.store.get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?).await?;
+    let t = authz
+        .state
+        .store
+        .get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?)
+        .await?;
     authz.check("read", res(&t)).await?;
     Ok(Json(view(&mut authz, &t).await?))
 }
@@ -85,7 +92,11 @@ async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<AuthToken>> {
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let t = authz.state.store.get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?).await?;
+    let t = authz
+        .state
+        .store
+        .get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?)
+        .await?;
     authz.check("delete", res(&t)).await?;
     authz.state.store.delete_auth_token(&t.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -26,31 +26,51 @@ use rand::seq::SliceRandom;
 
 const OP: &str = "targets.(Service).AuthorizeSession";
 
-pub async fn authorize(authz: &mut Authz, id: &str, body: &JsonBody) -> ApiResult<SessionAuthorization> {
+pub async fn authorize(
+    authz: &mut Authz,
+    id: &str,
+    body: &JsonBody,
+) -> ApiResult<SessionAuthorization> {
     let req: AuthorizeSessionRequest = body.parse()?;
-    authorize_inner(authz, id, req).await.map_err(|e| e.with_op(OP))
+    authorize_inner(authz, id, req)
+        .await
+        .map_err(|e| e.with_op(OP))
 }
 
-async fn authorize_inner(authz: &mut Authz, id: &str, req: AuthorizeSessionRequest) -> ApiResult<SessionAuthorization> {
+async fn authorize_inner(
+    authz: &mut Authz,
+    id: &str,
+    req: AuthorizeSessionRequest,
+) -> ApiResult<SessionAuthorization> {
     let store = authz.state.store.clone();
     let mut host_id = req.host_id.clone().filter(|h| !h.is_empty());
-    let by_name = req.scope_id.as_deref().is_some_and(|s| !s.is_empty()) || req.scope_name.as_deref().is_some_and(|s| !s.is_empty());
+    let by_name = req.scope_id.as_deref().is_some_and(|s| !s.is_empty())
+        || req.scope_name.as_deref().is_some_and(|s| !s.is_empty());
     let target = if by_name {
-        let name = req.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| id.to_owned());
+        let name = req
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| id.to_owned());
         let scope_id = project_for(authz, &req).await?;
         store.find_target_by_name(&scope_id, &name).await?
     } else if !id.contains('_') {
         let alias = store.find_alias_by_value(id).await?;
         if let Some(alias_host) = alias.host_id.filter(|h| !h.is_empty()) {
             if host_id.as_ref().is_some_and(|h| *h != alias_host) {
-                return Err(ApiError::invalid_field("host_id", "The alias names a different host id than the request."));
+                return Err(ApiError::invalid_field(
+                    "host_id",
+                    "The alias names a different host id than the request.",
+                ));
             }
             host_id = Some(alias_host);
         }
         let dest = alias.destination_id.ok_or_else(ApiError::not_found)?;
         store.get_target(&dest).await?
     } else {
-        store.get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?).await?
+        store
+            .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
+            .await?
     };
 
     let token = match &authz.caller {
@@ -58,7 +78,9 @@ async fn authorize_inner(authz: &mut Authz, id: &str, req: AuthorizeSessionReque
         Caller::BadToken => return Err(ApiError::unauthenticated()),
         Caller::Authenticated(t) => t.clone(),
     };
-    authz.check("authorize-session", targets::res(&target)).await?;
+    authz
+        .check("authorize-session", targets::res(&target))
+        .await?;
 
     if host_id.is_some() {
         return Err(ApiError::invalid_field(
@@ -71,11 +93,15 @@ async fn authorize_inner(authz: &mut Authz, id: &str, req: AuthorizeSessionReque
         .filter(|p| *p > 0)
         .ok_or_else(|| ApiError::precondition("Target does not have default port defined."))?;
     if target.address.is_empty() {
-        return Err(ApiError::precondition("Target has no address and no host sources."));
+        return Err(ApiError::precondition(
+            "Target has no address and no host sources.",
+        ));
     }
     let mut workers = live_workers(authz).await?;
     if workers.is_empty() {
-        return Err(ApiError::precondition("No workers are available to handle this session."));
+        return Err(ApiError::precondition(
+            "No workers are available to handle this session.",
+        ));
     }
     workers.shuffle(&mut rand::rng());
     let worker_addresses: Vec<String> = workers.into_iter().map(|w| w.address).collect();
@@ -136,7 +162,10 @@ async fn authorize_inner(authz: &mut Authz, id: &str, req: AuthorizeSessionReque
         private_key,
         host_id: String::new(),
         endpoint: endpoint.clone(),
-        worker_info: worker_addresses.into_iter().map(|address| WorkerInfo { address }).collect(),
+        worker_info: worker_addresses
+            .into_iter()
+            .map(|address| WorkerInfo { address })
+            .collect(),
         default_client_port: target.default_client_port.unwrap_or(0),
     };
     Ok(SessionAuthorization {
@@ -178,7 +207,10 @@ async fn project_for(authz: &mut Authz, req: &AuthorizeSessionRequest) -> ApiRes
     if let Some(id) = req.scope_id.as_deref().filter(|s| !s.is_empty()) {
         let scope = authz.scope(id).await?;
         if scope.kind != ScopeKind::Project {
-            return Err(ApiError::invalid_field("scope_id", "Targets live in a project scope."));
+            return Err(ApiError::invalid_field(
+                "scope_id",
+                "Targets live in a project scope.",
+            ));
         }
         return Ok(scope.id);
     }
@@ -194,7 +226,10 @@ async fn project_for(authz: &mut Authz, req: &AuthorizeSessionRequest) -> ApiRes
     match found.len() {
         0 => Err(StoreError::NotFound.into()),
         1 => Ok(found.remove(0)),
-        _ => Err(ApiError::invalid_field("scope_name", "Several projects have this name; use scope_id.")),
+        _ => Err(ApiError::invalid_field(
+            "scope_name",
+            "Several projects have this name; use scope_id.",
+        )),
     }
 }
 

@@ -11,7 +11,10 @@ pub fn require_id<'a>(id: &'a str, prefixes: &[&str]) -> Result<&'a str, ApiErro
     if prefixes.iter().any(|p| ids::is_public_id(id, p)) {
         Ok(id)
     } else {
-        Err(ApiError::invalid_field("id", "Invalid formatted identifier."))
+        Err(ApiError::invalid_field(
+            "id",
+            "Invalid formatted identifier.",
+        ))
     }
 }
 
@@ -34,7 +37,11 @@ pub fn text(v: Option<String>) -> String {
 }
 
 /// The scopes a list covers: `root`, plus everything under it when `recursive`.
-pub async fn scopes_under(authz: &mut Authz, root: &str, recursive: bool) -> Result<Vec<String>, ApiError> {
+pub async fn scopes_under(
+    authz: &mut Authz,
+    root: &str,
+    recursive: bool,
+) -> Result<Vec<String>, ApiError> {
     let root_scope = authz.scope(root).await?;
     let mut out = vec![root_scope.id.clone()];
     if recursive && root_scope.kind != ScopeKind::Project {
@@ -52,7 +59,11 @@ pub async fn scopes_under(authz: &mut Authz, root: &str, recursive: bool) -> Res
 }
 
 /// The subset of `scopes` where the caller may list `kind`; refused when there is none.
-pub async fn listable_scopes(authz: &mut Authz, kind: &str, scopes: Vec<String>) -> Result<Vec<String>, ApiError> {
+pub async fn listable_scopes(
+    authz: &mut Authz,
+    kind: &str,
+    scopes: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
     let mut allowed = vec![];
     for s in scopes {
         if authz.allows("list", Res::collection(kind, &s)).await? {

@@ -51,10 +51,16 @@ async fn view(authz: &mut Authz, s: &CredentialStoreRecord) -> ApiResult<Credent
     })
 }
 
-async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<CredentialStore>>> {
+async fn list(
+    mut authz: Authz,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<CredentialStore>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
+    let root = params
+        .scope_id
+        .clone()
+        .ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "credential-store", scopes).await?;
     let mut items = vec![];
@@ -69,17 +75,33 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     Ok(Json(paginate(items, &params, &key)?))
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateCredentialStoreRequest>) -> ApiResult<Json<CredentialStore>> {
-    let scope_id = req.scope_id.clone().ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateCredentialStoreRequest>,
+) -> ApiResult<Json<CredentialStore>> {
+    let scope_id = req
+        .scope_id
+        .clone()
+        .ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
     let scope = authz.scope_named_in(&scope_id, "scope_id").await?;
     if scope.kind != ScopeKind::Project {
-        return Err(ApiError::invalid_field("scope_id", "Credential stores live in a project scope."));
+        return Err(ApiError::invalid_field(
+            "scope_id",
+            "Credential stores live in a project scope.",
+        ));
     }
     match req.kind.as_deref() {
         None | Some(STATIC_STORE_TYPE) => {}
-        Some(_) => return Err(ApiError::invalid_field("type", "Only \"static\" credential stores are supported.")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "Only \"static\" credential stores are supported.",
+            ));
+        }
     }
-    authz.check("create", Res::collection("credential-store", &scope.id)).await?;
+    authz
+        .check("create", Res::collection("credential-store", &scope.id))
+        .await?;
     let now = now();
     let record = CredentialStoreRecord {
         id: ids::new_public_id(ids::STATIC_CREDENTIAL_STORE),
@@ -90,17 +112,28 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateCredentialStoreReq
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_credential_store(&record).await.map_err(|e| match e {
-        StoreError::AlreadyExists(w) => ApiError::already_exists("name", format!("{w} already exists.")),
-        other => other.into(),
-    })?;
+    let created = authz
+        .state
+        .store
+        .create_credential_store(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists(w) => {
+                ApiError::already_exists("name", format!("{w} already exists."))
+            }
+            other => other.into(),
+        })?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<CredentialStore>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let s = authz.state.store.get_credential_store(require_id(id, &[ids::STATIC_CREDENTIAL_STORE])?).await?;
+    let s = authz
+        .state
+        .store
+        .get_credential_store(require_id(id, &[ids::STATIC_CREDENTIAL_STORE])?)
+        .await?;
     authz.check("read", res(&s)).await?;
     Ok(Json(view(&mut authz, &s).await?))
 }
@@ -108,7 +141,11 @@ async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<CredentialStore
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let s = authz.state.store.get_credential_store(require_id(id, &[ids::STATIC_CREDENTIAL_STORE])?).await?;
+    let s = authz
+        .state
+        .store
+        .get_credential_store(require_id(id, &[ids::STATIC_CREDENTIAL_STORE])?)
+        .await?;
     authz.check("delete", res(&s)).await?;
     authz.state.store.delete_credential_store(&s.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -57,16 +57,24 @@ fn open(authz: &Authz, c: &CredentialRecord) -> ApiResult<Map<String, Value>> {
         .root_key
         .open(&c.encrypted_secret, &c.id)
         .map_err(|e| ApiError::internal("opening a credential secret", e))?;
-    serde_json::from_slice(&plain).map_err(|e| ApiError::internal("credential secret is not JSON", e))
+    serde_json::from_slice(&plain)
+        .map_err(|e| ApiError::internal("credential secret is not JSON", e))
 }
 
-async fn view(authz: &mut Authz, c: &CredentialRecord, store: &CredentialStoreRecord) -> ApiResult<Credential> {
+async fn view(
+    authz: &mut Authz,
+    c: &CredentialRecord,
+    store: &CredentialStoreRecord,
+) -> ApiResult<Credential> {
     let secret = open(authz, c)?;
     let mut attributes = Map::new();
     attributes.insert("username".into(), Value::String(c.username.clone()));
     for field in secret_fields(&c.kind) {
         if let Some(Value::String(v)) = secret.get(*field) {
-            attributes.insert(format!("{field}_hmac"), Value::String(authz.state.root_key.hmac_hex(v.as_bytes())));
+            attributes.insert(
+                format!("{field}_hmac"),
+                Value::String(authz.state.root_key.hmac_hex(v.as_bytes())),
+            );
         }
     }
     Ok(Credential {
@@ -86,22 +94,39 @@ async fn view(authz: &mut Authz, c: &CredentialRecord, store: &CredentialStoreRe
 
 async fn store_named_in_body(authz: &Authz, id: Option<&str>) -> ApiResult<CredentialStoreRecord> {
     const FIELD: &str = "credential_store_id";
-    let id = id.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid_field(FIELD, "This is a required field."))?;
+    let id = id
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid_field(FIELD, "This is a required field."))?;
     if !ids::is_public_id(id, ids::STATIC_CREDENTIAL_STORE) {
-        return Err(ApiError::invalid_field(FIELD, "Not a static credential store id."));
+        return Err(ApiError::invalid_field(
+            FIELD,
+            "Not a static credential store id.",
+        ));
     }
     match authz.state.store.get_credential_store(id).await {
         Ok(s) => Ok(s),
-        Err(StoreError::NotFound) => Err(ApiError::invalid_field(FIELD, "Credential store not found.")),
+        Err(StoreError::NotFound) => Err(ApiError::invalid_field(
+            FIELD,
+            "Credential store not found.",
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Credential>>> {
+async fn list(
+    mut authz: Authz,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<Credential>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
     let store = store_named_in_body(&authz, params.get("credential_store_id")).await?;
-    if !authz.allows("list", Res::collection("credential", &store.scope_id).in_parent(&store.id)).await? {
+    if !authz
+        .allows(
+            "list",
+            Res::collection("credential", &store.scope_id).in_parent(&store.id),
+        )
+        .await?
+    {
         return Err(authz.denied());
     }
     let mut items = vec![];
@@ -110,19 +135,34 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
             items.push(view(&mut authz, &c, &store).await?);
         }
     }
-    Ok(Json(paginate(items, &params, &format!("credentials:{}", store.id))?))
+    Ok(Json(paginate(
+        items,
+        &params,
+        &format!("credentials:{}", store.id),
+    )?))
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateCredentialRequest>) -> ApiResult<Json<Credential>> {
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateCredentialRequest>,
+) -> ApiResult<Json<Credential>> {
     let store = store_named_in_body(&authz, req.credential_store_id.as_deref()).await?;
     let (kind, prefix) = match req.kind.as_deref() {
         Some(USERNAME_PASSWORD) => (USERNAME_PASSWORD, ids::USERNAME_PASSWORD_CREDENTIAL),
         Some(SSH_PRIVATE_KEY) => (SSH_PRIVATE_KEY, ids::SSH_PRIVATE_KEY_CREDENTIAL),
         _ => {
-            return Err(ApiError::invalid_field("type", "Must be \"username_password\" or \"ssh_private_key\"."));
+            return Err(ApiError::invalid_field(
+                "type",
+                "Must be \"username_password\" or \"ssh_private_key\".",
+            ));
         }
     };
-    authz.check("create", Res::collection("credential", &store.scope_id).in_parent(&store.id)).await?;
+    authz
+        .check(
+            "create",
+            Res::collection("credential", &store.scope_id).in_parent(&store.id),
+        )
+        .await?;
     let attrs = match req.attributes {
         Some(Value::Object(m)) => m,
         None => Map::new(),
@@ -130,8 +170,13 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateCredentialRequest>
     };
     let secret = typed_secret(kind, &attrs)?;
     let id = ids::new_public_id(prefix);
-    let plain = serde_json::to_vec(&secret).map_err(|e| ApiError::internal("encoding a credential", e))?;
-    let encrypted_secret = authz.state.root_key.seal(&plain, &id).map_err(|e| ApiError::internal("sealing a credential", e))?;
+    let plain =
+        serde_json::to_vec(&secret).map_err(|e| ApiError::internal("encoding a credential", e))?;
+    let encrypted_secret = authz
+        .state
+        .root_key
+        .seal(&plain, &id)
+        .map_err(|e| ApiError::internal("sealing a credential", e))?;
     let now = now();
     let record = CredentialRecord {
         id,
@@ -139,17 +184,28 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateCredentialRequest>
         kind: kind.to_owned(),
         name: text(req.name),
         description: text(req.description),
-        username: secret.get("username").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        username: secret
+            .get("username")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         secret_hmac: authz.state.root_key.hmac_hex(&plain),
         encrypted_secret,
         created: now,
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_credential(&record).await.map_err(|e| match e {
-        StoreError::AlreadyExists(w) => ApiError::already_exists("name", format!("{w} already exists.")),
-        other => other.into(),
-    })?;
+    let created = authz
+        .state
+        .store
+        .create_credential(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists(w) => {
+                ApiError::already_exists("name", format!("{w} already exists."))
+            }
+            other => other.into(),
+        })?;
     Ok(Json(view(&mut authz, &created, &store).await?))
 }
 
@@ -160,11 +216,16 @@ fn typed_secret(kind: &str, attrs: &Map<String, Value>) -> ApiResult<Map<String,
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::invalid_field(&format!("attributes.{name}"), "Must be a string.")),
+            Some(_) => Err(ApiError::invalid_field(
+                &format!("attributes.{name}"),
+                "Must be a string.",
+            )),
         }
     };
     let required = |name: &str| -> ApiResult<String> {
-        field(name)?.ok_or_else(|| ApiError::invalid_field(&format!("attributes.{name}"), "This is a required field."))
+        field(name)?.ok_or_else(|| {
+            ApiError::invalid_field(&format!("attributes.{name}"), "This is a required field.")
+        })
     };
     let mut out = Map::new();
     out.insert("username".into(), Value::String(required("username")?));
@@ -173,7 +234,10 @@ fn typed_secret(kind: &str, attrs: &Map<String, Value>) -> ApiResult<Map<String,
     } else {
         let key = required("private_key")?;
         if !(key.contains("-----BEGIN") && key.contains("PRIVATE KEY-----")) {
-            return Err(ApiError::invalid_field("attributes.private_key", "Must be a PEM-encoded private key."));
+            return Err(ApiError::invalid_field(
+                "attributes.private_key",
+                "Must be a PEM-encoded private key.",
+            ));
         }
         out.insert("private_key".into(), Value::String(key));
         if let Some(p) = field("private_key_passphrase")? {
@@ -184,7 +248,13 @@ fn typed_secret(kind: &str, attrs: &Map<String, Value>) -> ApiResult<Map<String,
 }
 
 async fn load(authz: &Authz, id: &str) -> ApiResult<(CredentialRecord, CredentialStoreRecord)> {
-    let id = require_id(id, &[ids::USERNAME_PASSWORD_CREDENTIAL, ids::SSH_PRIVATE_KEY_CREDENTIAL])?;
+    let id = require_id(
+        id,
+        &[
+            ids::USERNAME_PASSWORD_CREDENTIAL,
+            ids::SSH_PRIVATE_KEY_CREDENTIAL,
+        ],
+    )?;
     let c = authz.state.store.get_credential(id).await?;
     let s = authz.state.store.get_credential_store(&c.store_id).await?;
     Ok((c, s))
@@ -208,7 +278,10 @@ async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
 }
 
 /// The credentials a target brokers into a new session. One deleted meanwhile is skipped.
-pub async fn brokered_for(authz: &Authz, target: &TargetRecord) -> ApiResult<Vec<SessionCredential>> {
+pub async fn brokered_for(
+    authz: &Authz,
+    target: &TargetRecord,
+) -> ApiResult<Vec<SessionCredential>> {
     let mut out = vec![];
     for id in &target.credential_source_ids {
         let c = match authz.state.store.get_credential(id).await {
@@ -227,7 +300,10 @@ pub async fn brokered_for(authz: &Authz, target: &TargetRecord) -> ApiResult<Vec
                 kind: STATIC_STORE_TYPE.to_owned(),
                 credential_type: c.kind.clone(),
             },
-            secret: Some(SessionSecret { raw, decoded: Some(typed.clone()) }),
+            secret: Some(SessionSecret {
+                raw,
+                decoded: Some(typed.clone()),
+            }),
             credential: Some(typed),
         });
     }
@@ -241,15 +317,49 @@ mod tests {
 
     #[test]
     fn typed_secrets_check_their_fields() {
-        let up = typed_secret(USERNAME_PASSWORD, json!({"username": "u", "password": "p"}).as_object().unwrap()).unwrap();
+        let up = typed_secret(
+            USERNAME_PASSWORD,
+            json!({"username": "u", "password": "p"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(Value::Object(up), json!({"username": "u", "password": "p"}));
-        let e = typed_secret(USERNAME_PASSWORD, json!({"username": "u"}).as_object().unwrap()).unwrap_err();
-        assert_eq!(e.body().details.as_ref().unwrap().request_fields[0].name, "attributes.password");
-        let e = typed_secret(USERNAME_PASSWORD, json!({"username": 3, "password": "p"}).as_object().unwrap()).unwrap_err();
-        assert_eq!(e.body().details.as_ref().unwrap().request_fields[0].name, "attributes.username");
+        let e = typed_secret(
+            USERNAME_PASSWORD,
+            json!({"username": "u"}).as_object().unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.body().details.as_ref().unwrap().request_fields[0].name,
+            "attributes.password"
+        );
+        let e = typed_secret(
+            USERNAME_PASSWORD,
+            json!({"username": 3, "password": "p"}).as_object().unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.body().details.as_ref().unwrap().request_fields[0].name,
+            "attributes.username"
+        );
         let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n";
-        let spk = typed_secret(SSH_PRIVATE_KEY, json!({"username": "u", "private_key": key}).as_object().unwrap()).unwrap();
+        let spk = typed_secret(
+            SSH_PRIVATE_KEY,
+            json!({"username": "u", "private_key": key})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
         assert!(spk.get("private_key_passphrase").is_none());
-        assert!(typed_secret(SSH_PRIVATE_KEY, json!({"username": "u", "private_key": "nope"}).as_object().unwrap()).is_err());
+        assert!(
+            typed_secret(
+                SSH_PRIVATE_KEY,
+                json!({"username": "u", "private_key": "nope"})
+                    .as_object()
+                    .unwrap()
+            )
+            .is_err()
+        );
     }
 }

@@ -44,15 +44,32 @@ struct AliasListToken {
 #[serde(tag = "p")]
 enum Phase {
     /// First listing, after the item sorted at (`created`, `id`).
-    Page { hw: i64, c: i64, id: String, est: u64 },
+    Page {
+        hw: i64,
+        c: i64,
+        id: String,
+        est: u64,
+    },
     /// Listing complete: next call returns changes after `hw`.
     Refresh { hw: i64, est: u64 },
     /// Refresh of changes in (`since`, `upto`], after the item sorted at (`u`, `id`).
-    RefreshPage { since: i64, upto: i64, u: i64, id: String, est: u64 },
+    RefreshPage {
+        since: i64,
+        upto: i64,
+        u: i64,
+        id: String,
+        est: u64,
+    },
 }
 
-pub async fn list(authz: &mut Authz, user: &UserRecord, params: &ListParams) -> ApiResult<ListResponse<ResolvableAlias>> {
-    authz.check("list-resolvable-aliases", super::users::res(user)).await?;
+pub async fn list(
+    authz: &mut Authz,
+    user: &UserRecord,
+    params: &ListParams,
+) -> ApiResult<ListResponse<ResolvableAlias>> {
+    authz
+        .check("list-resolvable-aliases", super::users::res(user))
+        .await?;
     params.reject_filter()?;
     let acl = authz.acl_for_user(&user.id);
     let fingerprint = acl.fingerprint();
@@ -62,10 +79,14 @@ pub async fn list(authz: &mut Authz, user: &UserRecord, params: &ListParams) -> 
         Some(t) => {
             let t: AliasListToken = decode_token(t)?;
             if t.user != user.id {
-                return Err(ApiError::invalid_list_token("The list token belongs to another user."));
+                return Err(ApiError::invalid_list_token(
+                    "The list token belongs to another user.",
+                ));
             }
             if t.grants != fingerprint {
-                return Err(ApiError::invalid_list_token("The user's grants changed since the list token was issued."));
+                return Err(ApiError::invalid_list_token(
+                    "The user's grants changed since the list token was issued.",
+                ));
             }
             if now.unix_timestamp() - t.created > TOKEN_LIFETIME.whole_seconds() {
                 return Err(ApiError::invalid_list_token("The list token has expired."));
@@ -103,9 +124,19 @@ pub async fn list(authz: &mut Authz, user: &UserRecord, params: &ListParams) -> 
             let (phase, items) = page_updated(items, page_size, hw, upto, est);
             (phase, items, removed, est, sort::UPDATED_TIME)
         }
-        Some(Phase::RefreshPage { since, upto, u, id, est }) => {
+        Some(Phase::RefreshPage {
+            since,
+            upto,
+            u,
+            id,
+            est,
+        }) => {
             let changes = store.alias_changes_since(since).await?;
-            let changed = changes.changed.into_iter().filter(|a| a.change_seq <= upto).collect();
+            let changed = changes
+                .changed
+                .into_iter()
+                .filter(|a| a.change_seq <= upto)
+                .collect();
             let (mut items, _) = access.split(authz, changed).await?;
             items.retain(|a| (micros(a.updated), a.id.as_str()) < (u, id.as_str()));
             sort_updated(&mut items);
@@ -140,17 +171,34 @@ fn page_created(mut items: Vec<AliasRecord>, n: usize, hw: i64, est: u64) -> Out
     let more = items.len() > n;
     items.truncate(n);
     let phase = match (more, items.last()) {
-        (true, Some(last)) => Phase::Page { hw, c: micros(last.created), id: last.id.clone(), est },
+        (true, Some(last)) => Phase::Page {
+            hw,
+            c: micros(last.created),
+            id: last.id.clone(),
+            est,
+        },
         _ => Phase::Refresh { hw, est },
     };
     (phase, items, vec![], est, sort::CREATED_TIME)
 }
 
-fn page_updated(mut items: Vec<AliasRecord>, n: usize, since: i64, upto: i64, est: u64) -> (Phase, Vec<AliasRecord>) {
+fn page_updated(
+    mut items: Vec<AliasRecord>,
+    n: usize,
+    since: i64,
+    upto: i64,
+    est: u64,
+) -> (Phase, Vec<AliasRecord>) {
     let more = items.len() > n;
     items.truncate(n);
     let phase = match (more, items.last()) {
-        (true, Some(last)) => Phase::RefreshPage { since, upto, u: micros(last.updated), id: last.id.clone(), est },
+        (true, Some(last)) => Phase::RefreshPage {
+            since,
+            upto,
+            u: micros(last.updated),
+            id: last.id.clone(),
+            est,
+        },
         _ => Phase::Refresh { hw: upto, est },
     };
     (phase, items)
@@ -188,15 +236,26 @@ struct Access {
 
 impl Access {
     fn new(acl: Acl) -> Self {
-        Self { acl, targets: HashMap::new() }
+        Self {
+            acl,
+            targets: HashMap::new(),
+        }
     }
 
-    async fn keep_accessible(&mut self, authz: &mut Authz, aliases: Vec<AliasRecord>) -> ApiResult<Vec<AliasRecord>> {
+    async fn keep_accessible(
+        &mut self,
+        authz: &mut Authz,
+        aliases: Vec<AliasRecord>,
+    ) -> ApiResult<Vec<AliasRecord>> {
         Ok(self.split(authz, aliases).await?.0)
     }
 
     /// (accessible aliases, ids of the others).
-    async fn split(&mut self, authz: &mut Authz, aliases: Vec<AliasRecord>) -> ApiResult<(Vec<AliasRecord>, Vec<String>)> {
+    async fn split(
+        &mut self,
+        authz: &mut Authz,
+        aliases: Vec<AliasRecord>,
+    ) -> ApiResult<(Vec<AliasRecord>, Vec<String>)> {
         self.load_targets(authz, &aliases).await?;
         let (mut yes, mut no) = (vec![], vec![]);
         for a in aliases {

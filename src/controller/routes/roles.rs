@@ -35,7 +35,10 @@ const ACTIONS: &[&str] = &[
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/roles", get(list).post(create))
-        .route("/v1/roles/{id}", get(read).patch(update).delete(delete).post(action))
+        .route(
+            "/v1/roles/{id}",
+            get(read).patch(update).delete(delete).post(action),
+        )
 }
 
 impl Listed for Role {
@@ -57,9 +60,19 @@ async fn view(authz: &mut Authz, r: &RoleRecord) -> ApiResult<Role> {
         let scope_id = if p == ANONYMOUS_USER || p == AUTHENTICATED_USER {
             GLOBAL_SCOPE.to_owned()
         } else {
-            authz.state.store.get_user(p).await.map(|u| u.scope_id).unwrap_or_default()
+            authz
+                .state
+                .store
+                .get_user(p)
+                .await
+                .map(|u| u.scope_id)
+                .unwrap_or_default()
         };
-        principals.push(Principal { id: p.clone(), kind: "user".to_owned(), scope_id });
+        principals.push(Principal {
+            id: p.clone(),
+            kind: "user".to_owned(),
+            scope_id,
+        });
     }
     let grants = r
         .grant_strings
@@ -69,7 +82,11 @@ async fn view(authz: &mut Authz, r: &RoleRecord) -> ApiResult<Role> {
             Some(Grant {
                 raw: raw.clone(),
                 canonical: g.canonical(),
-                json: GrantJson { ids: g.id_strings(), kind: g.kind.clone().unwrap_or_default(), actions: g.actions.clone() },
+                json: GrantJson {
+                    ids: g.id_strings(),
+                    kind: g.kind.clone().unwrap_or_default(),
+                    actions: g.actions.clone(),
+                },
             })
         })
         .collect();
@@ -94,7 +111,10 @@ async fn view(authz: &mut Authz, r: &RoleRecord) -> ApiResult<Role> {
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Role>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "role", scopes).await?;
     let mut items = vec![];
@@ -107,11 +127,18 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     Ok(Json(paginate(items, &params, &key)?))
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateRoleRequest>) -> ApiResult<Json<Role>> {
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateRoleRequest>,
+) -> ApiResult<Json<Role>> {
     let scope_id = req.scope_id.unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scope = authz.scope_named_in(&scope_id, "scope_id").await?;
-    authz.check("create", Res::collection("role", &scope.id)).await?;
-    let grant_scope_ids = req.grant_scope_ids.unwrap_or_else(|| vec!["this".to_owned()]);
+    authz
+        .check("create", Res::collection("role", &scope.id))
+        .await?;
+    let grant_scope_ids = req
+        .grant_scope_ids
+        .unwrap_or_else(|| vec!["this".to_owned()]);
     check_grant_scopes(&mut authz, &scope.id, &grant_scope_ids).await?;
     let now = now();
     let record = RoleRecord {
@@ -126,14 +153,23 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateRoleRequest>) -> A
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_role(&record).await.map_err(name_clash)?;
+    let created = authz
+        .state
+        .store
+        .create_role(&record)
+        .await
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Role>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let r = authz.state.store.get_role(require_id(id, &[ids::ROLE])?).await?;
+    let r = authz
+        .state
+        .store
+        .get_role(require_id(id, &[ids::ROLE])?)
+        .await?;
     authz.check("read", res(&r)).await?;
     Ok(Json(view(&mut authz, &r).await?))
 }
@@ -147,10 +183,18 @@ struct UpdateRoleRequest {
     description: Option<Option<String>>,
 }
 
-async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateRoleRequest>) -> ApiResult<Json<Role>> {
+async fn update(
+    mut authz: Authz,
+    Seg(seg): Seg,
+    ApiJson(req): ApiJson<UpdateRoleRequest>,
+) -> ApiResult<Json<Role>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let mut r = authz.state.store.get_role(require_id(id, &[ids::ROLE])?).await?;
+    let mut r = authz
+        .state
+        .store
+        .get_role(require_id(id, &[ids::ROLE])?)
+        .await?;
     authz.check("update", res(&r)).await?;
     let version = require_version(req.version)?;
     if let Some(n) = req.name {
@@ -160,14 +204,23 @@ async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateRol
         r.description = text(d);
     }
     r.updated = now();
-    let updated = authz.state.store.update_role(&r, version).await.map_err(name_clash)?;
+    let updated = authz
+        .state
+        .store
+        .update_role(&r, version)
+        .await
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let r = authz.state.store.get_role(require_id(id, &[ids::ROLE])?).await?;
+    let r = authz
+        .state
+        .store
+        .get_role(require_id(id, &[ids::ROLE])?)
+        .await?;
     authz.check("delete", res(&r)).await?;
     authz.state.store.delete_role(&r.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -204,7 +257,11 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         return Err(ApiError::unknown_action(action));
     }
     let req: ListChange = body.parse()?;
-    let mut r = authz.state.store.get_role(require_id(id, &[ids::ROLE])?).await?;
+    let mut r = authz
+        .state
+        .store
+        .get_role(require_id(id, &[ids::ROLE])?)
+        .await?;
     authz.check(action, res(&r)).await?;
     let version = require_version(req.version)?;
     match what {
@@ -252,7 +309,8 @@ fn apply(list: &mut Vec<String>, given: Vec<String>, op: Op) {
 
 fn check_grants(grants: &[String]) -> ApiResult<()> {
     for g in grants {
-        parse_grant(g).map_err(|e| ApiError::invalid_field("grant_strings", format!("Grant {g:?}: {e}.")))?;
+        parse_grant(g)
+            .map_err(|e| ApiError::invalid_field("grant_strings", format!("Grant {g:?}: {e}.")))?;
     }
     Ok(())
 }
@@ -263,14 +321,25 @@ async fn check_principals(authz: &Authz, principals: &[String]) -> ApiResult<()>
             continue;
         }
         if ids::is_public_id(p, ids::GROUP) {
-            return Err(ApiError::invalid_field("principal_ids", format!("{p}: groups are not supported by this controller yet.")));
+            return Err(ApiError::invalid_field(
+                "principal_ids",
+                format!("{p}: groups are not supported by this controller yet."),
+            ));
         }
         if !ids::is_public_id(p, ids::USER) {
-            return Err(ApiError::invalid_field("principal_ids", format!("{p:?} is not a user id.")));
+            return Err(ApiError::invalid_field(
+                "principal_ids",
+                format!("{p:?} is not a user id."),
+            ));
         }
         match authz.state.store.get_user(p).await {
             Ok(_) => {}
-            Err(StoreError::NotFound) => return Err(ApiError::invalid_field("principal_ids", format!("User {p} does not exist."))),
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::invalid_field(
+                    "principal_ids",
+                    format!("User {p} does not exist."),
+                ));
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -287,7 +356,13 @@ async fn check_grant_scopes(authz: &mut Authz, role_scope: &str, ids: &[String])
             "children" => kind != ScopeKind::Project,
             "descendants" => kind == ScopeKind::Global,
             other => match authz.state.store.get_scope(other).await {
-                Ok(_) => authz.scope_path(other).await?.0.iter().skip(1).any(|s| s == role_scope),
+                Ok(_) => authz
+                    .scope_path(other)
+                    .await?
+                    .0
+                    .iter()
+                    .skip(1)
+                    .any(|s| s == role_scope),
                 Err(StoreError::NotFound) => false,
                 Err(e) => return Err(e.into()),
             },
@@ -295,7 +370,9 @@ async fn check_grant_scopes(authz: &mut Authz, role_scope: &str, ids: &[String])
         if !ok {
             return Err(ApiError::invalid_field(
                 "grant_scope_ids",
-                format!("{id:?} is not a valid grant scope for a role in {role_scope}: use this, children (global or org), descendants (global) or the id of a scope below it."),
+                format!(
+                    "{id:?} is not a valid grant scope for a role in {role_scope}: use this, children (global or org), descendants (global) or the id of a scope below it."
+                ),
             ));
         }
     }
@@ -304,7 +381,9 @@ async fn check_grant_scopes(authz: &mut Authz, role_scope: &str, ids: &[String])
 
 fn name_clash(e: StoreError) -> ApiError {
     match e {
-        StoreError::AlreadyExists(w) => ApiError::already_exists("name", format!("{w} already exists.")),
+        StoreError::AlreadyExists(w) => {
+            ApiError::already_exists("name", format!("{w} already exists."))
+        }
         other => other.into(),
     }
 }
@@ -326,7 +405,11 @@ mod tests {
 
     #[test]
     fn bad_grants_name_the_field() {
-        let e = check_grants(&["ids=*;type=target;actions=read".into(), "nonsense".into()]).unwrap_err();
-        assert_eq!(e.body().details.as_ref().unwrap().request_fields[0].name, "grant_strings");
+        let e = check_grants(&["ids=*;type=target;actions=read".into(), "nonsense".into()])
+            .unwrap_err();
+        assert_eq!(
+            e.body().details.as_ref().unwrap().request_fields[0].name,
+            "grant_strings"
+        );
     }
 }

@@ -62,7 +62,9 @@ pub async fn view(authz: &mut Authz, s: &ScopeRecord) -> ApiResult<Scope> {
         version: s.version,
         kind: s.kind.as_str().to_owned(),
         primary_auth_method_id: s.primary_auth_method_id.clone().unwrap_or_default(),
-        authorized_actions: authz.actions(ACTIONS, Res::item("scope", &s.id, &parent)).await?,
+        authorized_actions: authz
+            .actions(ACTIONS, Res::item("scope", &s.id, &parent))
+            .await?,
     })
 }
 
@@ -75,7 +77,10 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     let mut items = vec![];
     for parent in &allowed {
         for s in authz.state.store.list_scopes(parent).await? {
-            if authz.allows("list", Res::item("scope", &s.id, parent)).await? {
+            if authz
+                .allows("list", Res::item("scope", &s.id, parent))
+                .await?
+            {
                 items.push(view(&mut authz, &s).await?);
             }
         }
@@ -84,17 +89,28 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     Ok(Json(paginate(items, &params, &key)?))
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateScopeRequest>) -> ApiResult<Json<Scope>> {
-    let parent_id = req.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateScopeRequest>,
+) -> ApiResult<Json<Scope>> {
+    let parent_id = req
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let parent = authz.scope_named_in(&parent_id, "scope_id").await?;
     let (kind, prefix) = match parent.kind {
         ScopeKind::Global => (ScopeKind::Org, ids::ORG),
         ScopeKind::Org => (ScopeKind::Project, ids::PROJECT),
         ScopeKind::Project => {
-            return Err(ApiError::invalid_field("scope_id", "A project cannot contain scopes."));
+            return Err(ApiError::invalid_field(
+                "scope_id",
+                "A project cannot contain scopes.",
+            ));
         }
     };
-    authz.check("create", Res::collection("scope", &parent.id)).await?;
+    authz
+        .check("create", Res::collection("scope", &parent.id))
+        .await?;
     let now = now();
     let record = ScopeRecord {
         id: ids::new_public_id(prefix),
@@ -107,7 +123,12 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateScopeRequest>) -> 
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_scope(&record).await.map_err(name_clash)?;
+    let created = authz
+        .state
+        .store
+        .create_scope(&record)
+        .await
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
@@ -115,7 +136,9 @@ async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Scope>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
     let s = authz.scope(check_scope_id(id)?).await?;
-    authz.check("read", Res::item("scope", &s.id, container(&s))).await?;
+    authz
+        .check("read", Res::item("scope", &s.id, container(&s)))
+        .await?;
     Ok(Json(view(&mut authz, &s).await?))
 }
 
@@ -130,11 +153,17 @@ struct UpdateScopeRequest {
     primary_auth_method_id: Option<Option<String>>,
 }
 
-async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateScopeRequest>) -> ApiResult<Json<Scope>> {
+async fn update(
+    mut authz: Authz,
+    Seg(seg): Seg,
+    ApiJson(req): ApiJson<UpdateScopeRequest>,
+) -> ApiResult<Json<Scope>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
     let mut s = authz.state.store.get_scope(check_scope_id(id)?).await?;
-    authz.check("update", Res::item("scope", &s.id, container(&s))).await?;
+    authz
+        .check("update", Res::item("scope", &s.id, container(&s)))
+        .await?;
     let version = require_version(req.version)?;
     if let Some(name) = req.name {
         s.name = text(name);
@@ -159,7 +188,12 @@ async fn update(mut authz: Authz, Seg(seg): Seg, ApiJson(req): ApiJson<UpdateSco
         s.primary_auth_method_id = am;
     }
     s.updated = now();
-    let updated = authz.state.store.update_scope(&s, version).await.map_err(name_clash)?;
+    let updated = authz
+        .state
+        .store
+        .update_scope(&s, version)
+        .await
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 
@@ -170,7 +204,9 @@ async fn action(Seg(seg): Seg, _body: JsonBody) -> ApiResult<Json<Scope>> {
 
 fn name_clash(e: StoreError) -> ApiError {
     match e {
-        StoreError::AlreadyExists(what) => ApiError::already_exists("name", format!("{what} already exists.")),
+        StoreError::AlreadyExists(what) => {
+            ApiError::already_exists("name", format!("{what} already exists."))
+        }
         other => other.into(),
     }
 }

@@ -3,7 +3,9 @@
 
 use super::common::*;
 use crate::api::ids::{self, GLOBAL_SCOPE};
-use crate::api::session::{CancelSessionRequest, Session, SessionConnection, SessionState, reason, status};
+use crate::api::session::{
+    CancelSessionRequest, Session, SessionConnection, SessionState, reason, status,
+};
 use crate::api::{ListResponse, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::JsonBody;
@@ -43,7 +45,11 @@ async fn view(authz: &mut Authz, s: &SessionRecord) -> ApiResult<Session> {
         .await?
         .into_iter()
         .rev()
-        .map(|st| SessionState { status: st.status, start_time: st.start, end_time: st.end })
+        .map(|st| SessionState {
+            status: st.status,
+            start_time: st.start,
+            end_time: st.end,
+        })
         .collect();
     let connections = store
         .session_connections(&s.id)
@@ -86,12 +92,16 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
     let include_terminated = matches!(params.get("include_terminated"), Some("true" | "1"));
-    let root = params.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "session", scopes).await?;
     let mut items = vec![];
     for s in authz.state.store.list_sessions(None).await? {
-        if !allowed.contains(&s.scope_id) || (!include_terminated && s.status == status::TERMINATED) {
+        if !allowed.contains(&s.scope_id) || (!include_terminated && s.status == status::TERMINATED)
+        {
             continue;
         }
         // Listing shows what the caller could also read (so `read:self` shows their own).
@@ -106,7 +116,11 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Session>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let s = authz.state.store.get_session(require_id(id, &[ids::SESSION])?).await?;
+    let s = authz
+        .state
+        .store
+        .get_session(require_id(id, &[ids::SESSION])?)
+        .await?;
     authz.check("read", res(&s)).await?;
     Ok(Json(view(&mut authz, &s).await?))
 }
@@ -118,9 +132,17 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         other => return Err(ApiError::unknown_action(other.unwrap_or(""))),
     }
     let req: CancelSessionRequest = body.parse()?;
-    let s = authz.state.store.get_session(require_id(id, &[ids::SESSION])?).await?;
+    let s = authz
+        .state
+        .store
+        .get_session(require_id(id, &[ids::SESSION])?)
+        .await?;
     authz.check("cancel", res(&s)).await?;
     let version = require_version(req.version)?;
-    let canceled = authz.state.store.cancel_session(&s.id, Some(version), reason::CANCELED, now()).await?;
+    let canceled = authz
+        .state
+        .store
+        .cancel_session(&s.id, Some(version), reason::CANCELED, now())
+        .await?;
     Ok(Json(view(&mut authz, &canceled).await?))
 }

@@ -34,7 +34,10 @@ const ACTIONS: &[&str] = &[
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/targets", get(list).post(create))
-        .route("/v1/targets/{id}", get(read).patch(update).delete(delete).post(action))
+        .route(
+            "/v1/targets/{id}",
+            get(read).patch(update).delete(delete).post(action),
+        )
 }
 
 impl Listed for Target {
@@ -57,7 +60,11 @@ async fn view(authz: &mut Authz, t: &TargetRecord) -> ApiResult<Target> {
         .aliases_for_destination(&t.id)
         .await?
         .into_iter()
-        .map(|a| TargetAlias { id: a.id, value: a.value, scope_id: a.scope_id })
+        .map(|a| TargetAlias {
+            id: a.id,
+            value: a.value,
+            scope_id: a.scope_id,
+        })
         .collect();
     Ok(Target {
         id: t.id.clone(),
@@ -75,7 +82,10 @@ async fn view(authz: &mut Authz, t: &TargetRecord) -> ApiResult<Target> {
         worker_filter: t.worker_filter.clone(),
         brokered_credential_source_ids: t.credential_source_ids.clone(),
         address: t.address.clone(),
-        attributes: TcpTargetAttributes { default_port: t.default_port, default_client_port: t.default_client_port },
+        attributes: TcpTargetAttributes {
+            default_port: t.default_port,
+            default_client_port: t.default_client_port,
+        },
         aliases,
         authorized_actions: authz.actions(ACTIONS, res(t)).await?,
     })
@@ -84,7 +94,10 @@ async fn view(authz: &mut Authz, t: &TargetRecord) -> ApiResult<Target> {
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Target>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().unwrap_or_else(|| ids::GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| ids::GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "target", scopes).await?;
     let mut items = vec![];
@@ -115,7 +128,10 @@ fn reject_worker_filters(body: &JsonBody) -> ApiResult<()> {
         ("ingress_worker_filter", f.ingress_worker_filter),
     ] {
         if value.is_some_and(|v| !v.trim().is_empty()) {
-            return Err(ApiError::invalid_field(name, "Worker filters are not supported by this controller yet."));
+            return Err(ApiError::invalid_field(
+                name,
+                "Worker filters are not supported by this controller yet.",
+            ));
         }
     }
     Ok(())
@@ -126,14 +142,27 @@ async fn create(mut authz: Authz, body: JsonBody) -> ApiResult<Json<Target>> {
     reject_worker_filters(&body)?;
     match req.kind.as_deref() {
         None | Some(TCP_TARGET_TYPE) => {}
-        Some(_) => return Err(ApiError::invalid_field("type", "Only \"tcp\" targets are supported.")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "Only \"tcp\" targets are supported.",
+            ));
+        }
     }
-    let scope_id = req.scope_id.clone().ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
+    let scope_id = req
+        .scope_id
+        .clone()
+        .ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
     let scope = authz.scope_named_in(&scope_id, "scope_id").await?;
     if scope.kind != ScopeKind::Project {
-        return Err(ApiError::invalid_field("scope_id", "Targets live in a project scope."));
+        return Err(ApiError::invalid_field(
+            "scope_id",
+            "Targets live in a project scope.",
+        ));
     }
-    authz.check("create", Res::collection("target", &scope.id)).await?;
+    authz
+        .check("create", Res::collection("target", &scope.id))
+        .await?;
     let name = text(req.name.clone());
     if name.is_empty() {
         return Err(ApiError::invalid_field("name", "This is a required field."));
@@ -149,7 +178,10 @@ async fn create(mut authz: Authz, body: JsonBody) -> ApiResult<Json<Target>> {
         address: check_address(req.address.as_deref().unwrap_or(""))?,
         default_port: port("attributes.default_port", attrs.default_port)?,
         default_client_port: port("attributes.default_client_port", attrs.default_client_port)?,
-        session_max_seconds: req.session_max_seconds.filter(|s| *s > 0).unwrap_or(DEFAULT_SESSION_MAX_SECONDS),
+        session_max_seconds: req
+            .session_max_seconds
+            .filter(|s| *s > 0)
+            .unwrap_or(DEFAULT_SESSION_MAX_SECONDS),
         session_connection_limit: connection_limit(req.session_connection_limit)?,
         worker_filter: String::new(),
         credential_source_ids: vec![],
@@ -157,14 +189,23 @@ async fn create(mut authz: Authz, body: JsonBody) -> ApiResult<Json<Target>> {
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_target(&record).await.map_err(name_clash)?;
+    let created = authz
+        .state
+        .store
+        .create_target(&record)
+        .await
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Target>> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let t = authz.state.store.get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?).await?;
+    let t = authz
+        .state
+        .store
+        .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
+        .await?;
     authz.check("read", res(&t)).await?;
     Ok(Json(view(&mut authz, &t).await?))
 }
@@ -174,13 +215,20 @@ async fn update(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
     no_action(action)?;
     let req: UpdateTargetRequest = body.parse()?;
     reject_worker_filters(&body)?;
-    let mut t = authz.state.store.get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?).await?;
+    let mut t = authz
+        .state
+        .store
+        .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
+        .await?;
     authz.check("update", res(&t)).await?;
     let version = require_version(req.version)?;
     if let Some(name) = req.name {
         t.name = text(name);
         if t.name.is_empty() {
-            return Err(ApiError::invalid_field("name", "A target must have a name."));
+            return Err(ApiError::invalid_field(
+                "name",
+                "A target must have a name.",
+            ));
         }
     }
     if let Some(d) = req.description {
@@ -194,24 +242,38 @@ async fn update(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
             t.default_port = port("attributes.default_port", attrs.default_port)?;
         }
         if attrs.default_client_port.is_some() {
-            t.default_client_port = port("attributes.default_client_port", attrs.default_client_port)?;
+            t.default_client_port =
+                port("attributes.default_client_port", attrs.default_client_port)?;
         }
     }
     if let Some(s) = req.session_max_seconds {
-        t.session_max_seconds = if s == 0 { DEFAULT_SESSION_MAX_SECONDS } else { s };
+        t.session_max_seconds = if s == 0 {
+            DEFAULT_SESSION_MAX_SECONDS
+        } else {
+            s
+        };
     }
     if req.session_connection_limit.is_some() {
         t.session_connection_limit = connection_limit(req.session_connection_limit)?;
     }
     t.updated = now();
-    let updated = authz.state.store.update_target(&t, version).await.map_err(name_clash)?;
+    let updated = authz
+        .state
+        .store
+        .update_target(&t, version)
+        .await
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
     let (id, action) = split_action(&seg);
     no_action(action)?;
-    let t = authz.state.store.get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?).await?;
+    let t = authz
+        .state
+        .store
+        .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
+        .await?;
     authz.check("delete", res(&t)).await?;
     authz.state.store.delete_target(&t.id, now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -227,7 +289,11 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Re
         }
         "add-credential-sources" | "set-credential-sources" | "remove-credential-sources" => {
             let req: CredentialSourcesRequest = body.parse()?;
-            let mut t = authz.state.store.get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?).await?;
+            let mut t = authz
+                .state
+                .store
+                .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
+                .await?;
             authz.check(action, res(&t)).await?;
             let version = require_version(req.version)?;
             let given = req.brokered_credential_source_ids;
@@ -260,23 +326,47 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Re
     }
 }
 
-async fn check_credential_sources(authz: &Authz, t: &TargetRecord, given: &[String]) -> ApiResult<()> {
+async fn check_credential_sources(
+    authz: &Authz,
+    t: &TargetRecord,
+    given: &[String],
+) -> ApiResult<()> {
     const FIELD: &str = "brokered_credential_source_ids";
     if given.is_empty() {
-        return Err(ApiError::invalid_field(FIELD, "Must contain at least one credential id."));
+        return Err(ApiError::invalid_field(
+            FIELD,
+            "Must contain at least one credential id.",
+        ));
     }
     for id in given {
-        if !ids::is_public_id(id, ids::USERNAME_PASSWORD_CREDENTIAL) && !ids::is_public_id(id, ids::SSH_PRIVATE_KEY_CREDENTIAL) {
-            return Err(ApiError::invalid_field(FIELD, format!("{id:?} is not a static credential id.")));
+        if !ids::is_public_id(id, ids::USERNAME_PASSWORD_CREDENTIAL)
+            && !ids::is_public_id(id, ids::SSH_PRIVATE_KEY_CREDENTIAL)
+        {
+            return Err(ApiError::invalid_field(
+                FIELD,
+                format!("{id:?} is not a static credential id."),
+            ));
         }
         let cred = match authz.state.store.get_credential(id).await {
             Ok(c) => c,
-            Err(StoreError::NotFound) => return Err(ApiError::invalid_field(FIELD, format!("Credential {id} does not exist."))),
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::invalid_field(
+                    FIELD,
+                    format!("Credential {id} does not exist."),
+                ));
+            }
             Err(e) => return Err(e.into()),
         };
-        let store = authz.state.store.get_credential_store(&cred.store_id).await?;
+        let store = authz
+            .state
+            .store
+            .get_credential_store(&cred.store_id)
+            .await?;
         if store.scope_id != t.scope_id {
-            return Err(ApiError::invalid_field(FIELD, format!("Credential {id} is in another project than the target.")));
+            return Err(ApiError::invalid_field(
+                FIELD,
+                format!("Credential {id} is in another project than the target."),
+            ));
         }
     }
     Ok(())
@@ -289,9 +379,16 @@ fn check_address(address: &str) -> ApiResult<String> {
         return Ok(a.to_owned());
     }
     let host_like = a.len() < 254
-        && a.split('.').all(|l| !l.is_empty() && l.len() < 64 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        && a.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() < 64
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     if !host_like {
-        return Err(ApiError::invalid_field("address", "Must be a host name or an IP address, without a port or scheme."));
+        return Err(ApiError::invalid_field(
+            "address",
+            "Must be a host name or an IP address, without a port or scheme.",
+        ));
     }
     Ok(a.to_owned())
 }
@@ -300,7 +397,10 @@ fn check_address(address: &str) -> ApiResult<String> {
 fn port(name: &str, p: Option<u32>) -> ApiResult<Option<u32>> {
     match p {
         Some(0) | None => Ok(None),
-        Some(p) if p > u32::from(u16::MAX) => Err(ApiError::invalid_field(name, "Must be a TCP port (1-65535).")),
+        Some(p) if p > u32::from(u16::MAX) => Err(ApiError::invalid_field(
+            name,
+            "Must be a TCP port (1-65535).",
+        )),
         Some(p) => Ok(Some(p)),
     }
 }
@@ -309,13 +409,18 @@ fn connection_limit(v: Option<i32>) -> ApiResult<i32> {
     match v {
         None => Ok(UNLIMITED_CONNECTIONS),
         Some(n) if n == UNLIMITED_CONNECTIONS || n > 0 => Ok(n),
-        Some(_) => Err(ApiError::invalid_field("session_connection_limit", "Must be -1 (unlimited) or greater than 0.")),
+        Some(_) => Err(ApiError::invalid_field(
+            "session_connection_limit",
+            "Must be -1 (unlimited) or greater than 0.",
+        )),
     }
 }
 
 fn name_clash(e: StoreError) -> ApiError {
     match e {
-        StoreError::AlreadyExists(w) => ApiError::already_exists("name", format!("{w} already exists.")),
+        StoreError::AlreadyExists(w) => {
+            ApiError::already_exists("name", format!("{w} already exists."))
+        }
         other => other.into(),
     }
 }

@@ -39,7 +39,13 @@ pub fn res(u: &UserRecord) -> Res<'_> {
 async fn view(authz: &mut Authz, u: &UserRecord) -> ApiResult<User> {
     let account_ids = authz.state.store.user_account_ids(&u.id).await?;
     let login_name = match account_ids.first() {
-        Some(a) => authz.state.store.get_account(a).await.map(|a| a.login_name).unwrap_or_default(),
+        Some(a) => authz
+            .state
+            .store
+            .get_account(a)
+            .await
+            .map(|a| a.login_name)
+            .unwrap_or_default(),
         None => String::new(),
     };
     Ok(User {
@@ -61,7 +67,10 @@ async fn view(authz: &mut Authz, u: &UserRecord) -> ApiResult<User> {
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<User>>> {
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
-    let root = params.scope_id.clone().unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
     let allowed = listable_scopes(&mut authz, "user", scopes).await?;
     let mut items = vec![];
@@ -76,13 +85,21 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     Ok(Json(paginate(items, &params, &key)?))
 }
 
-async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateUserRequest>) -> ApiResult<Json<User>> {
+async fn create(
+    mut authz: Authz,
+    ApiJson(req): ApiJson<CreateUserRequest>,
+) -> ApiResult<Json<User>> {
     let scope_id = req.scope_id.unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
     let scope = authz.scope_named_in(&scope_id, "scope_id").await?;
     if scope.kind == ScopeKind::Project {
-        return Err(ApiError::invalid_field("scope_id", "Users live in the global scope or an org."));
+        return Err(ApiError::invalid_field(
+            "scope_id",
+            "Users live in the global scope or an org.",
+        ));
     }
-    authz.check("create", Res::collection("user", &scope.id)).await?;
+    authz
+        .check("create", Res::collection("user", &scope.id))
+        .await?;
     let now = now();
     let record = UserRecord {
         id: ids::new_public_id(ids::USER),
@@ -93,16 +110,27 @@ async fn create(mut authz: Authz, ApiJson(req): ApiJson<CreateUserRequest>) -> A
         updated: now,
         version: 1,
     };
-    let created = authz.state.store.create_user(&record).await.map_err(|e| match e {
-        StoreError::AlreadyExists(w) => ApiError::already_exists("name", format!("{w} already exists.")),
-        other => other.into(),
-    })?;
+    let created = authz
+        .state
+        .store
+        .create_user(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists(w) => {
+                ApiError::already_exists("name", format!("{w} already exists."))
+            }
+            other => other.into(),
+        })?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let (id, action) = split_action(&seg);
-    let user = authz.state.store.get_user(require_id(id, &[ids::USER])?).await?;
+    let user = authz
+        .state
+        .store
+        .get_user(require_id(id, &[ids::USER])?)
+        .await?;
     match action {
         None => {
             authz.check("read", res(&user)).await?;
@@ -124,27 +152,47 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         other => return Err(ApiError::unknown_action(other.unwrap_or(""))),
     }
     let req: UserAccountsRequest = body.parse()?;
-    let user = authz.state.store.get_user(require_id(id, &[ids::USER])?).await?;
+    let user = authz
+        .state
+        .store
+        .get_user(require_id(id, &[ids::USER])?)
+        .await?;
     authz.check("add-accounts", res(&user)).await?;
     let version = require_version(req.version)?;
     if req.account_ids.is_empty() {
-        return Err(ApiError::invalid_field("account_ids", "Must contain at least one account id."));
+        return Err(ApiError::invalid_field(
+            "account_ids",
+            "Must contain at least one account id.",
+        ));
     }
     for a in &req.account_ids {
         if !ids::is_public_id(a, ids::PASSWORD_ACCOUNT) {
-            return Err(ApiError::invalid_field("account_ids", format!("{a:?} is not an account id.")));
+            return Err(ApiError::invalid_field(
+                "account_ids",
+                format!("{a:?} is not an account id."),
+            ));
         }
         match authz.state.store.get_account(a).await {
             Ok(acct) if acct.scope_id == user.scope_id => {}
             Ok(_) => {
-                return Err(ApiError::invalid_field("account_ids", format!("Account {a} is not in the user's scope.")));
+                return Err(ApiError::invalid_field(
+                    "account_ids",
+                    format!("Account {a} is not in the user's scope."),
+                ));
             }
             Err(StoreError::NotFound) => {
-                return Err(ApiError::invalid_field("account_ids", format!("Account {a} does not exist.")));
+                return Err(ApiError::invalid_field(
+                    "account_ids",
+                    format!("Account {a} does not exist."),
+                ));
             }
             Err(e) => return Err(e.into()),
         }
     }
-    let updated = authz.state.store.add_user_accounts(&user.id, version, &req.account_ids, now()).await?;
+    let updated = authz
+        .state
+        .store
+        .add_user_accounts(&user.id, version, &req.account_ids, now())
+        .await?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
