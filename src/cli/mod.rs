@@ -24,6 +24,7 @@ pub mod token_source;
 pub mod token_store;
 pub mod users;
 pub mod values;
+pub mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -46,7 +47,7 @@ pub enum Command {
     /// Run a controller from an HCL config file.
     Controller(controller::ControllerArgs),
     /// Run a worker from an HCL config file.
-    Worker(common::NotBuiltArgs),
+    Worker(worker::WorkerArgs),
     /// Log in and store the token in the OS keyring.
     #[command(subcommand)]
     Authenticate(authenticate::AuthenticateCommand),
@@ -105,9 +106,8 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::Roles(c) => Ok(roles::run(c).await),
         Command::Scopes(c) => Ok(scopes::run(c).await),
         Command::Connect(c) => Ok(connect::run(*c).await),
-        Command::Worker(_) | Command::ClientAgent(_) => {
-            Err(anyhow::anyhow!("`boundary {name}` is not built yet"))
-        }
+        Command::Worker(args) => worker::run(args).await,
+        Command::ClientAgent(_) => Err(anyhow::anyhow!("`boundary {name}` is not built yet")),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@ use super::Shared;
 use super::dial::dial;
 use super::handshake::{self, Refusal, Request, reason};
 use super::live::StopReason;
+use super::session_cache::SessionTls;
 use super::tls;
 use crate::api::Secret;
 use crate::api::session::reason as closed;
@@ -80,7 +81,7 @@ pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: &Shared) {
         }
     };
     let mode = mode.unwrap_or(SpliceMode::V1);
-    tunnel(ws, peer, session_id, mode, shared).await;
+    tunnel(ws, peer, &session, mode, shared).await;
 }
 
 /// The upgrade callback: `GET /v1/proxy` offering a subprotocol we speak. v2 (ours) is
@@ -128,12 +129,13 @@ fn refuse_upgrade(status: StatusCode, message: &str) -> ErrorResponse {
 async fn tunnel<S>(
     mut ws: WebSocketStream<S>,
     peer: SocketAddr,
-    session_id: &str,
+    session: &SessionTls,
     mode: SpliceMode,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let session_id = session.session_id.as_str();
     let request = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake::read_request(&mut ws))
         .await
     {
@@ -156,6 +158,12 @@ async fn tunnel<S>(
                 }
                 Err(refusal) => close_with(ws, refusal.code, refusal.reason).await,
             }
+        }
+        // Checked here too, not only at the controller: an expired session must not be
+        // activated, and its clients get the same answer whatever the controller's sweep
+        // has done to it meanwhile.
+        Request::Connect { .. } if session.expiration <= time::OffsetDateTime::now_utc() => {
+            close_with(ws, close::INTERNAL_ERROR, close::UNABLE_TO_AUTHORIZE).await;
         }
         Request::Connect { tofu_token } => {
             connect(ws, peer, session_id, &tofu_token, mode, shared).await;

@@ -26,6 +26,7 @@ const MAX_ENTRIES: usize = 4096;
 pub struct SessionTls {
     pub session_id: String,
     pub server_config: Arc<ServerConfig>,
+    /// Fixed for the session's life; the worker refuses connections past it itself.
     pub expiration: Timestamp,
 }
 
