@@ -367,3 +367,37 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
     );
     assert_serves(&dev, &target).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_from_clients_never_stops_the_worker() {
+    use tokio::io::AsyncWriteExt;
+    let dev = Dev::start().await;
+    let echo = echo_server().await;
+    let target = dev.create_target("echo", echo, None, None).await;
+    let (grant, _) = dev.authorize(&target).await;
+
+    // Not TLS at all, and a connection closed at once.
+    let mut raw = tokio::net::TcpStream::connect(dev.proxy).await.unwrap();
+    raw.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3, 4])
+        .await
+        .unwrap();
+    drop(raw);
+    drop(tokio::net::TcpStream::connect(dev.proxy).await.unwrap());
+    assert_serves(&dev, &target).await;
+
+    // TLS, then something that is not HTTP.
+    let mut tls = tls_connect(dev.proxy, &grant, ClientCert::Session, default_alpn(&grant))
+        .await
+        .unwrap();
+    tls.write_all(b"\x00\x01garbage\r\n\r\n").await.unwrap();
+    drop(tls);
+    assert_serves(&dev, &target).await;
+
+    // A WebSocket that leaves without a handshake, and one whose first message is too big.
+    drop(open_v1(dev.proxy, &grant).await);
+    let mut ws = open_v1(dev.proxy, &grant).await;
+    let _ = ws.send(Message::Binary(vec![0x52; 17 << 20].into())).await;
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, ws.next()).await {}
+    assert_serves(&dev, &target).await;
+    dev.process.assert_running();
+}

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{
-    ErrorResponse, Request as HttpRequest, Response,
+    Callback, ErrorResponse, Request as HttpRequest, Response,
 };
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -62,7 +62,7 @@ pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: &Shared) {
     let mut mode = None;
     let upgrade = tokio_tungstenite::accept_hdr_async_with_config(
         stream,
-        |request: &HttpRequest, response: Response| negotiate(request, response, &mut mode),
+        Negotiate { mode: &mut mode },
         Some(
             WebSocketConfig::default()
                 .max_message_size(Some(MAX_MESSAGE))
@@ -86,38 +86,44 @@ pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: &Shared) {
 
 /// The upgrade callback: `GET /v1/proxy` offering a subprotocol we speak. v2 (ours) is
 /// chosen only when offered; otherwise v1 must be offered.
-fn negotiate(
-    request: &HttpRequest,
-    mut response: Response,
-    mode: &mut Option<SpliceMode>,
-) -> Result<Response, ErrorResponse> {
-    if request.uri().path() != PROXY_PATH {
-        return Err(refuse_upgrade(StatusCode::NOT_FOUND, "not found"));
+struct Negotiate<'a> {
+    mode: &'a mut Option<SpliceMode>,
+}
+
+impl Callback for Negotiate<'_> {
+    fn on_request(
+        self,
+        request: &HttpRequest,
+        mut response: Response,
+    ) -> Result<Response, ErrorResponse> {
+        if request.uri().path() != PROXY_PATH {
+            return Err(refuse_upgrade(StatusCode::NOT_FOUND, "not found"));
+        }
+        let offered: Vec<&str> = request
+            .headers()
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let (chosen, name) = if offered.contains(&subprotocol::V2) {
+            (SpliceMode::V2, subprotocol::V2)
+        } else if offered.contains(&subprotocol::V1) {
+            (SpliceMode::V1, subprotocol::V1)
+        } else {
+            return Err(refuse_upgrade(
+                StatusCode::BAD_REQUEST,
+                "Sec-WebSocket-Protocol must offer boundary-tcp-proxy-v1",
+            ));
+        };
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(name),
+        );
+        *self.mode = Some(chosen);
+        Ok(response)
     }
-    let offered: Vec<&str> = request
-        .headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
-    let (chosen, name) = if offered.contains(&subprotocol::V2) {
-        (SpliceMode::V2, subprotocol::V2)
-    } else if offered.contains(&subprotocol::V1) {
-        (SpliceMode::V1, subprotocol::V1)
-    } else {
-        return Err(refuse_upgrade(
-            StatusCode::BAD_REQUEST,
-            "Sec-WebSocket-Protocol must offer boundary-tcp-proxy-v1",
-        ));
-    };
-    response.headers_mut().insert(
-        header::SEC_WEBSOCKET_PROTOCOL,
-        HeaderValue::from_static(name),
-    );
-    *mode = Some(chosen);
-    Ok(response)
 }
 
 fn refuse_upgrade(status: StatusCode, message: &str) -> ErrorResponse {
