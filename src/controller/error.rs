@@ -118,8 +118,15 @@ impl ApiError {
         )
     }
 
+    /// Names the operation, as Boundary does on its non-canned errors (the canned 401,
+    /// 403 and 404 bodies stay exactly canned).
     pub fn with_op(mut self, op: &str) -> Self {
-        self.body.op = op.to_owned();
+        if !matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+        ) {
+            self.body.op = op.to_owned();
+        }
         self
     }
 
