@@ -45,6 +45,14 @@ impl DevController {
     /// Any `boundary` command that prints `API address:` and `Cluster address:` lines.
     pub async fn spawn(args: &[&str]) -> Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Self::spawn_with_client(args, http).await
+    }
+
+    /// Like [`Self::spawn`], talking to the API with `http` (for a TLS listener).
+    pub async fn spawn_with_client(args: &[&str], http: reqwest::Client) -> Result<Self> {
         let stderr_file = tempfile::NamedTempFile::new()?;
         let (stderr, stderr_path) = stderr_file.into_parts();
         let mut child = Command::new(env!("CARGO_BIN_EXE_boundary"))
@@ -69,9 +77,7 @@ impl DevController {
             api: String::new(),
             cluster: String::new(),
             stdout: vec![],
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()?,
+            http,
             stderr_path,
         };
         let deadline = Instant::now() + START_TIMEOUT;
