@@ -140,7 +140,7 @@ async fn alias_lifecycle_worker_and_authorize_by_alias() -> Result<()> {
             None,
         )
         .await?;
-    assert_eq!(ids(&r), [alias_id.clone()]);
+    assert_eq!(ids(&r), [alias_id.as_str()]);
     assert!(removed(&r).is_empty());
     let token3 = r["list_token"].as_str().unwrap().to_owned();
 
@@ -199,7 +199,7 @@ async fn alias_lifecycle_worker_and_authorize_by_alias() -> Result<()> {
         )
         .await?;
     assert!(ids(&r).is_empty());
-    assert_eq!(removed(&r), [alias_id.clone()]);
+    assert_eq!(removed(&r), [alias_id.as_str()]);
 
     // A garbled token and a token for another user are `invalid list token`.
     let (s, e) = dev
@@ -501,5 +501,104 @@ async fn user_without_grants_is_refused_and_resolves_nothing() -> Result<()> {
         )
         .await?;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+/// Walks a listing page by page; returns (ids in order, removed ids, last token, sort_by).
+async fn walk(
+    dev: &DevController,
+    tok: &str,
+    start: Option<&str>,
+) -> Result<(Vec<String>, Vec<String>, String, String)> {
+    let path = "/v1/users/u_1234567890:list-resolvable-aliases?page_size=2";
+    let (mut all, mut gone) = (vec![], vec![]);
+    let mut token = start.map(str::to_owned);
+    let mut pages = 0;
+    loop {
+        let q = token
+            .as_ref()
+            .map(|t| format!("&list_token={t}"))
+            .unwrap_or_default();
+        let (s, page) = dev
+            .call(Method::GET, &format!("{path}{q}"), Some(tok), None)
+            .await?;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(page["items"].as_array().unwrap().len() <= 2);
+        all.extend(ids(&page));
+        gone.extend(removed(&page));
+        token = page["list_token"].as_str().map(str::to_owned);
+        pages += 1;
+        assert!(pages < 20, "paging does not end");
+        if page["response_type"] == "complete" {
+            return Ok((
+                all,
+                gone,
+                token.unwrap_or_default(),
+                page["sort_by"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        assert_eq!(page["response_type"], "delta");
+    }
+}
+
+#[tokio::test]
+async fn resolvable_aliases_page_in_both_phases() -> Result<()> {
+    let dev = DevController::start(&[]).await?;
+    let admin = dev.login(AM, "admin", "password").await?;
+    let tok = Some(admin.as_str());
+    let mut created = vec!["alt_1234567890".to_owned()];
+    for i in 0..4 {
+        let (s, a) = dev
+            .call(Method::POST, "/v1/aliases", tok, Some(json!({"value": format!("host{i}.example"), "destination_id": "ttcp_1234567890"})))
+            .await?;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        created.push(a["id"].as_str().unwrap().to_owned());
+    }
+    // An alias without a destination is never listed.
+    dev.call(
+        Method::POST,
+        "/v1/aliases",
+        tok,
+        Some(json!({"value": "nowhere.example"})),
+    )
+    .await?;
+
+    let (all, gone, token, sort_by) = walk(&dev, &admin, None).await?;
+    assert_eq!(sort_by, "created_time");
+    assert!(gone.is_empty());
+    let mut expected = created.clone();
+    expected.reverse(); // newest first
+    assert_eq!(all, expected);
+
+    // Three changes and one deletion: the refresh pages over exactly those.
+    for id in &created[1..4] {
+        let (s, r) = dev
+            .call(
+                Method::PATCH,
+                &format!("/v1/aliases/{id}"),
+                tok,
+                Some(json!({"version": 1, "name": "changed"})),
+            )
+            .await?;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+    dev.call(
+        Method::DELETE,
+        &format!("/v1/aliases/{}", created[4]),
+        tok,
+        None,
+    )
+    .await?;
+    let (changed, gone, token2, sort_by) = walk(&dev, &admin, Some(&token)).await?;
+    assert_eq!(sort_by, "updated_time");
+    let mut want: Vec<String> = created[1..4].iter().rev().cloned().collect();
+    want.sort();
+    let mut got = changed.clone();
+    got.sort();
+    assert_eq!(got, want, "only the changed aliases");
+    assert_eq!(gone, [created[4].as_str()]);
+    // And after that, nothing.
+    let (none, gone, _, _) = walk(&dev, &admin, Some(&token2)).await?;
+    assert!(none.is_empty() && gone.is_empty());
     Ok(())
 }
