@@ -30,7 +30,7 @@ pub enum Caller {
     Anonymous,
     /// A token in the right shape that does not authenticate anyone.
     BadToken,
-    Authenticated(AuthTokenRecord),
+    Authenticated(Box<AuthTokenRecord>),
 }
 
 impl Caller {
@@ -77,7 +77,7 @@ pub async fn authenticate(store: &dyn Store, header: Option<&str>) -> Result<Cal
     {
         tracing::warn!(token_id = %record.id, error = %e, "could not record the auth token's use");
     }
-    Ok(Caller::Authenticated(record))
+    Ok(Caller::Authenticated(Box::new(record)))
 }
 
 /// Argon2id PHC string of a password (on the blocking pool: it is slow on purpose).

@@ -8,8 +8,12 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+/// Boxed so that `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     body: ApiErrorBody,
 }
@@ -19,7 +23,7 @@ pub const UNIQUENESS_MESSAGE: &str = "Invalid request.  Request attempted to mak
 
 impl ApiError {
     pub fn new(status: StatusCode, body: ApiErrorBody) -> Self {
-        Self { status, body }
+        Self(Box::new(Inner { status, body }))
     }
 
     pub fn not_found() -> Self {
@@ -118,17 +122,24 @@ impl ApiError {
         )
     }
 
+    /// Names the operation, as Boundary does on its non-canned errors (the canned 401,
+    /// 403 and 404 bodies stay exactly canned).
     pub fn with_op(mut self, op: &str) -> Self {
-        self.body.op = op.to_owned();
+        if !matches!(
+            self.0.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+        ) {
+            self.0.body.op = op.to_owned();
+        }
         self
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn body(&self) -> &ApiErrorBody {
-        &self.body
+        &self.0.body
     }
 }
 
@@ -151,13 +162,14 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let Inner { status, body } = *self.0;
+        (status, Json(body)).into_response()
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.body)
+        write!(f, "{} {}", self.0.status.as_u16(), self.0.body)
     }
 }
 

@@ -249,9 +249,7 @@ mod tests {
 
     #[test]
     fn bad_tokens_and_params() {
-        let mut params = ListParams::default();
-        params.page_size = 2;
-        params.list_token = Some("!!!".into());
+        let mut params = params_with(2, Some("!!!".into()));
         assert_eq!(
             paginate(items(), &params, "k").unwrap_err().body().kind,
             "invalid list token"

@@ -2,4 +2,5 @@
 //! `mod support;` and uses only part of it, hence the blanket `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod dev_controller;
 pub mod postgres;

@@ -267,7 +267,7 @@ async fn authenticate(
     // The caller is now this user, for `authorized_actions`.
     let mut as_user = Authz::load(
         authz.state.clone(),
-        crate::controller::auth::Caller::Authenticated(stored.clone()),
+        crate::controller::auth::Caller::Authenticated(Box::new(stored.clone())),
     )
     .await?;
     let mut item = super::auth_tokens::view(&mut as_user, &stored).await?;

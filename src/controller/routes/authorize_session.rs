@@ -76,7 +76,7 @@ async fn authorize_inner(
     let token = match &authz.caller {
         Caller::Anonymous => return Err(ApiError::forbidden()),
         Caller::BadToken => return Err(ApiError::unauthenticated()),
-        Caller::Authenticated(t) => t.clone(),
+        Caller::Authenticated(t) => (**t).clone(),
     };
     authz
         .check("authorize-session", targets::res(&target))

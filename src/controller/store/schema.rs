@@ -4,7 +4,8 @@
 //! `sqlx::migrate!` macro: the macro needs sqlx's `macros` feature, which compiles a second
 //! copy of sqlx with both drivers (and the bundled SQLite C library) for the host only
 //! to read this directory at build time. The result is the same: versioned migrations,
-//! checksummed, recorded in `_sqlx_migrations`, applied under the migrator's lock.
+//! checksummed, recorded in `_sqlx_migrations`, each applied in a transaction (on
+//! PostgreSQL under an advisory lock, so controllers starting together are safe).
 //!
 //! One schema serves both backends (see the header of `migrations/0001_store.sql`). A new
 //! migration is a new file there plus a line here; applied files must never change.

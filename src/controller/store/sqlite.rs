@@ -1,4 +1,9 @@
 //! The SQLite backend: the embedded default (`sqlite::memory:` or a file).
+//!
+//! A database file belongs to one controller process: writers of several pools on it
+//! queue correctly on the database lock, but SQLite has no migration lock, so two
+//! processes must not open a new file at the same moment. Several controllers share
+//! state through PostgreSQL.
 
 use super::error::{StoreError, StoreResult};
 use super::schema;
