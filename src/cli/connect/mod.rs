@@ -132,12 +132,13 @@ pub async fn run(args: ConnectArgs) -> i32 {
         Some(ConnectHelper::Ssh(ssh)) => ssh.target.client.format,
         None => args.target.client.format,
     };
+    // In -stdio mode stdout is the connection: errors only go to stderr.
+    let stdout_is_data = args.stdio && args.helper.is_none();
     match execute(args).await {
         Ok(code) => code,
         Err(error) => {
             let (code, json, text) = output::describe_error(&error);
-            // In -stdio mode stdout is the connection: errors only go to stderr.
-            if format == OutputFormat::Json && !error.is::<StdioError>() {
+            if format == OutputFormat::Json && !stdout_is_data {
                 output::stdout(&format!("{json}\n"));
             }
             output::stderr(&text);
@@ -146,19 +147,12 @@ pub async fn run(args: ConnectArgs) -> i32 {
     }
 }
 
-/// Marks an error of `-stdio` mode, which must never write to stdout.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-struct StdioError(anyhow::Error);
-
 async fn execute(args: ConnectArgs) -> anyhow::Result<i32> {
     // Handlers first, so that a signal during authorization is not fatal.
     let mut signals = Signals::new().context("cannot install signal handlers")?;
     match args.helper {
         Some(ConnectHelper::Ssh(ssh)) => run_ssh(ssh, &mut signals).await,
-        None if args.stdio => run_stdio(args, &mut signals)
-            .await
-            .map_err(|e| StdioError(e).into()),
+        None if args.stdio => run_stdio(args, &mut signals).await,
         None => run_listener(args, &mut signals).await,
     }
 }
