@@ -194,3 +194,18 @@ async fn bad_config_is_a_clear_error() -> Result<()> {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the client agent is not built yet"));
     Ok(())
 }
+
+#[tokio::test]
+async fn sigterm_stops_dev_cleanly() -> Result<()> {
+    let mut dev = DevController::start(&[]).await?;
+    // An open keep-alive connection must not hold the shutdown up.
+    let (s, _) = dev.call(Method::GET, "/v1/scopes", None, None).await?;
+    assert_eq!(s, StatusCode::OK);
+    let status = dev.terminate().await?;
+    assert!(
+        status.success(),
+        "exit status {status:?}; stderr:\n{}",
+        dev.stderr_tail()
+    );
+    Ok(())
+}

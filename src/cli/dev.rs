@@ -34,16 +34,16 @@ pub struct DevArgs {
     pub worker_public_address: Option<String>,
     /// Database URL; the default keeps everything in memory.
     #[arg(long, default_value = IN_MEMORY_DATABASE_URL)]
-    pub database_url: String,
+    pub database_url: Secret,
     /// Base64 of the 32-byte key workers authenticate with; generated when absent.
     #[arg(long)]
-    pub worker_auth_key: Option<String>,
+    pub worker_auth_key: Option<Secret>,
     /// Login name of the generated admin.
     #[arg(long, default_value = "admin")]
     pub login_name: String,
     /// Password of the generated admin.
     #[arg(long, default_value = "password")]
-    pub password: String,
+    pub password: Secret,
     /// Address of the generated target.
     #[arg(long, default_value = "127.0.0.1")]
     pub target_address: String,
@@ -69,7 +69,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     init_logging();
     let mut signals = ShutdownSignals::install()?;
     let worker_auth_key = match &args.worker_auth_key {
-        Some(b64) => decode_key(b64)?,
+        Some(b64) => decode_key(b64.expose())?,
         None => SealKey::generate_bytes()?,
     };
     let proxy = with_default_port(&args.proxy_listen_address, DEFAULT_PROXY_ADDRESS)
@@ -84,7 +84,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     let config = ControllerConfig {
         name: "dev-controller".to_owned(),
         description: "boundary dev".to_owned(),
-        database_url: Secret::new(args.database_url.clone()),
+        database_url: args.database_url.clone(),
         api: listener(
             &args.api_listen_address,
             DEFAULT_API_ADDRESS,
@@ -106,14 +106,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
             "dev mode makes a new root key each start: sessions and credentials from earlier runs cannot be opened"
         );
     }
-    let store = open_store(&args.database_url)
+    let url = args.database_url.expose();
+    let store = open_store(url)
         .await
-        .with_context(|| format!("opening the database {}", redact_url(&args.database_url)))?;
+        .with_context(|| format!("opening the database {}", redact_url(url)))?;
     let seeded = dev::seed(
         store.as_ref(),
         &DevSeedOptions {
             login_name: args.login_name.clone(),
-            password: Secret::new(args.password.clone()),
+            password: args.password.clone(),
             target_address: args.target_address.clone(),
             target_default_port: args.target_default_port,
         },
@@ -199,7 +200,8 @@ fn print_banner(args: &DevArgs, seeded: bool, worker: &DevWorkerAddresses, key_g
         println!("Initial auth information:");
         println!("  Auth Method ID:  {}", dev::DEV_AUTH_METHOD_ID);
         println!("  Login Name:      {}", args.login_name);
-        println!("  Password:        {}", args.password);
+        // Printed on purpose, as Boundary's dev mode does: it is the demo login.
+        println!("  Password:        {}", args.password.expose());
         println!("  User ID:         {}", dev::DEV_USER_ID);
         println!("Generated resources:");
         println!("  Org scope:       {}", dev::DEV_ORG_ID);

@@ -612,6 +612,13 @@ kms "aead" {{
     }
 
     #[test]
+    fn the_example_config_parses() {
+        let c = ControllerConfig::parse(include_str!("../../config/controller.hcl")).unwrap();
+        assert_eq!(c.api.address, "0.0.0.0:9200");
+        assert!(c.cluster.tls.is_some() && c.root_key.is_some());
+    }
+
+    #[test]
     fn bad_hcl_is_a_syntax_error() {
         for text in [
             "controller {",

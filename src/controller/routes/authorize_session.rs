@@ -140,6 +140,7 @@ async fn authorize_inner(
         version: 1,
     };
     let session = store.create_session(&record).await?;
+    tracing::info!(session_id = %session.id, target_id = %target.id, user_id = %token.user_id, "session authorized");
     let credentials = super::credentials::brokered_for(authz, &target).await?;
     let scope = authz.scope_info(&target.scope_id).await?;
     let (der, private_key) = cert.into_parts();
