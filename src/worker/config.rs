@@ -40,8 +40,10 @@ pub struct WorkerConfig {
     /// Stable name; re-registering with it keeps the worker's id at the controller.
     pub name: String,
     pub description: String,
-    /// `host:port` clients dial; goes into the `worker_info` of authorization tokens.
-    pub public_addr: String,
+    /// What clients dial (goes into the `worker_info` of authorization tokens): `host:port`,
+    /// or a host alone (the bound proxy port is added). `None`: the bound proxy address,
+    /// which also covers a listener on port 0.
+    pub public_addr: Option<String>,
     /// Controller cluster addresses (`host:port` or an `http(s)://` URL), tried in order.
     pub initial_upstreams: Vec<String>,
     /// Where the proxy listener binds.
@@ -181,23 +183,19 @@ impl WorkerConfig {
         let worker_auth_key = worker_auth_key.ok_or(ConfigError::Missing(
             "kms \"aead\" { purpose = \"worker-auth\" }",
         ))?;
-        let public_addr = match worker.public_addr {
-            Some(addr) => with_default_port(&addr, proxy_listen_addr.port()),
-            None if proxy_listen_addr.ip().is_unspecified() => {
-                return Err(ConfigError::invalid(
-                    "worker.public_addr",
-                    format!(
-                        "is required when the proxy listener binds the unspecified address {}",
-                        proxy_listen_addr.ip()
-                    ),
-                ));
-            }
-            None => proxy_listen_addr.to_string(),
-        };
+        if worker.public_addr.is_none() && proxy_listen_addr.ip().is_unspecified() {
+            return Err(ConfigError::invalid(
+                "worker.public_addr",
+                format!(
+                    "is required when the proxy listener binds the unspecified address {}",
+                    proxy_listen_addr.ip()
+                ),
+            ));
+        }
         Ok(Self {
             name: worker.name,
             description: worker.description,
-            public_addr,
+            public_addr: worker.public_addr,
             initial_upstreams: worker.initial_upstreams,
             proxy_listen_addr,
             worker_auth_key,
@@ -434,7 +432,7 @@ fn upstream_address(text: &str) -> Result<String, ConfigError> {
 }
 
 /// Appends `:port` to a host that names none (`host`, `1.2.3.4`, `::1`, `[::1]`).
-fn with_default_port(address: &str, port: u16) -> String {
+pub(crate) fn with_default_port(address: &str, port: u16) -> String {
     let address = address.trim();
     if address.parse::<SocketAddr>().is_ok() {
         return address.to_owned();
@@ -478,7 +476,7 @@ mod tests {
         let c = WorkerConfig::parse(&good()).unwrap();
         assert_eq!(c.name, "w1");
         assert_eq!(c.description, "d");
-        assert_eq!(c.public_addr, "w1.example:9300");
+        assert_eq!(c.public_addr.as_deref(), Some("w1.example"));
         assert_eq!(c.initial_upstreams, vec!["127.0.0.1:9201"]);
         assert_eq!(c.proxy_listen_addr, "0.0.0.0:9300".parse().unwrap());
         assert_eq!(c.worker_auth_key.expose().len(), 32);
