@@ -7,3 +7,4 @@ pub mod client;
 pub mod controller;
 pub mod proto;
 pub mod tunnel;
+pub mod worker;

@@ -11,17 +11,21 @@ pub mod authenticate;
 pub mod client_agent;
 pub mod common;
 pub mod connect;
+pub mod controller;
+pub mod dev;
 pub mod flags;
 pub mod output;
 pub mod roles;
 pub mod scopes;
 pub mod secret_source;
+mod server_process;
 pub mod sessions;
 pub mod targets;
 pub mod token_source;
 pub mod token_store;
 pub mod users;
 pub mod values;
+pub mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -40,11 +44,11 @@ pub struct Cli {
 pub enum Command {
     /// Run a controller, a worker and (with -client-agent) the client agent in one process,
     /// with seeded demo data.
-    Dev(common::NotBuiltArgs),
+    Dev(dev::DevArgs),
     /// Run a controller from an HCL config file.
-    Controller(common::NotBuiltArgs),
+    Controller(controller::ControllerArgs),
     /// Run a worker from an HCL config file.
-    Worker(common::NotBuiltArgs),
+    Worker(worker::WorkerArgs),
     /// Log in and store the token in the OS keyring.
     #[command(subcommand)]
     Authenticate(authenticate::AuthenticateCommand),
@@ -88,10 +92,10 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
             return e.exit_code();
         }
     };
-    let name = command_name(&cli.command);
-    // Each command group replaces its arm here as it is built.
     let result: anyhow::Result<i32> = match cli.command {
         Command::ClientAgent(c) => Ok(client_agent::run(c).await),
+        Command::Dev(args) => dev::run(args).await,
+        Command::Controller(args) => controller::run(args).await,
         Command::Authenticate(c) => Ok(authenticate::run(c).await),
         Command::Targets(c) => Ok(targets::run(c).await),
         Command::Aliases(c) => Ok(aliases::run(c).await),
@@ -102,9 +106,7 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::Roles(c) => Ok(roles::run(c).await),
         Command::Scopes(c) => Ok(scopes::run(c).await),
         Command::Connect(c) => Ok(connect::run(*c).await),
-        Command::Dev(_) | Command::Controller(_) | Command::Worker(_) => {
-            Err(anyhow::anyhow!("`boundary {name}` is not built yet"))
-        }
+        Command::Worker(args) => worker::run(args).await,
     };
     match result {
         Ok(code) => code,
@@ -112,25 +114,6 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
             eprintln!("Error: {e:#}");
             1
         }
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Dev(_) => "dev",
-        Command::Controller(_) => "controller",
-        Command::Worker(_) => "worker",
-        Command::Authenticate(_) => "authenticate",
-        Command::Connect(_) => "connect",
-        Command::ClientAgent(_) => "client-agent",
-        Command::Targets(_) => "targets",
-        Command::Aliases(_) => "aliases",
-        Command::Sessions(_) => "sessions",
-        Command::AuthTokens(_) => "auth-tokens",
-        Command::Accounts(_) => "accounts",
-        Command::Users(_) => "users",
-        Command::Roles(_) => "roles",
-        Command::Scopes(_) => "scopes",
     }
 }
 
