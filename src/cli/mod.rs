@@ -9,11 +9,14 @@ pub mod args;
 pub mod auth_tokens;
 pub mod authenticate;
 pub mod common;
+pub mod controller;
+pub mod dev;
 pub mod flags;
 pub mod output;
 pub mod roles;
 pub mod scopes;
 pub mod secret_source;
+mod server_process;
 pub mod sessions;
 pub mod targets;
 pub mod token_source;
@@ -38,9 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a controller, a worker and (with -client-agent) the client agent in one process,
     /// with seeded demo data.
-    Dev(common::NotBuiltArgs),
+    Dev(dev::DevArgs),
     /// Run a controller from an HCL config file.
-    Controller(common::NotBuiltArgs),
+    Controller(controller::ControllerArgs),
     /// Run a worker from an HCL config file.
     Worker(common::NotBuiltArgs),
     /// Log in and store the token in the OS keyring.
@@ -89,6 +92,8 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
     let name = command_name(&cli.command);
     // Each command group replaces its arm here as it is built.
     let result: anyhow::Result<i32> = match cli.command {
+        Command::Dev(args) => dev::run(args).await,
+        Command::Controller(args) => controller::run(args).await,
         Command::Authenticate(c) => Ok(authenticate::run(c).await),
         Command::Targets(c) => Ok(targets::run(c).await),
         Command::Aliases(c) => Ok(aliases::run(c).await),
@@ -98,11 +103,9 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::Users(c) => Ok(users::run(c).await),
         Command::Roles(c) => Ok(roles::run(c).await),
         Command::Scopes(c) => Ok(scopes::run(c).await),
-        Command::Dev(_)
-        | Command::Controller(_)
-        | Command::Worker(_)
-        | Command::Connect(_)
-        | Command::ClientAgent(_) => Err(anyhow::anyhow!("`boundary {name}` is not built yet")),
+        Command::Worker(_) | Command::Connect(_) | Command::ClientAgent(_) => {
+            Err(anyhow::anyhow!("`boundary {name}` is not built yet"))
+        }
     };
     match result {
         Ok(code) => code,

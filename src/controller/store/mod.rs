@@ -1,5 +1,5 @@
 //! The controller's persistent state behind one trait, with a SQLite and a PostgreSQL
-//! implementation that share their SQL (see `sql.rs`).
+//! implementation that share their SQL (see `sql/`), opened by [`open_store`].
 //!
 //! Contract shared by both backends (the suite in `tests/store_suite.rs` checks it):
 //! - `create_*` inserts the record as given (ids and times are the caller's) and returns
@@ -8,14 +8,28 @@
 //!   mutable column, stores `version + 1` and returns the stored record, or
 //!   [`StoreError::VersionMismatch`] / [`StoreError::NotFound`].
 //! - `list_*` return records ordered by `created` descending, then `id` descending.
+//! - A write that references a missing row (scope, auth method, user, account, target,
+//!   credential store) fails with [`StoreError::Precondition`].
+//! - Case-insensitive means SQL `lower()`, which both backends apply to ASCII letters;
+//!   alias values and login names are ASCII by validation.
+//! - A session is expired when `now >= expiration`.
 //! - Operations marked atomic are single transactions that stay correct with concurrent
 //!   callers on the same or another controller sharing the database.
 
 mod error;
+mod open;
+pub mod postgres;
 mod records;
+mod rows;
+mod schema;
+mod sql;
+pub mod sqlite;
 
 pub use error::{ActivateError, ConnectionRefused, StoreError, StoreResult};
+pub use open::{ACCEPTED_URLS, open_store, redact_url};
+pub use postgres::PostgresStore;
 pub use records::*;
+pub use sqlite::SqliteStore;
 
 use crate::api::Timestamp;
 use async_trait::async_trait;
@@ -54,7 +68,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user(&self, id: &str) -> StoreResult<UserRecord>;
     async fn list_users(&self, scope_id: &str) -> StoreResult<Vec<UserRecord>>;
     /// Atomic: checks the user's version, links each account to the user (an account
-    /// already linked to another user → `Precondition`), bumps the user's version.
+    /// already linked to another user, or no such account → `Precondition`, and nothing
+    /// changes), bumps the user's version and sets `updated = now`.
     async fn add_user_accounts(
         &self,
         user_id: &str,
@@ -97,7 +112,8 @@ pub trait Store: Send + Sync + 'static {
         expected_version: u32,
     ) -> StoreResult<TargetRecord>;
     /// Atomic: deletes the target and clears `destination_id` (and `host_id`) of its
-    /// aliases, each of which gets a new `change_seq` and `updated = now`.
+    /// aliases, each of which gets a new `change_seq`, `updated = now` and `version + 1`.
+    /// Sessions of the target are kept (they record the id as history).
     async fn delete_target(&self, id: &str, now: Timestamp) -> StoreResult<()>;
 
     // ---- aliases ----
@@ -116,7 +132,10 @@ pub trait Store: Send + Sync + 'static {
     /// Atomic: deletes the alias and records a tombstone with a new `change_seq`.
     async fn delete_alias(&self, id: &str, now: Timestamp) -> StoreResult<()>;
     /// Aliases with `change_seq > since` and tombstones with `change_seq > since`; with
-    /// `since = 0` that is every alias (and every tombstone).
+    /// `since = 0` that is every alias (and every tombstone). Read in one snapshot:
+    /// `high_water` is the counter in that snapshot, every returned `change_seq` is at most
+    /// `high_water`, and no write numbered `<= high_water` can appear later. `changed` is
+    /// in `list_*` order, `deleted_ids` in deletion order.
     async fn alias_changes_since(&self, since: i64) -> StoreResult<AliasChanges>;
 
     // ---- credential stores and credentials ----
@@ -129,6 +148,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         scope_id: &str,
     ) -> StoreResult<Vec<CredentialStoreRecord>>;
+    /// Atomic: also deletes the store's credentials, as [`Store::delete_credential`] does.
     async fn delete_credential_store(&self, id: &str) -> StoreResult<()>;
     async fn create_credential(
         &self,
@@ -136,22 +156,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<CredentialRecord>;
     async fn get_credential(&self, id: &str) -> StoreResult<CredentialRecord>;
     async fn list_credentials(&self, store_id: &str) -> StoreResult<Vec<CredentialRecord>>;
-    /// Also removes the id from every target's `credential_source_ids`.
+    /// Atomic: also removes the id from every target's `credential_source_ids` (each
+    /// target changed gets `version + 1`; `updated` is left as is).
     async fn delete_credential(&self, id: &str) -> StoreResult<()>;
 
     // ---- sessions and connections ----
-    /// Inserts the session with status `pending` and its first state row.
+    /// Inserts the session with status `pending` (whatever `status` says) and its first
+    /// state row, starting at `created`.
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<SessionRecord>;
     async fn get_session(&self, id: &str) -> StoreResult<SessionRecord>;
     /// All sessions, or those of one project.
     async fn list_sessions(&self, scope_id: Option<&str>) -> StoreResult<Vec<SessionRecord>>;
     /// State history, oldest first; the current state has `end = None`.
     async fn session_states(&self, session_id: &str) -> StoreResult<Vec<SessionStateRecord>>;
+    /// Oldest first (`created`, then `id`).
     async fn session_connections(&self, session_id: &str) -> StoreResult<Vec<ConnectionRecord>>;
 
     /// Atomic trust-on-first-use: a `pending` session not past `expiration` becomes
     /// `active` with `tofu_hash` bound; an `active` session with the same hash is returned
     /// as is; a different hash → `TofuMismatch`; anything else → `NotActivatable`.
+    /// Activation bumps `version` and records the `active` state at `now`.
     async fn activate_session(
         &self,
         session_id: &str,
@@ -162,13 +186,16 @@ pub trait Store: Send + Sync + 'static {
     /// Atomic: for an `active`, unexpired session whose `connections_used` is below its
     /// limit (or the limit is -1), increments `connections_used` and inserts `connection`
     /// (status `authorized`). Returns the stored connection and the connections left after
-    /// it (-1 unlimited). Concurrent callers never exceed the limit.
+    /// it (-1 unlimited). Concurrent callers never exceed the limit. The session's
+    /// `version` does not change. Refusals are checked in the order `NotFound`,
+    /// `NotActive`, `Expired`, `LimitReached`.
     async fn authorize_connection(
         &self,
         connection: &ConnectionRecord,
         now: Timestamp,
     ) -> Result<(ConnectionRecord, i32), ConnectionRefused>;
-    /// Marks the connection `connected` with the endpoint address it dialled.
+    /// Marks an `authorized` connection `connected` with the endpoint address it dialled;
+    /// a connection in any other status → `Precondition`.
     async fn connect_connection(
         &self,
         connection_id: &str,
@@ -177,7 +204,7 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<ConnectionRecord>;
     /// Marks the connection `closed` with byte counts and reason (idempotent: a second
-    /// close keeps the first reason).
+    /// close returns the connection unchanged, first reason and counts kept).
     async fn close_connection(
         &self,
         connection_id: &str,
@@ -189,7 +216,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomic: a `pending` or `active` session becomes `canceling` with `reason`. The
     /// version check is skipped when `expected_version` is `None` (worker-initiated).
-    /// Canceling or terminated sessions are returned unchanged.
+    /// Canceling or terminated sessions are returned unchanged (before any version
+    /// check). The change bumps `version` and records the `canceling` state at `now`.
     async fn cancel_session(
         &self,
         session_id: &str,
@@ -201,14 +229,20 @@ pub trait Store: Send + Sync + 'static {
     /// Atomic background sweep; returns the ids of sessions it terminated:
     /// - `pending`/`active`/`canceling` past `expiration` → `terminated`, reason `timed out`
     ///   (unless one was recorded), their open connections closed with `timed out`;
-    /// - `canceling` with no open connection → `terminated` (reason kept);
+    /// - `canceling` with no open connection → `terminated` (reason kept, else `canceled`);
     /// - `active` with `connections_used >= connection_limit` (limit not -1) and no open
     ///   connection → `terminated`, reason `connection limit`.
+    ///
+    /// Open connections are those not `closed`. Ids come sorted. Safe to run on several
+    /// controllers at once: each session is terminated by exactly one sweep.
     async fn sweep_sessions(&self, now: Timestamp) -> StoreResult<Vec<String>>;
 
     // ---- workers ----
-    /// Inserts or, for an existing name, updates address/description and heartbeat.
+    /// Inserts or, for an existing name, updates address/description, heartbeat and
+    /// `updated`, keeping the stored id and `created`. Another name under an existing id
+    /// → `AlreadyExists`.
     async fn upsert_worker(&self, worker: &WorkerRecord) -> StoreResult<WorkerRecord>;
+    /// Sets address, `last_heartbeat` and `updated` to the given values.
     async fn worker_heartbeat(
         &self,
         worker_id: &str,

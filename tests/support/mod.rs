@@ -1,0 +1,6 @@
+//! Helpers shared by integration tests. Each test crate includes this module with
+//! `mod support;` and uses only part of it, hence the blanket `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod dev_controller;
+pub mod postgres;
