@@ -176,12 +176,11 @@ fn keyutils_keyring_stores_the_token_for_later_commands() {
     let dir = tempfile::tempdir().expect("tempdir");
     let password_file = dir.path().join("password");
     std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("write password");
+    // No -auth-method-id: the global scope's primary auth method is used.
     let out = cli
         .run(&[
             "authenticate",
             "password",
-            "-auth-method-id",
-            AUTH_METHOD_ID,
             "-login-name",
             LOGIN_NAME,
             "-password",

@@ -112,16 +112,21 @@ pub fn warn(message: &str) {
 
 /// Exit code, JSON document and human text for a failed command.
 pub fn describe_error(error: &anyhow::Error) -> (i32, Value, String) {
-    let api = error
-        .chain()
-        .find_map(|e| e.downcast_ref::<ClientError>())
-        .and_then(|e| match e {
-            ClientError::Api { status, body } => Some((*status, body)),
-            _ => None,
-        });
+    let client_error = error.chain().find_map(|e| e.downcast_ref::<ClientError>());
+    let api = client_error.and_then(|e| match e {
+        ClientError::Api { status, body } => Some((e, *status, body)),
+        _ => None,
+    });
     match api {
-        Some((status, body)) => {
-            let mut text = String::from("Error from controller:\n");
+        Some((client_error, status, body)) => {
+            // A context added by the command ("authentication failed") comes first.
+            let top = error.to_string();
+            let mut text = if top == client_error.to_string() {
+                String::new()
+            } else {
+                format!("{top}\n")
+            };
+            text.push_str("Error from controller:\n");
             let mut rows = vec![
                 ("Status", status.to_string()),
                 ("Kind", body.kind.clone()),
@@ -247,6 +252,10 @@ mod tests {
         assert_eq!(doc["api_error"]["kind"], "InvalidArgument");
         assert!(text.contains("-default-port: must be set"), "{text}");
         assert!(text.contains("Status:  400"), "{text}");
+        assert!(
+            text.starts_with("creating the target\nError from controller:"),
+            "{text}"
+        );
 
         let (code, doc, text) = describe_error(&anyhow::anyhow!("no password given"));
         assert_eq!(code, exit::CLI_ERROR);

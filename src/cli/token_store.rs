@@ -125,8 +125,22 @@ mod platform {
             .map_err(TokenStoreError::Open)
     }
 
+    /// Gives the calling thread a session keyring of its own when it has none (or only the
+    /// per-user default one), as in a shell without `pam_keyinit`, a container or a test
+    /// harness. keyutils credentials are per thread, and the store adds keys to the
+    /// session keyring and links them into the persistent keyring; without this the
+    /// first call on a thread adds to the shared user-session keyring but cannot link the
+    /// key (EACCES), and a later process cannot find it. A real login session keyring is
+    /// left as it is.
+    fn ensure_session_keyring() -> Result<(), TokenStoreError> {
+        linux_keyutils::KeyRing::from_special_id(linux_keyutils::KeyRingIdentifier::Session, true)
+            .map(drop)
+            .map_err(|e| TokenStoreError::Open(format!("no session keyring: {e}")))
+    }
+
     fn entry(name: &str) -> Result<Entry, TokenStoreError> {
         ensure_store()?;
+        ensure_session_keyring()?;
         Entry::new(super::KEYRING_SERVICE, name).map_err(|e| entry_error(name, e))
     }
 
