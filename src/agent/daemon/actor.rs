@@ -154,7 +154,12 @@ impl Actor {
                 result,
             } => Work::from_core(match result {
                 Ok(page) => {
-                    tracing::debug!(uid, items = page.items.len(), removed = page.removed_ids.len(), "alias page");
+                    tracing::debug!(
+                        uid,
+                        items = page.items.len(),
+                        removed = page.removed_ids.len(),
+                        "alias page"
+                    );
                     self.core.handle_alias_page(uid, &token_id, page, now)
                 }
                 Err(failure) => {
@@ -176,7 +181,8 @@ impl Actor {
                 registration,
                 reply,
             } => {
-                let mut work = Work::from_core(self.core.handle_token_registered(registration, now));
+                let mut work =
+                    Work::from_core(self.core.handle_token_registered(registration, now));
                 work.push(Work::Done(reply));
                 work
             }

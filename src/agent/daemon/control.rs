@@ -39,7 +39,11 @@ impl AgentControl for LocalControl {
                 description: "not a Boundary auth token (at_…_s1…)".into(),
             });
         };
-        let addr = request.boundary_addr.trim().trim_end_matches('/').to_owned();
+        let addr = request
+            .boundary_addr
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
         let client = self
             .controllers
             .client(&addr)

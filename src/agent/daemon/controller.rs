@@ -100,8 +100,12 @@ impl Controllers {
 pub async fn cancel_session(request: CancelRequest<SessionTunnel>) {
     let reason = request.reason;
     match request.tunnel.cancel().await {
-        Ok(()) => tracing::debug!(session_id = %request.session_id, alias = %request.key.alias, %reason, "session cancelled at the worker"),
-        Err(error) => tracing::info!(session_id = %request.session_id, alias = %request.key.alias, %reason, %error, "could not cancel the session at the worker; it ends when it expires"),
+        Ok(()) => {
+            tracing::debug!(session_id = %request.session_id, alias = %request.key.alias, %reason, "session cancelled at the worker")
+        }
+        Err(error) => {
+            tracing::info!(session_id = %request.session_id, alias = %request.key.alias, %reason, %error, "could not cancel the session at the worker; it ends when it expires")
+        }
     }
 }
 
@@ -163,7 +167,10 @@ mod tests {
             classify(&api(400, "invalid list token")),
             FailureKind::InvalidListToken
         );
-        assert_eq!(classify(&api(403, "PermissionDenied")), FailureKind::Rejected);
+        assert_eq!(
+            classify(&api(403, "PermissionDenied")),
+            FailureKind::Rejected
+        );
         assert_eq!(classify(&api(404, "NotFound")), FailureKind::Rejected);
         assert_eq!(classify(&api(500, "Internal")), FailureKind::Rejected);
     }
@@ -176,7 +183,9 @@ mod tests {
             listener.local_addr().unwrap().port()
         };
         let controllers = Controllers::default();
-        let client = controllers.client(&format!("http://127.0.0.1:{port}")).unwrap();
+        let client = controllers
+            .client(&format!("http://127.0.0.1:{port}"))
+            .unwrap();
         let error = client.read_auth_token("at_1234567890").await.unwrap_err();
         let failure = failure(&error);
         assert_eq!(failure.kind, FailureKind::Network);

@@ -60,7 +60,9 @@ impl QueryPolicy for AgentDnsPolicy {
         let inner = Arc::clone(inner);
         let question = question.clone();
         let origin = *origin;
-        Verdict::Pending(Box::pin(async move { inner.decide_later(question, origin).await }))
+        Verdict::Pending(Box::pin(async move {
+            inner.decide_later(question, origin).await
+        }))
     }
 }
 
@@ -81,8 +83,16 @@ impl Inner {
     /// The local user owning the client's socket, if any.
     async fn attribute(&self, origin: &QueryOrigin) -> Option<u32> {
         let found = match origin.transport {
-            Transport::Udp => self.peers.udp_client_uid(origin.client, origin.server).await,
-            Transport::Tcp => self.peers.tcp_client_uid(origin.client, origin.server).await,
+            Transport::Udp => {
+                self.peers
+                    .udp_client_uid(origin.client, origin.server)
+                    .await
+            }
+            Transport::Tcp => {
+                self.peers
+                    .tcp_client_uid(origin.client, origin.server)
+                    .await
+            }
         };
         found.unwrap_or_else(|error| {
             tracing::debug!(client = %origin.client, %error, "cannot attribute a DNS query to a local user");

@@ -99,7 +99,10 @@ mod tests {
         state.save_paused(true).unwrap();
         let (_, remembered, _) = OperationalState::load(&path);
         assert!(remembered.paused);
-        assert_eq!(remembered.assignments, vec![("db.example".to_owned(), addrs)]);
+        assert_eq!(
+            remembered.assignments,
+            vec![("db.example".to_owned(), addrs)]
+        );
     }
 
     #[test]
@@ -108,7 +111,10 @@ mod tests {
         let path = dir.path().join("operational.json");
         std::fs::write(&path, b"{not json").unwrap();
         let (state, remembered, error) = OperationalState::load(&path);
-        assert!(matches!(error, Some(StateError::Corrupt { .. })), "{error:?}");
+        assert!(
+            matches!(error, Some(StateError::Corrupt { .. })),
+            "{error:?}"
+        );
         assert!(!remembered.paused && !state.paused());
     }
 }

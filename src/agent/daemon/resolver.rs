@@ -37,7 +37,10 @@ impl Actor {
             Ok(Restored::NothingSaved) => {}
             Ok(restored) => {
                 self.warnings.resolver = None;
-                tracing::info!(?restored, "the system resolver configuration is back to what it was");
+                tracing::info!(
+                    ?restored,
+                    "the system resolver configuration is back to what it was"
+                );
             }
             Err(error) => {
                 let error = with_causes(&error);

@@ -33,7 +33,9 @@ impl Actor {
             .await
             .is_err()
         {
-            tracing::info!("some session cancels did not finish; those sessions end when they expire");
+            tracing::info!(
+                "some session cancels did not finish; those sessions end when they expire"
+            );
         }
         self.dns.shutdown().await;
         let clean = match self.host.undo_all().await {

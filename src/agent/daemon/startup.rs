@@ -95,7 +95,10 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     )
     .await
     .context("crash recovery cannot update the state file")?;
-    if report.resolver.as_ref().is_some_and(|r| *r != crate::agent::os::Restored::NothingSaved)
+    if report
+        .resolver
+        .as_ref()
+        .is_some_and(|r| *r != crate::agent::os::Restored::NothingSaved)
         || !report.removed.is_empty()
     {
         tracing::info!(resolver = ?report.resolver, removed = report.removed.len(), "undid what an earlier run left behind");
@@ -130,12 +133,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
 
     let (handle, events) = ActorHandle::channel();
     let view = Arc::new(ArcSwap::from_pointee(core.fast_view(clock.moment())));
-    let policy = AgentDnsPolicy::new(
-        Arc::clone(&view),
-        clock,
-        Arc::clone(&peers),
-        handle.clone(),
-    );
+    let policy = AgentDnsPolicy::new(Arc::clone(&view), clock, Arc::clone(&peers), handle.clone());
     let dns = DnsServer::builder(dns_config(&config), policy)
         .forward_observer(upstream_failures(handle.clone()))
         .build();
@@ -199,9 +197,14 @@ async fn bring_up(
     // Upstreams before the takeover, so no query reaches the agent without them.
     actor.refresh_upstreams();
     if actor.core.is_paused() {
-        tracing::info!("the agent was paused when it stopped; it stays paused (boundary client-agent resume)");
+        tracing::info!(
+            "the agent was paused when it stopped; it stays paused (boundary client-agent resume)"
+        );
     } else {
-        let takeover = actor.host.take_over().map_err(|e| anyhow!(with_causes(&e)))?;
+        let takeover = actor
+            .host
+            .take_over()
+            .map_err(|e| anyhow!(with_causes(&e)))?;
         tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
         actor.use_previous_upstreams(takeover.upstreams);
     }

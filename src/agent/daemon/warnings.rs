@@ -20,12 +20,17 @@ pub struct Warnings {
 impl Warnings {
     /// Every current warning, most pressing first.
     pub fn all(&self) -> Vec<String> {
-        [&self.resolver, &self.upstreams, &self.reload_failed, &self.restart_required]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .chain(self.startup.iter().cloned())
-            .collect()
+        [
+            &self.resolver,
+            &self.upstreams,
+            &self.reload_failed,
+            &self.restart_required,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .chain(self.startup.iter().cloned())
+        .collect()
     }
 }
 

@@ -90,9 +90,9 @@ impl Actor {
                 peer_uid,
                 reply,
             } => {
-                let (decision, commands) =
-                    self.core
-                        .handle_connection_accepted(local, port, peer_uid, now);
+                let (decision, commands) = self
+                    .core
+                    .handle_connection_accepted(local, port, peer_uid, now);
                 let mut work = Work::from_core(commands);
                 let verdict = match decision {
                     ConnectionDecision::Tunnel(grant) => ConnectionVerdict::Tunnel(grant),

@@ -30,8 +30,7 @@ pub enum ConnectionVerdict {
 pub trait ConnectionBroker: Send + Sync + 'static {
     /// Whether the connection to `local`:`port` from a socket owned by `peer_uid`
     /// (`None`: no local owner) may be tunnelled; may wait for an authorization.
-    async fn decide(&self, local: IpAddr, port: u16, peer_uid: Option<u32>)
-    -> ConnectionVerdict;
+    async fn decide(&self, local: IpAddr, port: u16, peer_uid: Option<u32>) -> ConnectionVerdict;
     /// The worker accepted the tunnel's handshake.
     fn established(&self, connection: ConnectionId, connections_left: i32);
     /// The worker refused the tunnel in a way that makes the session unusable.
