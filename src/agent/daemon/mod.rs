@@ -40,6 +40,8 @@ mod control;
 #[cfg(target_os = "linux")]
 mod controller;
 #[cfg(target_os = "linux")]
+mod dev_agent;
+#[cfg(target_os = "linux")]
 mod dns_policy;
 #[cfg(target_os = "linux")]
 mod events;
@@ -67,9 +69,16 @@ mod warnings;
 mod work;
 
 #[cfg(target_os = "linux")]
+pub use dev_agent::{DevAgent, DevLogin};
+#[cfg(target_os = "linux")]
 pub use running::{RunningAgent, main};
 #[cfg(target_os = "linux")]
 pub use startup::{AgentOptions, RESOLV_CONF};
+
+#[cfg(not(target_os = "linux"))]
+mod unsupported;
+#[cfg(not(target_os = "linux"))]
+pub use unsupported::{DevAgent, DevLogin};
 
 /// `boundary-client-agent` on an OS the agent does not support yet.
 #[cfg(not(target_os = "linux"))]
