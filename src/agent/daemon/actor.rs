@@ -140,7 +140,7 @@ impl Actor {
             } => Work::from_core(match result {
                 Ok(authorized) => {
                     tracing::info!(alias = %key.alias, uid = key.uid, session_id = %authorized.authorization.session_id, "session authorized");
-                    self.core.handle_authorized(&key, authorized, now)
+                    self.core.handle_authorized(&key, *authorized, now)
                 }
                 Err(failure) => {
                     tracing::warn!(alias = %key.alias, uid = key.uid, kind = ?failure.kind, error = %failure.message, "authorizing a session failed; DNS for the alias goes upstream for now");

@@ -50,7 +50,7 @@ pub enum Event {
     Authorized {
         key: SessionKey,
         token_id: String,
-        result: Result<Authorized<SessionTunnel>, ControllerFailure>,
+        result: Result<Box<Authorized<SessionTunnel>>, ControllerFailure>,
     },
     /// The answer to a `Command::RefreshAliases`.
     AliasPage {

@@ -68,6 +68,9 @@ mod warnings;
 #[cfg(target_os = "linux")]
 mod work;
 
+#[cfg(test)]
+mod tests;
+
 #[cfg(target_os = "linux")]
 pub use dev_agent::{DevAgent, DevLogin};
 #[cfg(target_os = "linux")]

@@ -36,7 +36,6 @@ impl Actor {
     pub fn apply_reload(&mut self, mut plan: ReloadPlan) {
         if plan.is_empty() {
             tracing::debug!("configuration reloaded; nothing changed");
-            return;
         }
         if let Some(index) = plan
             .apply

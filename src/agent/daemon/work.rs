@@ -153,7 +153,7 @@ impl Actor {
                 let controllers = self.controllers.clone();
                 let actor = self.handle.clone();
                 tokio::spawn(async move {
-                    let result = controllers.authorize(&request).await;
+                    let result = controllers.authorize(&request).await.map(Box::new);
                     actor.send(Event::Authorized {
                         key: request.key,
                         token_id: request.token_id,
