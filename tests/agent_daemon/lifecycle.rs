@@ -6,7 +6,7 @@ use super::*;
 
 #[test]
 fn the_agent_takes_over_dns_answers_ordinary_names_and_puts_everything_back() {
-    let mut fixture = Fixture::new();
+    let mut fixture = Fixture::in_topology();
     let agent = fixture.start();
     let ours = fixture.wait_taken_over();
     assert_eq!(ours.len(), 2, "one v4 and one v6 DNS address: {ours:?}");
@@ -87,7 +87,7 @@ fn the_agent_takes_over_dns_answers_ordinary_names_and_puts_everything_back() {
 
 #[test]
 fn after_a_crash_the_next_start_puts_the_machine_back_first() {
-    let mut fixture = Fixture::new();
+    let mut fixture = Fixture::in_topology();
     let agent = fixture.start();
     let ours = fixture.wait_taken_over();
     fixture.client().signal(agent.pid, Signal::SIGKILL);
@@ -117,7 +117,7 @@ fn after_a_crash_the_next_start_puts_the_machine_back_first() {
 
 #[test]
 fn a_resolv_conf_rewritten_by_another_program_is_adopted_and_restored_at_exit() {
-    let mut fixture = Fixture::new();
+    let mut fixture = Fixture::in_topology();
     let agent = fixture.start();
     let ours = fixture.wait_taken_over();
     // What a DHCP client would write: the same upstream, other options.

@@ -47,7 +47,7 @@ pub struct Agent {
 }
 
 impl Fixture {
-    pub fn new() -> Fixture {
+    pub fn in_topology() -> Fixture {
         let topology = Topology::new();
         let dir = topology.dir().join("agent");
         std::fs::create_dir_all(&dir).unwrap();

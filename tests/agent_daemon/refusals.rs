@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn port_53_taken_refuses_to_start_and_changes_nothing() {
-    let mut fixture = Fixture::new();
+    let mut fixture = Fixture::in_topology();
     // A local DNS server on the wildcard address (dnsmasq's default) holds port 53 on
     // every address, the agent's included.
     let pid_file = fixture.topology.dir().join("agent/local-dnsmasq.pid");
@@ -46,7 +46,7 @@ fn port_53_taken_refuses_to_start_and_changes_nothing() {
 
 #[test]
 fn a_bad_configuration_is_refused_naming_the_key() {
-    let mut fixture = Fixture::new();
+    let mut fixture = Fixture::in_topology();
     std::fs::write(&fixture.config, "v4_prefix = \"10.0.0.0/24\"\n").unwrap();
     let agent = fixture.spawn();
     let status = fixture
