@@ -67,6 +67,9 @@ pub struct DevWorkerAddresses {
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
+    if args.client_agent {
+        crate::agent::daemon::platform::check()?;
+    }
     init_logging();
     let mut signals = ShutdownSignals::install()?;
     let worker_auth_key = match &args.worker_auth_key {
