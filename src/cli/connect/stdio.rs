@@ -36,7 +36,7 @@ pub async fn carry_stdio(session: &TunnelSession, signals: &mut Signals) -> anyh
     }
     Ok(match report.end {
         SpliceEnd::Cancelled => Ending::Shutdown,
-        _ => Ending::NoConnectionsLeft,
+        _ => Ending::ConnectionEnded,
     })
 }
 
