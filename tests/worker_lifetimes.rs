@@ -85,7 +85,7 @@ async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
     let dev = Dev::start().await;
     let echo = echo_server().await;
     let target = dev.create_target("echo", echo, None, None).await;
-    let (worker, worker_addr) = dev.start_worker("second-worker");
+    let (worker, worker_addr) = dev.start_worker("second-worker", "");
     let (grant, _) = dev.authorize(&target).await;
     let token = tofu();
 
