@@ -142,12 +142,41 @@ pub fn http_client() -> reqwest::Client {
         .expect("HTTP client")
 }
 
+/// Where a `boundary dev` listens and the worker-auth key it shares, chosen before it
+/// starts (so a worker can be pointed at it first, or a second dev can take its place).
+#[derive(Clone, Debug)]
+pub struct DevPorts {
+    pub api: u16,
+    pub cluster: u16,
+    pub proxy: u16,
+    pub worker_auth_key: String,
+}
+
+impl DevPorts {
+    pub fn new() -> DevPorts {
+        let key: [u8; 32] = rand::rng().random();
+        DevPorts {
+            api: free_port(),
+            cluster: free_port(),
+            proxy: free_port(),
+            worker_auth_key: base64::engine::general_purpose::STANDARD.encode(key),
+        }
+    }
+}
+
 impl Dev {
     pub async fn start() -> Dev {
+        Dev::start_on(DevPorts::new()).await
+    }
+
+    pub async fn start_on(ports: DevPorts) -> Dev {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key: [u8; 32] = rand::rng().random();
-        let worker_auth_key = base64::engine::general_purpose::STANDARD.encode(key);
-        let (api, cluster, proxy) = (free_port(), free_port(), free_port());
+        let DevPorts {
+            api,
+            cluster,
+            proxy,
+            worker_auth_key,
+        } = ports;
         let process = Process::spawn(
             Command::new(env!("CARGO_BIN_EXE_boundary"))
                 .args(["dev", "-api-listen-address"])
@@ -373,9 +402,28 @@ impl Dev {
     /// A second worker process, `boundary worker -config`, registered with this controller.
     /// `extra` is added to its `worker` block.
     pub fn start_worker(&self, name: &str, extra: &str) -> (Process, SocketAddr) {
-        let port = free_port();
-        let config = format!(
-            r#"
+        start_worker(
+            self.dir.path(),
+            &self.cluster,
+            &self.worker_auth_key,
+            name,
+            extra,
+        )
+    }
+}
+
+/// `boundary worker -config` for the controller cluster listener `cluster`, with its
+/// config and log in `dir`; `extra` is added to its `worker` block.
+pub fn start_worker(
+    dir: &std::path::Path,
+    cluster: &str,
+    worker_auth_key: &str,
+    name: &str,
+    extra: &str,
+) -> (Process, SocketAddr) {
+    let port = free_port();
+    let config = format!(
+        r#"
 worker {{
   name              = "{name}"
   description       = "test worker"
@@ -394,20 +442,18 @@ kms "aead" {{
   key_id    = "global_worker-auth"
 }}
 "#,
-            cluster = self.cluster,
-            key = self.worker_auth_key,
-        );
-        let path = self.dir.path().join(format!("{name}.hcl"));
-        std::fs::write(&path, config).expect("write worker config");
-        let process = Process::spawn(
-            Command::new(env!("CARGO_BIN_EXE_boundary"))
-                .args(["worker", "-config"])
-                .arg(&path)
-                .env("RUST_LOG", "info,boundary::worker=debug"),
-            self.dir.path().join(format!("{name}.log")),
-        );
-        (process, format!("127.0.0.1:{port}").parse().unwrap())
-    }
+        key = worker_auth_key,
+    );
+    let path = dir.join(format!("{name}.hcl"));
+    std::fs::write(&path, config).expect("write worker config");
+    let process = Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_boundary"))
+            .args(["worker", "-config"])
+            .arg(&path)
+            .env("RUST_LOG", "info,boundary::worker=debug"),
+        dir.join(format!("{name}.log")),
+    );
+    (process, format!("127.0.0.1:{port}").parse().unwrap())
 }
 
 /// An echo server on 127.0.0.1; it echoes until EOF, then shuts its writing half down.
