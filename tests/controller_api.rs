@@ -692,3 +692,54 @@ async fn roles_grants_and_scopes() -> Result<()> {
     assert_eq!(seen.len(), 4);
     Ok(())
 }
+
+#[tokio::test]
+async fn every_live_worker_is_offered_in_random_order() -> Result<()> {
+    let dev = DevController::start(&[]).await?;
+    let admin = dev.login(AM, "admin", "password").await?;
+    dev.register_worker("w1", "10.0.0.1:9202").await?;
+    dev.register_worker("w2", "worker-2.example:9202").await?;
+    // Re-registering under the same name keeps the worker (and updates its address).
+    dev.register_worker("w2", "worker-2.example:9203").await?;
+    let mut firsts = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let (s, auth) = dev
+            .call(
+                Method::POST,
+                "/v1/targets/ttcp_1234567890:authorize-session",
+                Some(&admin),
+                None,
+            )
+            .await?;
+        assert_eq!(s, StatusCode::OK, "{auth}");
+        let data = boundary::proto::decode_authorization_token(
+            auth["authorization_token"].as_str().unwrap(),
+        )?;
+        let mut addrs: Vec<&str> = data
+            .worker_info
+            .iter()
+            .map(|w| w.address.as_str())
+            .collect();
+        firsts.insert(addrs[0].to_owned());
+        addrs.sort();
+        assert_eq!(addrs, ["10.0.0.1:9202", "worker-2.example:9203"]);
+        let (_, cert) = <x509_parser::certificate::X509Certificate as x509_parser::prelude::FromDer<_>>::from_der(&data.certificate)?;
+        let san = cert.subject_alternative_name()?.unwrap().value;
+        let names: Vec<String> = san.general_names.iter().map(|n| format!("{n}")).collect();
+        assert!(
+            names.iter().any(|n| n.contains("worker-2.example")),
+            "{names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n == "IPAddress(0a:00:00:01)"),
+            "{names:?}"
+        );
+    }
+    // 30 draws of a fair coin all landing the same way happens with probability 2^-29.
+    assert_eq!(
+        firsts.len(),
+        2,
+        "the preferred worker never changed: {firsts:?}"
+    );
+    Ok(())
+}

@@ -206,6 +206,7 @@ async fn start_dev_worker(
         description: "boundary dev".to_owned(),
         public_addr: public_address,
         initial_upstreams: vec![cluster_url.to_owned()],
+        upstream_ca_certs: vec![],
         proxy_listen_addr: proxy_listen_address.parse().map_err(|_| {
             anyhow!("-proxy-listen-address: {proxy_listen_address:?} is not an IP address and port")
         })?,

@@ -9,7 +9,6 @@ pub mod args;
 pub mod auth_tokens;
 pub mod authenticate;
 pub mod client_agent;
-pub mod common;
 pub mod connect;
 pub mod controller;
 pub mod dev;

@@ -87,7 +87,11 @@ impl Worker {
         };
         let credential =
             crate::controller::worker_auth::derive_credential(config.worker_auth_key.expose());
-        let link = ControllerLink::new(&config.initial_upstreams, credential)?;
+        let link = ControllerLink::new(
+            &config.initial_upstreams,
+            credential,
+            &config.upstream_ca_certs,
+        )?;
         Ok(Self {
             listener,
             registration: RegisterWorkerRequest {

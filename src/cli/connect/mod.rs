@@ -239,14 +239,14 @@ async fn run_stdio(args: ConnectArgs, signals: &mut Signals) -> anyhow::Result<i
     Ok(0)
 }
 
-/// Cancels the session at the worker unless it already ended there.
+/// Cancels the session at the worker unless it already ended there (expired, or refused
+/// by the worker).
 async fn finish(session: &TunnelSession, ending: &Ending) {
-    if matches!(ending, Ending::Expired) {
+    if matches!(ending, Ending::Expired | Ending::SessionUnusable(_)) {
         return;
     }
     match tokio::time::timeout(CANCEL_TIMEOUT, session.cancel()).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) if e.session_unusable() => {}
         Ok(Err(e)) => output::warn(&format!(
             "could not cancel session {}: {e}",
             session.session_id()

@@ -26,6 +26,8 @@ pub enum Ending {
     SessionUnusable(String),
     /// The program run with `-exec` (or the ssh helper) exited with this code.
     CommandExited(i32),
+    /// `-stdio`: the one connection is over.
+    ConnectionEnded,
 }
 
 /// How long open connections get to finish after the proxy stopped on its own.

@@ -146,6 +146,7 @@ pub fn termination(ending: &Ending, format: OutputFormat) -> String {
         Ending::NoConnectionsLeft => "No connections left in session".to_string(),
         Ending::SessionUnusable(why) => format!("Session is no longer usable: {why}"),
         Ending::CommandExited(code) => format!("Command exited with code {code}"),
+        Ending::ConnectionEnded => "The connection ended".to_string(),
     };
     match format {
         OutputFormat::Json => json_line(&json!({ "termination_reason": reason })),

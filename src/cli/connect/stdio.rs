@@ -2,12 +2,15 @@
 //! `ProxyCommand boundary connect -stdio %h`. Stdout is the connection, so nothing else is
 //! ever written there.
 
+use std::fs::OpenOptions;
 use std::io;
+use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use anyhow::Context as _;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Stdin, Stdout};
+use tokio::fs::File;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::proxy::Ending;
 use super::signals::Signals;
@@ -21,7 +24,8 @@ pub async fn carry_stdio(session: &TunnelSession, signals: &mut Signals) -> anyh
         .connect()
         .await
         .context("cannot open the connection through the worker")?;
-    let report = tunnel.splice(StdioStream::new(), signals.recv()).await;
+    let stdio = StdioStream::take().context("cannot take over stdin and stdout")?;
+    let report = tunnel.splice(stdio, signals.recv()).await;
     tracing::debug!(?report, "stdio connection ended");
     if let SpliceEnd::Reset { error, .. } | SpliceEnd::ProtocolViolation { reason: error, .. } =
         &report.end
@@ -32,26 +36,30 @@ pub async fn carry_stdio(session: &TunnelSession, signals: &mut Signals) -> anyh
     }
     Ok(match report.end {
         SpliceEnd::Cancelled => Ending::Shutdown,
-        _ => Ending::NoConnectionsLeft,
+        _ => Ending::ConnectionEnded,
     })
 }
 
-/// stdin and stdout as one byte stream. Shutting down the write half really closes our
-/// stdout (it is pointed at /dev/null), so the reader sees EOF: that is how a half-close
-/// from the target reaches ssh.
+/// stdin and stdout as one byte stream, through their own descriptors: `std`'s stdout is
+/// line-buffered and would hold back binary data that has no newline. File descriptors 0
+/// and 1 are pointed at /dev/null once taken, so nothing else can write into the
+/// connection, and closing our copy of stdout really ends it: that is how a half-close
+/// from the target reaches ssh as EOF.
 struct StdioStream {
-    stdin: Stdin,
-    stdout: Stdout,
-    stdout_closed: bool,
+    input: File,
+    output: Option<File>,
 }
 
 impl StdioStream {
-    fn new() -> Self {
-        Self {
-            stdin: tokio::io::stdin(),
-            stdout: tokio::io::stdout(),
-            stdout_closed: false,
-        }
+    fn take() -> io::Result<Self> {
+        let input = io::stdin().as_fd().try_clone_to_owned()?;
+        let output = io::stdout().as_fd().try_clone_to_owned()?;
+        nix::unistd::dup2_stdin(std::fs::File::open("/dev/null")?)?;
+        nix::unistd::dup2_stdout(OpenOptions::new().write(true).open("/dev/null")?)?;
+        Ok(Self {
+            input: File::from_std(std::fs::File::from(input)),
+            output: Some(File::from_std(std::fs::File::from(output))),
+        })
     }
 }
 
@@ -61,7 +69,7 @@ impl AsyncRead for StdioStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stdin).poll_read(cx, buf)
+        Pin::new(&mut self.input).poll_read(cx, buf)
     }
 }
 
@@ -71,24 +79,25 @@ impl AsyncWrite for StdioStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.stdout_closed {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        match &mut self.output {
+            Some(output) => Pin::new(output).poll_write(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
         }
-        Pin::new(&mut self.stdout).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stdout).poll_flush(cx)
+        match &mut self.output {
+            Some(output) => Pin::new(output).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.stdout_closed {
-            return Poll::Ready(Ok(()));
+        if let Some(output) = &mut self.output {
+            std::task::ready!(Pin::new(output).poll_flush(cx))?;
+            // Dropping the last descriptor of the pipe is what makes the reader see EOF.
+            self.output = None;
         }
-        std::task::ready!(Pin::new(&mut self.stdout).poll_flush(cx))?;
-        let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
-        nix::unistd::dup2_stdout(&devnull).map_err(io::Error::from)?;
-        self.stdout_closed = true;
         Poll::Ready(Ok(()))
     }
 }

@@ -78,19 +78,7 @@ pub async fn list(
         None => None,
         Some(t) => {
             let t: AliasListToken = decode_token(t)?;
-            if t.user != user.id {
-                return Err(ApiError::invalid_list_token(
-                    "The list token belongs to another user.",
-                ));
-            }
-            if t.grants != fingerprint {
-                return Err(ApiError::invalid_list_token(
-                    "The user's grants changed since the list token was issued.",
-                ));
-            }
-            if now.unix_timestamp() - t.created > TOKEN_LIFETIME.whole_seconds() {
-                return Err(ApiError::invalid_list_token("The list token has expired."));
-            }
+            check_token(&t, &user.id, &fingerprint, now.unix_timestamp())?;
             Some(t)
         }
     };
@@ -163,6 +151,29 @@ pub async fn list(
         removed_ids: removed,
         est_item_count: est,
     })
+}
+
+/// A token is good for its user, while the user's grants are unchanged, for 30 days.
+fn check_token(
+    t: &AliasListToken,
+    user_id: &str,
+    fingerprint: &str,
+    now_unix: i64,
+) -> ApiResult<()> {
+    if t.user != user_id {
+        return Err(ApiError::invalid_list_token(
+            "The list token belongs to another user.",
+        ));
+    }
+    if t.grants != fingerprint {
+        return Err(ApiError::invalid_list_token(
+            "The user's grants changed since the list token was issued.",
+        ));
+    }
+    if now_unix - t.created > TOKEN_LIFETIME.whole_seconds() || t.created > now_unix + 60 {
+        return Err(ApiError::invalid_list_token("The list token has expired."));
+    }
+    Ok(())
 }
 
 type Outcome = (Phase, Vec<AliasRecord>, Vec<String>, u64, &'static str);
@@ -312,5 +323,43 @@ impl Access {
             self.targets.insert(d.to_owned(), scope);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(created: i64) -> AliasListToken {
+        AliasListToken {
+            user: "u_1234567890".into(),
+            grants: "fp".into(),
+            created,
+            phase: Phase::Refresh { hw: 3, est: 1 },
+        }
+    }
+
+    #[test]
+    fn tokens_are_bound_to_user_grants_and_age() {
+        let now = 1_800_000_000;
+        assert!(check_token(&token(now - 10), "u_1234567890", "fp", now).is_ok());
+        assert!(check_token(&token(now - 29 * 86400), "u_1234567890", "fp", now).is_ok());
+        for (t, user, fp) in [
+            (token(now), "u_other00000", "fp"),
+            (token(now), "u_1234567890", "changed"),
+            (token(now - 31 * 86400), "u_1234567890", "fp"),
+            (token(now + 3600), "u_1234567890", "fp"),
+        ] {
+            let e = check_token(&t, user, fp, now).unwrap_err();
+            assert_eq!(e.body().kind, "invalid list token");
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip_through_the_codec() {
+        let encoded = encode_token(&token(5));
+        let back: AliasListToken = decode_token(&encoded).unwrap();
+        assert_eq!(back.created, 5);
+        assert!(matches!(back.phase, Phase::Refresh { hw: 3, est: 1 }));
     }
 }
