@@ -58,3 +58,40 @@ fn a_bad_configuration_is_refused_naming_the_key() {
     assert!(log.contains("v4_prefix"), "{log}");
     fixture.assert_untouched();
 }
+
+#[test]
+fn a_second_agent_refuses_and_leaves_the_running_one_alone() {
+    let mut fixture = Fixture::in_topology();
+    let first = fixture.start();
+    let ours = fixture.wait_taken_over();
+    let taken_over = fixture.resolv_conf();
+
+    let second = fixture.spawn();
+    let status = fixture
+        .client()
+        .wait_exit(second.pid, EXIT_TIMEOUT)
+        .expect("the second agent gives up by itself");
+    assert_eq!(status.code(), Some(1));
+    let log = fixture.topology.log(&second.log);
+    assert!(
+        log.contains("another boundary-client-agent is running"),
+        "{log}"
+    );
+    assert_eq!(
+        fixture.resolv_conf(),
+        taken_over,
+        "the first agent's resolv.conf"
+    );
+    assert_eq!(fixture.wait_taken_over(), ours, "and its addresses");
+    assert_eq!(
+        dig(
+            fixture.client(),
+            super::support::topology::ORDINARY_NAME,
+            "A"
+        ),
+        [super::support::topology::ORDINARY_V4.to_string()]
+    );
+
+    assert!(fixture.stop(&first).success());
+    fixture.assert_untouched();
+}

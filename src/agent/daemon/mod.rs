@@ -48,6 +48,8 @@ mod events;
 #[cfg(target_os = "linux")]
 mod host;
 #[cfg(target_os = "linux")]
+mod instance_lock;
+#[cfg(target_os = "linux")]
 pub mod logging;
 #[cfg(target_os = "linux")]
 mod operational_state;

@@ -53,6 +53,7 @@ impl RunningAgent {
             mut events,
             api,
             control: _,
+            lock,
         } = self.started;
         actor.run(&mut events, stop, self.reloads).await;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
@@ -67,6 +68,7 @@ impl RunningAgent {
         if clean {
             tracing::info!("stopped; the resolver configuration and addresses are as before");
         }
+        drop(lock);
         clean
     }
 }

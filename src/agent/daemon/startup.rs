@@ -1,12 +1,14 @@
 //! Bringing the agent up, in the order that keeps the machine safe:
 //!
-//! 1. crash recovery from the `state_file` (resolver first, then leftover addresses);
+//! 1. the instance lock next to the `state_file` (a second agent must not "recover" the
+//!    running one's changes), then crash recovery from the state file (resolver first,
+//!    then leftover addresses);
 //! 2. the operational state (paused, alias → address assignments) and the core;
-//! 3. the DNS server's own addresses (recorded first), its listeners on port 53, its
-//!    upstreams, then — unless paused — the resolver takeover;
-//! 4. the local API.
+//! 3. the local API listener (a taken port refuses the start before anything changes),
+//!    the DNS server's own addresses (recorded first), its listeners on port 53, its
+//!    upstreams, then — unless paused — the resolver takeover.
 //!
-//! A failure at any point of 3–4 undoes what was done (the state file says what), so a
+//! A failure at any point of 3 undoes what was done (the state file says what), so a
 //! refused start leaves the machine exactly as it was.
 
 use std::net::{IpAddr, SocketAddr};
@@ -27,6 +29,7 @@ use super::controller::{Controllers, with_causes};
 use super::dns_policy::AgentDnsPolicy;
 use super::events::{ActorHandle, Core, Event};
 use super::host::Host;
+use super::instance_lock::InstanceLock;
 use super::logging::Logging;
 use super::operational_state::OperationalState;
 use super::parking::ParkingLot;
@@ -63,6 +66,7 @@ pub struct Started {
     pub events: mpsc::UnboundedReceiver<Event>,
     pub api: ApiServer,
     pub control: Arc<LocalControl>,
+    pub lock: InstanceLock,
 }
 
 /// Brings the agent up (see the module documentation). Must run on a multi-threaded
@@ -74,6 +78,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         resolv_conf,
         logging,
     } = options;
+    let lock = InstanceLock::acquire(&config.state_file)?;
     let clock = AgentClock::start();
     let addresses: Arc<dyn AddressManager> = Arc::new(NetlinkAddresses::new()?);
     let peers: Arc<dyn PeerUidLookup> = Arc::new(SockDiagPeerLookup::new()?);
@@ -163,6 +168,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
             events,
             api,
             control,
+            lock,
         }),
         Err(error) => {
             actor.teardown().await;
@@ -171,12 +177,17 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     }
 }
 
-/// Step 3–4 of the start; undone by the caller on error.
+/// Step 3 of the start; undone by the caller on error.
 async fn bring_up(
     actor: &mut Actor,
     control: &Arc<LocalControl>,
     peers: Arc<dyn PeerUidLookup>,
 ) -> anyhow::Result<ApiServer> {
+    // Requests wait for the actor, which runs once the start is complete.
+    let control: Arc<dyn crate::agent::api::AgentControl> = control.clone();
+    let api = ApiServer::start(actor.config.api_listen_address, control, peers)
+        .await
+        .map_err(|e| anyhow!(with_causes(&e)))?;
     let own = actor.core.dns_server_addresses();
     let own: [IpAddr; 2] = [own.v4.into(), own.v6.into()];
     actor.host.set_dns_addresses(own.to_vec());
@@ -208,10 +219,6 @@ async fn bring_up(
         tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
         actor.use_previous_upstreams(takeover.upstreams);
     }
-    let control: Arc<dyn crate::agent::api::AgentControl> = control.clone();
-    let api = ApiServer::start(actor.config.api_listen_address, control, peers)
-        .await
-        .map_err(|e| anyhow!(with_causes(&e)))?;
     Ok(api)
 }
 
