@@ -149,3 +149,25 @@ fn a_resolv_conf_rewritten_by_another_program_is_adopted_and_restored_at_exit() 
     );
     assert_eq!(addresses(fixture.client()), fixture.addresses_before);
 }
+
+#[test]
+fn addresses_removed_by_a_network_change_come_back() {
+    let mut fixture = Fixture::in_topology();
+    let agent = fixture.start();
+    let ours = fixture.wait_taken_over();
+    // What a network manager flushing the interface does to the agent's addresses.
+    for ip in &ours {
+        let prefix = if ip.is_ipv4() { 32 } else { 128 };
+        let address = format!("{ip}/{prefix}");
+        fixture
+            .client()
+            .exec_ok(&["ip", "addr", "del", &address, "dev", CLIENT_INTERFACE]);
+    }
+    assert_eq!(fixture.wait_taken_over(), ours, "the addresses are back");
+    assert_eq!(
+        dig(fixture.client(), ORDINARY_NAME, "A"),
+        [ORDINARY_V4.to_string()]
+    );
+    assert!(fixture.stop(&agent).success());
+    fixture.assert_untouched();
+}

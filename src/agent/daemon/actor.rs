@@ -33,9 +33,10 @@ const MAX_TICK_INTERVAL: Duration = Duration::from_secs(30);
 /// Shortest time between two ticks, so a deadline the core keeps in the past cannot
 /// turn into a busy loop.
 const MIN_TICK_SPACING: Duration = Duration::from_millis(100);
-/// How often the resolver configuration is checked for rewrites by other programs
-/// (DHCP clients, NetworkManager), while the agent holds it.
-pub const RESOLVER_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the machine is checked (see [`super::health`]): the resolver configuration
+/// for rewrites by other programs (DHCP clients, NetworkManager), the agent's addresses
+/// for a network change that removed them.
+pub const MACHINE_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Everything the actor owns.
 pub struct Actor {
@@ -70,8 +71,8 @@ impl Actor {
         mut reloads: Option<ReloadTriggers>,
     ) {
         tokio::pin!(stop);
-        let mut resolver_check = tokio::time::interval(RESOLVER_CHECK_INTERVAL);
-        resolver_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut machine_check = tokio::time::interval(MACHINE_CHECK_INTERVAL);
+        machine_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_tick = Instant::now();
         self.publish();
         loop {
@@ -89,7 +90,7 @@ impl Actor {
                     self.drain(Work::from_core(commands)).await;
                 }
                 Some(trigger) = next_reload(&mut reloads) => self.on_reload(trigger),
-                _ = resolver_check.tick() => self.recheck_resolver(),
+                _ = machine_check.tick() => self.check_machine().await,
             }
         }
     }

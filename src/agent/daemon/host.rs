@@ -8,6 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ipnet::IpNet;
+
 use crate::agent::os::{
     AddressError, AddressManager, Interface, ResolverError, ResolverMode, ResolverTakeover,
     Restored, Takeover, TakeoverChange,
@@ -61,6 +63,32 @@ impl Host {
 
     pub fn interface(&self) -> &Interface {
         &self.interface
+    }
+
+    /// The DNS server's own addresses (see [`Host::set_dns_addresses`]).
+    pub fn dns_addresses(&self) -> &[IpAddr] {
+        &self.ours
+    }
+
+    /// Those of `wanted` that are not on the interface any more (an interface that went
+    /// away, or a network manager that flushed it).
+    pub async fn missing(&self, wanted: &[IpAddr]) -> Result<Vec<IpAddr>, AddressError> {
+        let hosts: Vec<IpNet> = wanted.iter().map(|ip| IpNet::from(*ip)).collect();
+        let present = self.addresses.list_within(&self.interface, &hosts).await?;
+        Ok(wanted
+            .iter()
+            .filter(|ip| !present.iter().any(|p| p.address == **ip))
+            .copied()
+            .collect())
+    }
+
+    /// Looks the interface up again (`interface_to_use`, else the default route's, which
+    /// may have moved); returns whether it changed.
+    pub async fn relocate(&mut self, interface_to_use: Option<&str>) -> Result<bool, AddressError> {
+        let found = self.addresses.find_interface(interface_to_use).await?;
+        let changed = found != self.interface;
+        self.interface = found;
+        Ok(changed)
     }
 
     pub fn resolver_mode(&self) -> ResolverMode {

@@ -21,8 +21,9 @@
 //!   configuration goes back, so resuming cannot fail on port 53.
 //! - `v4_prefix` changes need a restart (the address pool cannot be rebuilt under live
 //!   sessions); `status` says so.
-//! - Rewrites of the resolver configuration by other programs are noticed by a check
-//!   every [`RESOLVER_CHECK_INTERVAL`](actor::RESOLVER_CHECK_INTERVAL).
+//! - Rewrites of the resolver configuration by other programs, and addresses that a
+//!   network change removed, are noticed by a check every
+//!   [`MACHINE_CHECK_INTERVAL`](actor::MACHINE_CHECK_INTERVAL) ([`health`]).
 //! - `dns_request_timeout` bounds each upstream attempt.
 
 pub mod platform;
@@ -45,6 +46,8 @@ mod dev_agent;
 mod dns_policy;
 #[cfg(target_os = "linux")]
 mod events;
+#[cfg(target_os = "linux")]
+mod health;
 #[cfg(target_os = "linux")]
 mod host;
 #[cfg(target_os = "linux")]

@@ -15,6 +15,8 @@ pub struct Warnings {
     pub resolver: Option<String>,
     /// There is no upstream DNS server to forward to.
     pub upstreams: Option<String>,
+    /// The agent's addresses disappeared and could not be put back.
+    pub addresses: Option<String>,
 }
 
 impl Warnings {
@@ -46,6 +48,7 @@ mod tests {
             reload_failed: None,
             resolver: Some("resolver".into()),
             upstreams: None,
+            addresses: None,
         };
         assert_eq!(warnings.all(), ["resolver", "restart", "mode none"]);
         assert!(Warnings::default().all().is_empty());

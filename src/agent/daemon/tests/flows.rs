@@ -158,3 +158,41 @@ async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
         [PREVIOUS_UPSTREAM.parse().unwrap()]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addresses_a_network_change_removed_are_put_back() {
+    let mut h = Harness::new();
+    let dns: Vec<IpAddr> = vec![
+        "100.64.0.1".parse().unwrap(),
+        "fd00:a20a::1".parse().unwrap(),
+    ];
+    h.actor.host.set_dns_addresses(dns.clone());
+    for address in &dns {
+        h.actor.host.add_address(*address).await.unwrap();
+    }
+    h.register_with_alias().await;
+    let _answer = h.ask_alias().await;
+    let alias = h.actor.core.alias_addresses(ALIAS).unwrap();
+
+    h.actor.check_machine().await;
+    assert_eq!(
+        h.log().len(),
+        4,
+        "nothing missing, nothing added: {:?}",
+        h.log()
+    );
+
+    // A network manager flushes the interface.
+    h.present.lock().unwrap().clear();
+    h.actor.check_machine().await;
+    let present = h.present.lock().unwrap().clone();
+    for address in dns.iter().copied().chain(alias.both()) {
+        assert!(present.contains(&address), "{address} is back: {present:?}");
+    }
+    assert!(h.actor.warnings.addresses.is_none());
+    assert!(
+        h.log().iter().all(|line| !line.contains("NOT RECORDED")),
+        "{:?}",
+        h.log()
+    );
+}

@@ -44,11 +44,14 @@ pub const PREVIOUS_UPSTREAM: &str = "192.0.2.53:53";
 
 /// What the fakes saw, in order ("add 100.64.…", "take over", "restore", …).
 pub type Log = Arc<Mutex<Vec<String>>>;
+/// The addresses on the fake interface.
+pub type Present = Arc<Mutex<std::collections::BTreeSet<IpAddr>>>;
 
 pub struct Harness {
     pub actor: Actor,
     pub events: mpsc::UnboundedReceiver<Event>,
     pub log: Log,
+    pub present: Present,
     pub dir: tempfile::TempDir,
 }
 
@@ -56,6 +59,7 @@ impl Harness {
     pub fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let log = Log::default();
+        let present = Present::default();
         let config = AgentConfig {
             state_file: dir.path().join("state.json"),
             operational_state_file: dir.path().join("operational.json"),
@@ -64,6 +68,7 @@ impl Harness {
         let addresses = Arc::new(FakeAddresses {
             state_file: config.state_file.clone(),
             log: Arc::clone(&log),
+            present: Arc::clone(&present),
         });
         let host = Host::new(
             addresses,
@@ -105,6 +110,7 @@ impl Harness {
             actor,
             events,
             log,
+            present,
             dir,
         }
     }
@@ -198,6 +204,7 @@ fn closed_port() -> u16 {
 struct FakeAddresses {
     state_file: PathBuf,
     log: Log,
+    present: Present,
 }
 
 #[async_trait]
@@ -223,20 +230,31 @@ impl AddressManager for FakeAddresses {
             .lock()
             .unwrap()
             .push(format!("add {address}{note}"));
+        self.present.lock().unwrap().insert(address);
         Ok(())
     }
 
     async fn remove(&self, _: &Interface, address: IpAddr) -> Result<(), AddressError> {
         self.log.lock().unwrap().push(format!("remove {address}"));
+        self.present.lock().unwrap().remove(&address);
         Ok(())
     }
 
     async fn list_within(
         &self,
         _: &Interface,
-        _: &[IpNet],
+        prefixes: &[IpNet],
     ) -> Result<Vec<AssignedAddress>, AddressError> {
-        Ok(Vec::new())
+        let present = self.present.lock().unwrap();
+        Ok(present
+            .iter()
+            .filter(|ip| prefixes.iter().any(|p| p.contains(*ip)))
+            .map(|ip| AssignedAddress {
+                address: *ip,
+                prefix_len: if ip.is_ipv4() { 32 } else { 128 },
+                added_by_agent: true,
+            })
+            .collect())
     }
 }
 
