@@ -77,20 +77,22 @@ impl Actor {
         self.publish();
         loop {
             let wake = self.next_wake(last_tick);
+            // Stopping first; timers before inputs, so a flood of inputs cannot starve
+            // the ticks (expiries, refreshes) or the machine check.
             tokio::select! {
                 biased;
                 () = &mut stop => return,
-                event = events.recv() => match event {
-                    Some(event) => self.on_event(event).await,
-                    None => return,
-                },
                 () = tokio::time::sleep_until(wake) => {
                     last_tick = Instant::now();
                     let commands = self.core.handle_tick(self.clock.now());
                     self.drain(Work::from_core(commands)).await;
                 }
-                Some(trigger) = next_reload(&mut reloads) => self.on_reload(trigger),
                 _ = machine_check.tick() => self.check_machine().await,
+                Some(trigger) = next_reload(&mut reloads) => self.on_reload(trigger),
+                event = events.recv() => match event {
+                    Some(event) => self.on_event(event).await,
+                    None => return,
+                },
             }
         }
     }
