@@ -20,12 +20,14 @@ use super::host::Host;
 use super::logging::Logging;
 use super::operational_state::OperationalState;
 use super::parking::{Parked, ParkingLot};
+use super::registrations::WaitingRegistrations;
 use super::warnings::Warnings;
 use super::work::Work;
 use crate::agent::config::{AgentConfig, ReloadTrigger, ReloadTriggers};
-use crate::agent::core::{FastView, PauseReason, RunState};
+use crate::agent::core::{Command, FastView, PauseReason, RunState};
 use crate::agent::dns::DnsServer;
 use crate::agent::proxy::ProxyListeners;
+use crate::api::ResponseType;
 
 /// Longest time between two ticks (the core asks for ticks only when something is due,
 /// but a periodic one costs nothing and bounds any missed deadline).
@@ -60,6 +62,8 @@ pub struct Actor {
     pub config_path: Option<PathBuf>,
     /// `None` when the embedding program owns logging.
     pub logging: Option<Logging>,
+    /// Token registrations answered once their first alias listing is in.
+    pub registrations: WaitingRegistrations,
 }
 
 impl Actor {
@@ -155,22 +159,32 @@ impl Actor {
                 uid,
                 token_id,
                 result,
-            } => Work::from_core(match result {
-                Ok(page) => {
-                    tracing::debug!(
-                        uid,
-                        items = page.items.len(),
-                        removed = page.removed_ids.len(),
-                        "alias page"
-                    );
-                    self.core.handle_alias_page(uid, &token_id, page, now)
+            } => {
+                let listed = result
+                    .as_ref()
+                    .map_or(true, |page| page.response_type == ResponseType::Complete);
+                let mut work = Work::from_core(match result {
+                    Ok(page) => {
+                        tracing::debug!(
+                            uid,
+                            items = page.items.len(),
+                            removed = page.removed_ids.len(),
+                            "alias page"
+                        );
+                        self.core.handle_alias_page(uid, &token_id, page, now)
+                    }
+                    Err(failure) => {
+                        tracing::warn!(uid, kind = ?failure.kind, error = %failure.message, "listing resolvable aliases failed");
+                        self.core
+                            .handle_alias_refresh_failed(uid, &token_id, failure, now)
+                    }
+                });
+                if listed {
+                    let done = self.registrations.listed(uid, &token_id);
+                    work.extend(done.into_iter().map(Work::Done));
                 }
-                Err(failure) => {
-                    tracing::warn!(uid, kind = ?failure.kind, error = %failure.message, "listing resolvable aliases failed");
-                    self.core
-                        .handle_alias_refresh_failed(uid, &token_id, failure, now)
-                }
-            }),
+                work
+            }
             Event::UpstreamDnsFailed => Work::from_core(self.core.handle_network_failure(now)),
             Event::Control(request) => self.on_control(request),
         };
@@ -184,9 +198,24 @@ impl Actor {
                 registration,
                 reply,
             } => {
-                let mut work =
-                    Work::from_core(self.core.handle_token_registered(registration, now));
-                work.push(Work::Done(reply));
+                let uid = registration.uid;
+                let token_id = registration.token_id.clone();
+                let commands = self.core.handle_token_registered(registration, now);
+                let listing = commands.iter().any(|c| {
+                    matches!(c, Command::RefreshAliases(r) if r.uid == uid && r.token_id == token_id)
+                });
+                let mut work = Work::from_core(commands);
+                work.extend(
+                    self.registrations
+                        .superseded(uid, &token_id)
+                        .into_iter()
+                        .map(Work::Done),
+                );
+                if listing {
+                    self.registrations.wait(uid, token_id, reply);
+                } else {
+                    work.push(Work::Done(reply));
+                }
                 work
             }
             ControlRequest::HasToken { uid, reply } => {

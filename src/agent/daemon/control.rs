@@ -3,6 +3,7 @@
 //! actor.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -13,6 +14,10 @@ use crate::agent::core::TokenRegistration;
 use crate::api::agent::{AddTokenRequest, AgentSessions, AgentStatus, status};
 use crate::api::ids::AuthTokenString;
 use crate::client::ClientError;
+
+/// How long `POST /v1/tokens` waits for the user's first alias listing, so that the
+/// command after `boundary authenticate` already finds the aliases.
+const LISTING_WAIT: Duration = Duration::from_secs(5);
 
 /// The daemon's [`AgentControl`].
 pub struct LocalControl {
@@ -71,13 +76,17 @@ impl AgentControl for LocalControl {
             controller = %registration.controller_addr,
             "auth token registered"
         );
-        self.actor
-            .control(|reply| ControlRequest::RegisterToken {
-                registration,
-                reply,
-            })
-            .await
-            .ok_or_else(shutting_down)
+        let registered = self.actor.control(|reply| ControlRequest::RegisterToken {
+            registration,
+            reply,
+        });
+        match tokio::time::timeout(LISTING_WAIT, registered).await {
+            Ok(Some(())) => Ok(()),
+            Ok(None) => Err(shutting_down()),
+            // Registered; the alias list is still on its way (a slow controller, a very
+            // long list). Aliases resolve once it arrives.
+            Err(_) => Ok(()),
+        }
     }
 
     async fn has_token(&self, uid: u32) -> bool {

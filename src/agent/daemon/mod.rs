@@ -59,6 +59,8 @@ mod operational_state;
 #[cfg(target_os = "linux")]
 mod parking;
 #[cfg(target_os = "linux")]
+mod registrations;
+#[cfg(target_os = "linux")]
 mod reload;
 #[cfg(target_os = "linux")]
 mod resolver;

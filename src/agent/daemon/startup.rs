@@ -160,6 +160,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         config,
         config_path,
         logging,
+        registrations: Default::default(),
     };
     let control = Arc::new(LocalControl::new(handle, controllers));
     match bring_up(&mut actor, &control, peers).await {

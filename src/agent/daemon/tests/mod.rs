@@ -105,6 +105,7 @@ impl Harness {
             config,
             config_path: None,
             logging: None,
+            registrations: Default::default(),
         };
         Harness {
             actor,
@@ -120,7 +121,8 @@ impl Harness {
     }
 
     /// Registers a token for [`UID`] at a controller nobody listens on, and answers the
-    /// alias listing it starts with one page holding [`ALIAS`].
+    /// alias listing it starts with one page holding [`ALIAS`]; the registration's answer
+    /// comes only then.
     pub async fn register_with_alias(&mut self) {
         let registration = TokenRegistration {
             uid: UID,
@@ -130,14 +132,17 @@ impl Harness {
             token: Secret::new(format!("{TOKEN_ID}_s1abc")),
             expiration: None,
         };
-        let (reply, done) = tokio::sync::oneshot::channel();
+        let (reply, mut done) = tokio::sync::oneshot::channel();
         self.actor
             .on_event(Event::Control(ControlRequest::RegisterToken {
                 registration,
                 reply,
             }))
             .await;
-        done.await.unwrap();
+        assert!(
+            done.try_recv().is_err(),
+            "the registration waits for its alias listing"
+        );
         let page = ListResponse {
             items: vec![alias(ALIAS)],
             response_type: ResponseType::Complete,
@@ -154,6 +159,8 @@ impl Harness {
                 result: Ok(page),
             })
             .await;
+        // The registration is answered once its first listing is in.
+        done.await.unwrap();
     }
 
     /// Feeds events the spawned tasks send back until `done` says stop (bounded, so a
