@@ -3,18 +3,18 @@
 //! listeners and tunnels, the controller client and the local API.
 //!
 //! # Shape
-//! - One **actor** task owns the core and everything that changes with it ([`actor`]);
-//!   every input reaches it over one channel ([`events`]) and it carries out the core's
-//!   commands in order ([`work`]), parking DNS questions and connections that wait for an
-//!   authorization ([`parking`]).
+//! - One **actor** task owns the core and everything that changes with it (`actor`);
+//!   every input reaches it over one channel (`events`) and it carries out the core's
+//!   commands in order (`work`), parking DNS questions and connections that wait for an
+//!   authorization (`parking`).
 //! - The DNS receive path does not go through the actor: after every change the actor
 //!   publishes a [`FastView`](crate::agent::core::FastView) (arc-swap), which answers
 //!   ordinary names and aliases with a live session without a lock or an allocation
-//!   that grows with the alias count ([`dns_policy`]).
+//!   that grows with the alias count (`dns_policy`).
 //! - Every change to the machine (addresses, resolver configuration) is recorded in the
-//!   crash-recovery state file before it is made ([`host`]); a clean stop, a failed start
-//!   and the next start after a crash all undo from that record ([`shutdown`],
-//!   [`startup`]).
+//!   crash-recovery state file before it is made (`host`); a clean stop, a failed start
+//!   and the next start after a crash all undo from that record (`shutdown`,
+//!   `startup`).
 //!
 //! # Decisions
 //! - Pausing keeps the DNS server (on its own addresses) running: only the resolver
@@ -23,8 +23,17 @@
 //!   sessions); `status` says so.
 //! - Rewrites of the resolver configuration by other programs, and addresses that a
 //!   network change removed, are noticed by a check every
-//!   [`MACHINE_CHECK_INTERVAL`](actor::MACHINE_CHECK_INTERVAL) ([`health`]).
+//!   `MACHINE_CHECK_INTERVAL` (`health`).
 //! - `dns_request_timeout` bounds each upstream attempt.
+//! - One agent per state file (`instance_lock`): a second start must not "recover" the
+//!   running agent's changes.
+//! - `POST /v1/tokens` answers once the token's first alias listing is in (at most a few
+//!   seconds), so the command right after `boundary authenticate` finds the aliases
+//!   (`registrations`).
+//! - The querying user of a DNS question is looked up (sock_diag) only for alias names,
+//!   inside the pending future; every other name is answered without it.
+//! - The controller is called with Mozilla's roots for `https://` (no CA option in the
+//!   agent's configuration yet).
 
 pub mod platform;
 

@@ -24,7 +24,7 @@ pub struct RunningAgent {
 }
 
 impl RunningAgent {
-    /// Starts the agent (see [`startup`]); on error nothing it did is left behind.
+    /// Starts the agent (in the order `startup` documents); on error nothing it did is left behind.
     /// `reloads` (SIGHUP and file changes) re-read `options.config_path`.
     pub async fn start(
         options: AgentOptions,
