@@ -299,7 +299,7 @@ pub async fn connect_and_close(store: Arc<dyn Store>) {
     assert_eq!(again, closed);
     assert_eq!(
         store.session_connections("s_1").await.unwrap(),
-        [closed.clone()]
+        std::slice::from_ref(&closed)
     );
     // ...but a later report with larger counts (the worker's, after the sweep closed the
     // connection with zeros) is kept.
