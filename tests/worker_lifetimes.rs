@@ -47,9 +47,16 @@ async fn a_live_connection_ends_when_its_session_expires() {
         .expect("the worker closes the connection at expiry");
     assert_eq!(code, 1000);
     let connections = dev.closed_connections(&grant.session_id, 1).await;
-    // The controller's sweep may record the close first (same reason, without the byte
-    // counts), so only the reason is checked here.
     assert_eq!(connections[0]["closed_reason"], "timed out");
+    // The controller's sweep may record the close first, with zero byte counts; the
+    // worker's report still brings the real ones ("alive" went up and came back).
+    let counted = eventually("the worker's byte counts to be recorded", || async {
+        let session = dev.session(&grant.session_id).await;
+        let c = session["connections"][0].clone();
+        (c["bytes_up"] == 5 && c["bytes_down"] == 5).then_some(c)
+    })
+    .await;
+    assert_eq!(counted["closed_reason"], "timed out");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

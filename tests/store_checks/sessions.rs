@@ -291,13 +291,25 @@ pub async fn connect_and_close(store: Arc<dyn Store>) {
     assert_eq!(closed.status, "closed");
     assert_eq!((closed.bytes_up, closed.bytes_down), (1234, 5678));
     assert_eq!(closed.closed_reason.as_deref(), Some("closed by end-user"));
-    // Idempotent: a second close changes nothing.
+    // A second close keeps the first reason and never lowers the counts.
     let again = store
         .close_connection("sc_1", 1, 1, "network error", at(41))
         .await
         .unwrap();
     assert_eq!(again, closed);
-    assert_eq!(store.session_connections("s_1").await.unwrap(), [closed]);
+    assert_eq!(
+        store.session_connections("s_1").await.unwrap(),
+        std::slice::from_ref(&closed)
+    );
+    // ...but a later report with larger counts (the worker's, after the sweep closed the
+    // connection with zeros) is kept.
+    let later = store
+        .close_connection("sc_1", 9999, 8888, "timed out", at(42))
+        .await
+        .unwrap();
+    assert_eq!((later.bytes_up, later.bytes_down), (9999, 8888));
+    assert_eq!(later.closed_reason.as_deref(), Some("closed by end-user"));
+    assert_eq!(later.updated, closed.updated);
     assert!(matches!(
         store
             .close_connection("sc_none", 0, 0, "unknown", at(41))

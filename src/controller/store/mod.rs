@@ -203,8 +203,10 @@ pub trait Store: Send + Sync + 'static {
         endpoint_port: u32,
         now: Timestamp,
     ) -> StoreResult<ConnectionRecord>;
-    /// Marks the connection `closed` with byte counts and reason (idempotent: a second
-    /// close returns the connection unchanged, first reason and counts kept).
+    /// Marks the connection `closed` with byte counts and reason. A second close keeps the
+    /// first reason and takes the larger byte counts: the sweep closes an expired
+    /// session's connections with zero counts, and the worker's report with the real
+    /// counts may arrive after it.
     async fn close_connection(
         &self,
         connection_id: &str,

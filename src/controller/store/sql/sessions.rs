@@ -321,9 +321,18 @@ macro_rules! sessions_sql {
             reason: &str,
             now: Timestamp,
         ) -> StoreResult<ConnectionRecord> {
+            // One statement for the first close and any later one: the first reason stays,
+            // byte counts only grow. The sweep closes the connections of an expired session
+            // with zero counts; the worker's own report, which may arrive afterwards, still
+            // brings the real counts. (SET expressions see the row as it was.)
             let row = sqlx::query(
-                "UPDATE session_connections SET status = 'closed', bytes_up = $2, bytes_down = $3, \
-                 closed_reason = $4, updated = $5 WHERE id = $1 AND status <> 'closed' RETURNING *",
+                "UPDATE session_connections SET \
+                 bytes_up = CASE WHEN bytes_up < $2 THEN $2 ELSE bytes_up END, \
+                 bytes_down = CASE WHEN bytes_down < $3 THEN $3 ELSE bytes_down END, \
+                 closed_reason = CASE WHEN status = 'closed' THEN closed_reason ELSE $4 END, \
+                 updated = CASE WHEN status = 'closed' THEN updated ELSE $5 END, \
+                 status = 'closed' \
+                 WHERE id = $1 RETURNING *",
             )
             .bind(connection_id)
             .bind(rows::clamp_u64(bytes_up))
@@ -331,15 +340,8 @@ macro_rules! sessions_sql {
             .bind(reason)
             .bind(rows::micros(now))
             .fetch_optional(&s.pool)
-            .await?;
-            if let Some(row) = row {
-                return rows::connection(&row);
-            }
-            let row = sqlx::query("SELECT * FROM session_connections WHERE id = $1")
-                .bind(connection_id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+            .await?
+            .ok_or(StoreError::NotFound)?;
             rows::connection(&row)
         }
 
