@@ -9,7 +9,8 @@
 # How often each user's alias list is refreshed from the controller. 1s to 24h.
 alias_refresh_interval = "1m"
 
-# How long handling one DNS request may take, forwarding included. 100ms to 1h. (reload)
+# How long one attempt at an upstream DNS server may take before the next one is tried
+# (all failing: SERVFAIL). 100ms to 1h. (reload)
 dns_request_timeout = "5s"
 
 # Interface that carries the alias addresses. Unset: the interface of the default route.
@@ -38,7 +39,8 @@ state_file = "/var/lib/boundary-client-agent/state.json"
 # Whether the agent is paused, kept across restarts.
 operational_state_file = "/var/lib/boundary-client-agent/operational-state.json"
 
-# IPv4 addresses for aliases come from this prefix: /8 to /16. (reload: new addresses only)
+# IPv4 addresses for aliases come from this prefix: /8 to /16. Boundary reloads it; here a
+# change needs a restart (the address pool holds live sessions) and status says so.
 v4_prefix = "100.64.0.0/10"
 
 # IPv6 addresses for aliases: a unique-local (fc00::/7) prefix, /48 to /112.

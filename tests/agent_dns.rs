@@ -312,7 +312,7 @@ fn a_pending_decision_answers_the_alias_or_fails_open_to_the_upstream() {
 }
 
 #[test]
-fn queries_are_attributed_through_the_uid_hook() {
+fn the_policy_gets_each_query_origin_to_attribute_it() {
     let fixture = Fixture::start();
     for transport in ["+notcp", "+tcp"] {
         let out = fixture.dig(&[transport, "whoami.alias.test", "A"]);
@@ -323,14 +323,13 @@ fn queries_are_attributed_through_the_uid_hook() {
             out.text
         );
     }
-    let attributions = fixture.seen.attributions.lock().unwrap();
+    let origins = fixture.seen.origins.lock().unwrap();
     let server: SocketAddr = format!("{SERVER_V4}:53").parse().unwrap();
-    assert!(
-        attributions
-            .iter()
-            .all(|(client, s)| *s == server && client.ip().is_loopback() && client.port() != 0)
-    );
-    assert!(attributions.len() >= 2);
+    assert!(origins.iter().all(|origin| origin.server == server
+        && origin.client.ip().is_loopback()
+        && origin.client.port() != 0));
+    let transports: Vec<Transport> = origins.iter().map(|o| o.transport).collect();
+    assert!(transports.contains(&Transport::Udp) && transports.contains(&Transport::Tcp));
 }
 
 #[test]

@@ -3,7 +3,9 @@
 pub mod api;
 pub mod config;
 pub mod core;
+pub mod daemon;
 pub mod dns;
 pub mod os;
+pub mod proxy;
 pub mod recovery;
 pub mod state;

@@ -1,6 +1,6 @@
-//! `boundary-client-agent -config PATH`: the privileged daemon (wiring only).
+//! `boundary-client-agent -config PATH`: the privileged daemon (wiring only; see
+//! `boundary::agent::daemon`).
 
 fn main() {
-    eprintln!("Error: boundary-client-agent is not built yet");
-    std::process::exit(1);
+    std::process::exit(boundary::agent::daemon::main());
 }

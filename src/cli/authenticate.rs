@@ -5,6 +5,7 @@ use super::flags::{ClientFlags, KeyringType, OutputFormat};
 use super::output::{self, Output};
 use super::{secret_source, token_store};
 use crate::api::Secret;
+use crate::api::agent::AddTokenRequest;
 use crate::api::auth::{AuthToken, AuthenticateResponse};
 use crate::client::ControllerClient;
 use anyhow::{Context, bail};
@@ -42,6 +43,17 @@ pub struct PasswordArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+
+    /// Do not hand the new token to the local client agent.
+    #[arg(long, env = "BOUNDARY_SKIP_CLIENT_AGENT", value_parser = clap::builder::BoolishValueParser::new(),
+          action = clap::ArgAction::SetTrue)]
+    pub skip_client_agent: bool,
+
+    /// The port on which the client agent is listening.
+    #[arg(long = "client-agent-port", env = super::client_agent::ENV_PORT,
+          default_value_t = crate::api::agent::DEFAULT_PORT,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub client_agent_port: u16,
 }
 
 pub async fn run(command: AuthenticateCommand) -> i32 {
@@ -71,7 +83,24 @@ async fn password(args: PasswordArgs) -> anyhow::Result<Output> {
     if token.token.as_ref().is_none_or(Secret::is_empty) {
         bail!("the controller's login answer holds no token");
     }
-    store_or_print(&args.client, &response).await
+    let output = store_or_print(&args.client, &response).await?;
+    if !args.skip_client_agent
+        && let Some(secret) = &token.token
+    {
+        let request = AddTokenRequest {
+            boundary_addr: args.client.addr.clone(),
+            token: secret.clone(),
+        };
+        if let Err(error) =
+            super::client_agent::register_token(args.client_agent_port, &request).await
+        {
+            output::stderr(&format!(
+                "Note: the token was not handed to the client agent ({error:#}); pass \
+                 -skip-client-agent to stop trying.\n"
+            ));
+        }
+    }
+    Ok(output)
 }
 
 /// Stores the token as `-keyring-type` says and builds what to print. A keyring failure

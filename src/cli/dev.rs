@@ -1,5 +1,6 @@
 //! `boundary dev`: a controller with demo data on an in-memory database, and a worker on
-//! `-proxy-listen-address` registered with it. The client agent is not part of it yet.
+//! `-proxy-listen-address` registered with it; with `-client-agent` (as root) also the
+//! client agent, holding the dev admin's token for the invoking user.
 
 use super::server_process::{ShutdownSignals, init_logging};
 use crate::api::Secret;
@@ -12,7 +13,7 @@ use crate::controller::seal::SealKey;
 use crate::controller::server;
 use crate::controller::store::{open_store, redact_url};
 use crate::worker::{Worker, WorkerAuthKey, WorkerConfig};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use base64::Engine;
 use clap::Args;
 
@@ -67,7 +68,7 @@ pub struct DevWorkerAddresses {
 
 pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     if args.client_agent {
-        bail!("the client agent is not built yet; run `boundary dev` without -client-agent");
+        crate::agent::daemon::platform::check()?;
     }
     init_logging();
     let mut signals = ShutdownSignals::install()?;
@@ -149,12 +150,32 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
         dev::DEV_AUTH_METHOD_ID,
         args.login_name
     );
+    let dev_agent = if args.client_agent {
+        let agent = crate::agent::daemon::DevAgent::start(crate::agent::daemon::DevLogin {
+            controller_addr: &handle.api_url(),
+            auth_method_id: dev::DEV_AUTH_METHOD_ID,
+            login_name: &args.login_name,
+            password: &args.password,
+        })
+        .await?;
+        println!(
+            "Client agent: running, with the admin's token for uid {}",
+            agent.uid
+        );
+        Some(agent)
+    } else {
+        None
+    };
     let stop = handle.shutdown_token();
     tokio::select! {
         signal = signals.recv() => tracing::info!(signal, "shutting down"),
         _ = stop.cancelled() => {}
     }
-    // The worker drains first, while the controller can still record its closed connections.
+    // The agent first (it cancels its sessions at the worker), then the worker drains,
+    // while the controller can still record its closed connections.
+    if let Some(agent) = dev_agent {
+        agent.stop().await;
+    }
     if let Some(dev_worker) = dev_worker {
         dev_worker.stop.cancel();
         let _ = dev_worker.task.await;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use boundary::agent::core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
-use boundary::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, Verdict};
+use boundary::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, QueryOrigin, Verdict};
 
 use dnsmasq::Dnsmasq;
 use netns::Netns;
@@ -34,7 +34,7 @@ pub const ATTRIBUTED_UID: u32 = 7;
 #[derive(Default)]
 pub struct Seen {
     pub questions: Mutex<Vec<DnsQuestion>>,
-    pub attributions: Mutex<Vec<(SocketAddr, SocketAddr)>>,
+    pub origins: Mutex<Vec<QueryOrigin>>,
     pub events: Mutex<Vec<ForwardEvent>>,
 }
 
@@ -60,18 +60,9 @@ impl Fixture {
             tcp_idle_timeout: Duration::from_secs(1),
             ..DnsServerConfig::default()
         };
-        let attribution_seen = Arc::clone(&seen);
         let events_seen = Arc::clone(&seen);
         let builder = DnsServer::builder(config, policy(Arc::clone(&seen)))
             .upstreams(vec![dnsmasq.addr])
-            .uid_attribution(Arc::new(move |client: SocketAddr, server: SocketAddr| {
-                attribution_seen
-                    .attributions
-                    .lock()
-                    .unwrap()
-                    .push((client, server));
-                client.ip().is_loopback().then_some(ATTRIBUTED_UID)
-            }))
             .forward_observer(Arc::new(move |event: &ForwardEvent| {
                 events_seen.events.lock().unwrap().push(*event);
             }));
@@ -99,12 +90,16 @@ impl Fixture {
     }
 }
 
-/// `db.alias.test` is an alias (v4 + v6), `whoami.alias.test` answers with the uid in the
-/// last octet, `slow.alias.test` needs async work first, `denied.test` fails
+/// `db.alias.test` is an alias (v4 + v6), `whoami.alias.test` answers with the uid it
+/// attributes from the query's origin (loopback clients: [`ATTRIBUTED_UID`]) in the last
+/// octet, `slow.alias.test` needs async work first, `denied.test` fails
 /// authorization (forwarded), `use-application-dns.net` is NXDOMAIN, all else forwarded.
-fn policy(seen: Arc<Seen>) -> impl Fn(&DnsQuestion) -> Verdict + Send + Sync + 'static {
-    move |q: &DnsQuestion| {
+fn policy(
+    seen: Arc<Seen>,
+) -> impl Fn(&DnsQuestion, &QueryOrigin) -> Verdict + Send + Sync + 'static {
+    move |q: &DnsQuestion, origin: &QueryOrigin| {
         seen.questions.lock().unwrap().push(q.clone());
+        seen.origins.lock().unwrap().push(*origin);
         let v4 = |ip: &str| DnsDecision::Address(AliasAddress::V4(ip.parse().unwrap()));
         match q.name.as_str() {
             ALIAS => match q.qtype {
@@ -115,7 +110,8 @@ fn policy(seen: Arc<Seen>) -> impl Fn(&DnsQuestion) -> Verdict + Send + Sync + '
                 _ => DnsDecision::NoData.into(),
             },
             WHOAMI if q.qtype == rtype::A => {
-                let last = q.uid.map_or(0, |uid| uid as u8);
+                let uid = origin.client.ip().is_loopback().then_some(ATTRIBUTED_UID);
+                let last = uid.map_or(0, |uid| uid as u8);
                 DnsDecision::Address(AliasAddress::V4(Ipv4Addr::new(100, 64, 1, last))).into()
             }
             SLOW_ALIAS => Verdict::Pending(Box::pin(async {

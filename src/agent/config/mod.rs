@@ -74,8 +74,8 @@ pub struct AgentConfig {
     /// `alias_refresh_interval`: how often each token's alias cache is refreshed.
     /// Default 1 minute; 1 s to 24 h.
     pub alias_refresh_interval: Duration,
-    /// `dns_request_timeout`: bound on handling one DNS request, upstream forwarding
-    /// included. Default 5 s; 100 ms to 10 min.
+    /// `dns_request_timeout`: bound on one attempt at an upstream DNS server before the
+    /// next one is tried. Default 5 s; 100 ms to 10 min.
     pub dns_request_timeout: Duration,
     /// `interface_to_use`: the interface that carries alias addresses. `None` (default):
     /// the interface of the default route.

@@ -1,4 +1,4 @@
-//! The transport-independent path of one query: parse, attribute, ask the policy, then
+//! The transport-independent path of one query: parse, ask the policy, then
 //! answer inline or hand back a future that forwards (or waits for a pending decision).
 //!
 //! The inline path — parse, [`QueryPolicy::decide`], encode into the listener's reused
@@ -6,7 +6,6 @@
 //! the path alias answers take once their session exists.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -17,16 +16,11 @@ use super::answer::{self, AnswerSettings, LocalAnswer};
 use super::counters::Counters;
 use super::forward::Forwarder;
 use super::packet::{self, Inbound, InboundQuery};
-use super::{PendingDecision, QueryPolicy, Transport, UidAttribution, Verdict};
+use super::{PendingDecision, QueryOrigin, QueryPolicy, Transport, Verdict};
 use crate::agent::core::dns_decision::{DnsDecision, DnsQuestion, normalize_name};
 
-/// Where a query came from and how.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct QueryContext {
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    pub transport: Transport,
-}
+/// Where a query came from and how (what the policy gets as its origin).
+pub(crate) type QueryContext = QueryOrigin;
 
 /// A reply that needs async work; `None` means send nothing.
 pub(crate) type LaterReply = Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send + 'static>>;
@@ -43,7 +37,6 @@ pub(crate) enum Step {
 
 pub(crate) struct QueryEngine {
     pub policy: Arc<dyn QueryPolicy>,
-    pub uid_attribution: Option<UidAttribution>,
     pub forwarder: Forwarder,
     pub answers: AnswerSettings,
     pub decision_timeout: std::time::Duration,
@@ -51,9 +44,9 @@ pub(crate) struct QueryEngine {
 }
 
 impl QueryEngine {
-    /// [`handle`](Self::handle), but a panic in the policy or the uid hook (code outside
-    /// this module) drops the packet instead of killing the listener: a dead listener
-    /// would leave the machine without DNS.
+    /// [`handle`](Self::handle), but a panic in the policy (code outside this module)
+    /// drops the packet instead of killing the listener: a dead listener would leave the
+    /// machine without DNS.
     pub fn handle_guarded(
         self: &Arc<Self>,
         packet: &[u8],
@@ -101,12 +94,9 @@ impl QueryEngine {
         let question = DnsQuestion {
             name: normalize_name(&query.question.name().to_ascii()),
             qtype: u16::from(query.question.query_type()),
-            uid: self
-                .uid_attribution
-                .as_ref()
-                .and_then(|attribute| attribute(ctx.client, ctx.server)),
+            uid: None,
         };
-        match self.policy.decide(&question) {
+        match self.policy.decide(&question, &ctx) {
             Verdict::Now(decision) => match LocalAnswer::from_decision(decision) {
                 Some(local) => {
                     self.encode_local(&query, local, ctx.transport, out);

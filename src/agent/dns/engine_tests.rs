@@ -12,17 +12,18 @@ use crate::agent::dns::{ForwardEvent, upstreams::Upstreams};
 
 const ALIAS_V4: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 9);
 
-/// Maps `db.example` to an address (with the uid, when attributed, in the last octet),
+/// Maps `db.example` to an address (with the client's port, when it is 4242, in the last
+/// octet: the origin reaches the policy),
 /// `slow.example` to a pending decision, everything else to Forward. Records questions.
 fn engine(
     seen: Arc<Mutex<Vec<DnsQuestion>>>,
     events: Arc<Mutex<Vec<ForwardEvent>>>,
 ) -> Arc<QueryEngine> {
-    let policy = move |q: &DnsQuestion| -> Verdict {
+    let policy = move |q: &DnsQuestion, origin: &QueryOrigin| -> Verdict {
         seen.lock().unwrap().push(q.clone());
         match (q.name.as_str(), q.qtype) {
             ("db.example", rtype::A) => {
-                let last = q.uid.map_or(9, |uid| uid as u8);
+                let last = if origin.client.port() == 4242 { 42 } else { 9 };
                 Verdict::Now(DnsDecision::Address(AliasAddress::V4(Ipv4Addr::new(
                     100, 64, 0, last,
                 ))))
@@ -39,9 +40,6 @@ fn engine(
         Arc::new(move |event: &ForwardEvent| events.lock().unwrap().push(*event));
     Arc::new(QueryEngine {
         policy: Arc::new(policy),
-        uid_attribution: Some(Arc::new(|client: SocketAddr, _server: SocketAddr| {
-            (client.port() == 4242).then_some(42)
-        })),
         // no upstreams: forwarding fails at once, without touching the network
         forwarder: Forwarder::new(
             Upstreams::new(Vec::new()),
@@ -115,7 +113,7 @@ fn an_alias_is_answered_inline_and_the_policy_sees_a_normalised_name() {
 }
 
 #[test]
-fn the_uid_hook_feeds_the_question() {
+fn the_policy_gets_the_query_origin() {
     let (engine, seen, _) = fresh();
     let reply = run(
         &engine,
@@ -123,7 +121,11 @@ fn the_uid_hook_feeds_the_question() {
         ctx(Transport::Tcp, 4242),
     )
     .unwrap();
-    assert_eq!(seen.lock().unwrap()[0].uid, Some(42));
+    assert_eq!(
+        seen.lock().unwrap()[0].uid,
+        None,
+        "attribution is the policy's business"
+    );
     let reply = Message::from_vec(&reply).unwrap();
     assert_eq!(
         reply.answers[0].data,
@@ -277,10 +279,9 @@ proptest! {
 
 #[test]
 fn a_panicking_policy_drops_the_query_instead_of_the_listener() {
-    let policy = |_: &DnsQuestion| -> Verdict { panic!("policy bug") };
+    let policy = |_: &DnsQuestion, _: &QueryOrigin| -> Verdict { panic!("policy bug") };
     let engine = Arc::new(QueryEngine {
         policy: Arc::new(policy),
-        uid_attribution: None,
         forwarder: Forwarder::new(Upstreams::new(Vec::new()), Duration::from_secs(1), None),
         answers: AnswerSettings::new(5, 5, 1232),
         decision_timeout: Duration::from_secs(5),

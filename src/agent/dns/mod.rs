@@ -24,7 +24,7 @@
 //! small and tested against real dnsmasq and dig (`tests/agent_dns.rs`).
 //!
 //! # Files
-//! - [`policy`]: the [`QueryPolicy`] seam and the uid attribution hook;
+//! - [`policy`]: the [`QueryPolicy`] seam and the [`QueryOrigin`] it gets;
 //! - `packet`: reading a query (header, one question, the OPT record);
 //! - `answer`: building the server's own answers;
 //! - `engine`: one query from bytes to reply, independent of the transport;
@@ -34,7 +34,7 @@
 //! # Benchmarks
 //! The server runs in-process: build it with [`DnsServer::builder`], `listen` on
 //! `127.0.0.1:0` (or any loopback address) and point dnsperf at the returned address.
-//! A policy is any `Fn(&DnsQuestion) -> Verdict`.
+//! A policy is any `Fn(&DnsQuestion, &QueryOrigin) -> Verdict`.
 //!
 //! [`DnsDecision`]: crate::agent::core::dns_decision::DnsDecision
 //! [`DnsQuestion`]: crate::agent::core::dns_decision::DnsQuestion
@@ -59,6 +59,6 @@ pub use config::DnsServerConfig;
 pub use counters::DnsCounters;
 pub use error::DnsError;
 pub use events::{ForwardEvent, ForwardFailure, ForwardObserver, Transport};
-pub use policy::{PendingDecision, QueryPolicy, UidAttribution, Verdict};
+pub use policy::{PendingDecision, QueryOrigin, QueryPolicy, Verdict};
 pub use server::{DnsServer, DnsServerBuilder};
 pub use upstreams::parse_upstream;

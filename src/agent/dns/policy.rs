@@ -1,6 +1,10 @@
 //! The seam between the DNS shell and whoever decides what a question means.
 //!
-//! The shell parses a packet into a [`DnsQuestion`] and asks a [`QueryPolicy`]. Most answers
+//! The shell parses a packet into a [`DnsQuestion`] and asks a [`QueryPolicy`], passing the
+//! query's [`QueryOrigin`] along. Which local user sent a query matters only for a few
+//! names (aliases), and finding out costs a socket-owner lookup, so the shell never does it
+//! itself: a policy that needs the user looks it up from the origin, and only for the
+//! names where the answer depends on it (typically inside a [`Verdict::Pending`]). Most answers
 //! are known at once (an alias with a live session, a miss, a paused agent): the policy
 //! returns [`Verdict::Now`] and the shell answers inline, without spawning or locking.
 //! The first query for an alias may need async work before it can be answered — DESIGN
@@ -13,25 +17,39 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 
+use super::Transport;
 use crate::agent::core::dns_decision::{DnsDecision, DnsQuestion};
 
 /// Decides what to do with one question. Called on the query's hot path: keep `decide`
 /// cheap and non-blocking (no controller calls, no global locks, no work proportional to
 /// the number of aliases); put slow work in a [`Verdict::Pending`] future.
+/// `question.uid` is always `None` here: attributing the query is the policy's business
+/// (see the module documentation).
 pub trait QueryPolicy: Send + Sync + 'static {
-    fn decide(&self, question: &DnsQuestion) -> Verdict;
+    fn decide(&self, question: &DnsQuestion, origin: &QueryOrigin) -> Verdict;
 }
 
-/// Any `Fn(&DnsQuestion) -> Verdict` is a policy (tests, benches, simple glue).
+/// Any `Fn(&DnsQuestion, &QueryOrigin) -> Verdict` is a policy (tests, benches, glue).
 impl<F> QueryPolicy for F
 where
-    F: Fn(&DnsQuestion) -> Verdict + Send + Sync + 'static,
+    F: Fn(&DnsQuestion, &QueryOrigin) -> Verdict + Send + Sync + 'static,
 {
-    fn decide(&self, question: &DnsQuestion) -> Verdict {
-        self(question)
+    fn decide(&self, question: &DnsQuestion, origin: &QueryOrigin) -> Verdict {
+        self(question, origin)
     }
+}
+
+/// Where a query came from and how: enough to find the local user who sent it (on Linux
+/// a sock_diag lookup of the client's socket: UDP `(client, server)` or the TCP
+/// connection's two ends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryOrigin {
+    /// The client's address and port (the source of the query).
+    pub client: SocketAddr,
+    /// The server address and port the query was sent to.
+    pub server: SocketAddr,
+    pub transport: Transport,
 }
 
 /// A policy's answer: now, or after some async work.
@@ -60,9 +78,3 @@ impl std::fmt::Debug for Verdict {
         }
     }
 }
-
-/// Finds the local user who sent a query: `(client address, server address) -> uid`.
-/// On Linux the agent implements it with a sock_diag exact lookup of the client's socket.
-/// Called once per query (UDP and TCP) before [`QueryPolicy::decide`]; it runs on the
-/// receive path, so it must be quick and must not block for long. `None` means unknown.
-pub type UidAttribution = Arc<dyn Fn(SocketAddr, SocketAddr) -> Option<u32> + Send + Sync>;

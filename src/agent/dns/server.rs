@@ -18,7 +18,7 @@ use super::forward::Forwarder;
 use super::tcp_listener::{TcpLimits, serve_tcp};
 use super::udp_listener::serve_udp;
 use super::upstreams::Upstreams;
-use super::{DnsCounters, DnsError, DnsServerConfig, ForwardObserver, QueryPolicy, UidAttribution};
+use super::{DnsCounters, DnsError, DnsServerConfig, ForwardObserver, QueryPolicy};
 
 /// The agent's DNS server. Cheap to clone (all clones control the same server); when the
 /// last clone is dropped every listener stops.
@@ -31,18 +31,11 @@ pub struct DnsServer {
 pub struct DnsServerBuilder {
     config: DnsServerConfig,
     policy: Arc<dyn QueryPolicy>,
-    uid_attribution: Option<UidAttribution>,
     forward_observer: Option<ForwardObserver>,
     upstreams: Vec<SocketAddr>,
 }
 
 impl DnsServerBuilder {
-    /// Attributes each query to a local uid before the policy sees it.
-    pub fn uid_attribution(mut self, attribution: UidAttribution) -> Self {
-        self.uid_attribution = Some(attribution);
-        self
-    }
-
     /// Receives every forwarding outcome (for the failure breaker and `status`).
     pub fn forward_observer(mut self, observer: ForwardObserver) -> Self {
         self.forward_observer = Some(observer);
@@ -60,7 +53,6 @@ impl DnsServerBuilder {
         let config = self.config;
         let engine = QueryEngine {
             policy: self.policy,
-            uid_attribution: self.uid_attribution,
             forwarder: Forwarder::new(
                 Upstreams::new(self.upstreams),
                 config.request_timeout,
@@ -90,7 +82,6 @@ impl DnsServer {
         DnsServerBuilder {
             config,
             policy: Arc::new(policy),
-            uid_attribution: None,
             forward_observer: None,
             upstreams: Vec::new(),
         }

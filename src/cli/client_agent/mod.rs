@@ -199,6 +199,30 @@ async fn call(port: u16, action: Action) -> anyhow::Result<(u16, Vec<u8>)> {
     Ok((status, body.to_vec()))
 }
 
+/// `POST /v1/tokens` (what the stock CLI does after logging in): hands the token to the
+/// agent for the calling OS user. An error answer or an unreachable agent is an error.
+pub async fn register_token(
+    port: u16,
+    request: &crate::api::agent::AddTokenRequest,
+) -> anyhow::Result<()> {
+    let url = format!("http://localhost:{port}/v1/tokens");
+    let response = http_client(port)?
+        .post(&url)
+        .json(request)
+        .send()
+        .await
+        .map_err(|error| unreachable_agent(port, &error))?;
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    let message = serde_json::from_slice::<ApiErrorBody>(&body)
+        .map(|b| b.to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+    anyhow::bail!("the client agent answered {status}: {message}")
+}
+
 fn unreachable_agent(port: u16, error: &reqwest::Error) -> anyhow::Error {
     let what = if error.is_connect() {
         "cannot connect to".to_owned()

@@ -106,6 +106,16 @@ impl FastView {
         address.map(DnsDecision::Address)
     }
 
+    /// Whether the answer for `name` may depend on who asks: the agent is running and some
+    /// registered token's cache holds the alias. Only then is it worth finding the local
+    /// user behind a query (a socket-owner lookup); for every other name [`decide`] gives
+    /// the same answer whatever `uid` the question carries.
+    ///
+    /// [`decide`]: FastView::decide
+    pub fn depends_on_asker(&self, name: &str) -> bool {
+        self.running && self.names.contains(&normalized_name(name))
+    }
+
     /// How many alias names the view knows (for logs and benchmarks).
     pub fn alias_name_count(&self) -> usize {
         self.names.len()

@@ -1,0 +1,98 @@
+//! Applying a reloaded configuration (SIGHUP or a change of the file) without touching
+//! sessions: `dns_request_timeout`, `log_level`, `log_file`, `state_file` and
+//! `override_upstream_dns_servers` take effect at once; everything else is reported in
+//! `status` until the agent restarts.
+//!
+//! `v4_prefix` is reloadable in Boundary, but here the core's address pool (and the
+//! assignments and sessions built on it) cannot be rebuilt while the agent runs, so a
+//! changed `v4_prefix` is treated as restart-only and `status` says so.
+
+use super::actor::Actor;
+use super::controller::with_causes;
+use crate::agent::config::{ConfigKey, ReloadPlan, ReloadTrigger, ReloadableChange, reload};
+
+impl Actor {
+    pub fn on_reload(&mut self, trigger: ReloadTrigger) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        match reload(&path, &self.config) {
+            Ok(plan) => {
+                self.warnings.reload_failed = None;
+                self.apply_reload(plan);
+            }
+            Err(error) => {
+                let error = with_causes(&error);
+                tracing::warn!(?trigger, %error, "the configuration could not be reloaded; keeping the running one");
+                self.warnings.reload_failed = Some(format!(
+                    "the configuration file could not be reloaded, the agent keeps running with \
+                     the previous configuration: {error}"
+                ));
+            }
+        }
+    }
+
+    /// Applies the reloadable changes of `plan` and records what needs a restart.
+    pub fn apply_reload(&mut self, mut plan: ReloadPlan) {
+        if plan.is_empty() {
+            tracing::debug!("configuration reloaded; nothing changed");
+        }
+        if let Some(index) = plan
+            .apply
+            .iter()
+            .position(|c| matches!(c, ReloadableChange::V4Prefix(_)))
+        {
+            plan.apply.remove(index);
+            plan.effective.v4_prefix = self.config.v4_prefix;
+            plan.restart_required.push(ConfigKey::V4Prefix);
+        }
+        let mut upstreams_changed = false;
+        for change in plan.apply.clone() {
+            tracing::info!(key = change.key().name(), "applying a reloaded setting");
+            match change {
+                ReloadableChange::DnsRequestTimeout(timeout) => {
+                    self.dns.set_request_timeout(timeout)
+                }
+                ReloadableChange::LogLevel(level) => {
+                    if let Some(logging) = &self.logging
+                        && let Err(error) = logging.set_level(level)
+                    {
+                        tracing::warn!(%error, "cannot change the log level");
+                    }
+                }
+                ReloadableChange::LogFile(file) => {
+                    if let Some(logging) = &self.logging
+                        && let Err(error) = logging.set_file(file.as_deref())
+                    {
+                        tracing::warn!(%error, "cannot switch to the new log file; logging continues as before");
+                    }
+                }
+                ReloadableChange::StateFile(path) => {
+                    if let Err(error) = self.host.move_state_file(&path) {
+                        tracing::warn!(%error, "cannot move the state file; it stays where it was");
+                        plan.effective.state_file = self.host.state_path();
+                    }
+                }
+                ReloadableChange::OverrideUpstreamDnsServers(_) => upstreams_changed = true,
+                ReloadableChange::V4Prefix(_) => {}
+            }
+        }
+        self.config = plan.effective.clone();
+        if upstreams_changed {
+            self.refresh_upstreams();
+        }
+        self.warnings.restart_required = plan.restart_warning().map(|warning| {
+            if plan.restart_required.contains(&ConfigKey::V4Prefix) {
+                format!(
+                    "{warning} (v4_prefix: the addresses of existing aliases and sessions come \
+                     from the running prefix)"
+                )
+            } else {
+                warning
+            }
+        });
+        if let Some(warning) = &self.warnings.restart_required {
+            tracing::warn!("{warning}");
+        }
+    }
+}

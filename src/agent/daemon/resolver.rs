@@ -1,0 +1,126 @@
+//! The actor's side of the system resolver: taking it over (start, resume), giving it
+//! back (pause, exit), noticing when another program rewrote it, and keeping the DNS
+//! server's upstreams in line: `override_upstream_dns_servers` when set, else the
+//! resolvers the machine had before the agent.
+
+use std::net::SocketAddr;
+
+use super::actor::Actor;
+use super::controller::with_causes;
+use super::host::is_news;
+use crate::agent::os::{Restored, TakeoverChange};
+
+impl Actor {
+    /// Points the system resolver at the agent (resume).
+    pub fn take_over_resolver(&mut self) {
+        match self.host.take_over() {
+            Ok(takeover) => {
+                self.warnings.resolver = None;
+                if is_news(takeover.change) {
+                    tracing::info!(change = ?takeover.change, "the agent is the system resolver");
+                }
+                self.use_previous_upstreams(takeover.upstreams);
+            }
+            Err(error) => {
+                let error = with_causes(&error);
+                tracing::error!(%error, "cannot make the agent the system resolver; aliases do not resolve until this is fixed");
+                self.warnings.resolver = Some(format!(
+                    "the agent could not make itself the system resolver: {error}"
+                ));
+            }
+        }
+    }
+
+    /// Puts the previous resolver configuration back (pause, exit).
+    pub fn restore_resolver(&mut self) {
+        match self.host.restore() {
+            Ok(Restored::NothingSaved) => {}
+            Ok(restored) => {
+                self.warnings.resolver = None;
+                tracing::info!(
+                    ?restored,
+                    "the system resolver configuration is back to what it was"
+                );
+            }
+            Err(error) => {
+                let error = with_causes(&error);
+                tracing::error!(%error, "cannot restore the previous resolver configuration");
+                self.warnings.resolver = Some(format!(
+                    "the agent could not restore the previous resolver configuration: {error}"
+                ));
+            }
+        }
+    }
+
+    /// Called periodically: if something else (DHCP, NetworkManager) rewrote the resolver
+    /// configuration while the agent held it, its new content becomes the "previous"
+    /// configuration and the agent takes over again.
+    pub fn recheck_resolver(&mut self) {
+        match self.host.recheck() {
+            None => {}
+            Some(Ok(takeover)) => {
+                if takeover.change == TakeoverChange::AdoptedExternalChange {
+                    tracing::info!(upstreams = ?takeover.upstreams, "another program rewrote the resolver configuration; using its nameservers as the upstreams and taking over again");
+                } else if is_news(takeover.change) {
+                    tracing::info!(change = ?takeover.change, "took over the resolver configuration again");
+                }
+                if self.warnings.resolver.take().is_some() {
+                    tracing::info!("the agent is the system resolver again");
+                }
+                self.use_previous_upstreams(takeover.upstreams);
+            }
+            Some(Err(error)) => {
+                let message = format!(
+                    "the agent could not make itself the system resolver: {}",
+                    with_causes(&error)
+                );
+                if self.warnings.resolver.as_ref() != Some(&message) {
+                    tracing::error!(%message, "resolver check failed");
+                    self.warnings.resolver = Some(message);
+                }
+            }
+        }
+    }
+
+    /// The machine's previous resolvers are `previous`: forward there unless the
+    /// configuration overrides the upstreams.
+    pub fn use_previous_upstreams(&mut self, previous: Vec<SocketAddr>) {
+        let upstreams = if self.config.override_upstream_dns_servers.is_empty() {
+            previous
+        } else {
+            self.config.override_upstream_dns_servers.clone()
+        };
+        self.set_upstreams(upstreams);
+    }
+
+    /// Re-reads the previous resolvers (from the saved configuration, or the current one
+    /// while not taken over) and applies them, or the override.
+    pub fn refresh_upstreams(&mut self) {
+        match self.host.previous_upstreams() {
+            Ok(previous) => self.use_previous_upstreams(previous),
+            Err(error) => {
+                tracing::warn!(error = %with_causes(&error), "cannot read the previous resolvers");
+                if !self.config.override_upstream_dns_servers.is_empty() {
+                    self.set_upstreams(self.config.override_upstream_dns_servers.clone());
+                }
+            }
+        }
+    }
+
+    fn set_upstreams(&mut self, upstreams: Vec<SocketAddr>) {
+        if self.dns.upstreams() != upstreams {
+            tracing::info!(?upstreams, "upstream DNS servers");
+            self.dns.set_upstreams(upstreams);
+        }
+        self.warnings.upstreams = if self.dns.upstreams().is_empty() {
+            Some(
+                "there is no upstream DNS server to forward ordinary names to (the previous \
+                 resolver configuration names none besides the agent); set \
+                 override_upstream_dns_servers"
+                    .to_owned(),
+            )
+        } else {
+            None
+        };
+    }
+}

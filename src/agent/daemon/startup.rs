@@ -1,0 +1,267 @@
+//! Bringing the agent up, in the order that keeps the machine safe:
+//!
+//! 1. the instance lock next to the `state_file` (a second agent must not "recover" the
+//!    running one's changes), then crash recovery from the state file (resolver first,
+//!    then leftover addresses);
+//! 2. the operational state (paused, alias → address assignments) and the core;
+//! 3. the local API listener (a taken port refuses the start before anything changes),
+//!    the DNS server's own addresses (recorded first), its listeners on port 53, its
+//!    upstreams, then — unless paused — the resolver takeover.
+//!
+//! A failure at any point of 3 undoes what was done (the state file says what), so a
+//! refused start leaves the machine exactly as it was.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use arc_swap::ArcSwap;
+use ipnet::IpNet;
+use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
+
+use super::actor::Actor;
+use super::broker::ActorBroker;
+use super::clock::AgentClock;
+use super::control::LocalControl;
+use super::controller::{Controllers, with_causes};
+use super::dns_policy::AgentDnsPolicy;
+use super::events::{ActorHandle, Core, Event};
+use super::host::Host;
+use super::instance_lock::InstanceLock;
+use super::logging::Logging;
+use super::operational_state::OperationalState;
+use super::parking::ParkingLot;
+use super::warnings::Warnings;
+use crate::agent::api::ApiServer;
+use crate::agent::config::AgentConfig;
+use crate::agent::core::{CoreConfig, IpPrefix};
+use crate::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, ForwardObserver};
+use crate::agent::os::linux::{
+    NetlinkAddresses, ResolvConfTakeover, SockDiagPeerLookup, select_resolver,
+};
+use crate::agent::os::{AddressManager, PeerUidLookup};
+use crate::agent::proxy::ProxyListeners;
+use crate::agent::recovery::{LeftoverSweep, recover};
+use crate::agent::state::StateFile;
+
+/// Where the system resolver configuration lives.
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+
+/// What the agent is started with.
+pub struct AgentOptions {
+    pub config: AgentConfig,
+    /// The configuration file, re-read on reload; `None` when configured in-process.
+    pub config_path: Option<PathBuf>,
+    /// The resolver configuration file ([`RESOLV_CONF`]).
+    pub resolv_conf: PathBuf,
+    /// The logging handle, when the agent owns the process's logging.
+    pub logging: Option<Logging>,
+}
+
+/// A started agent, before its event loop runs.
+pub struct Started {
+    pub actor: Actor,
+    pub events: mpsc::UnboundedReceiver<Event>,
+    pub api: ApiServer,
+    pub control: Arc<LocalControl>,
+    pub lock: InstanceLock,
+}
+
+/// Brings the agent up (see the module documentation). Must run on a multi-threaded
+/// tokio runtime, on a thread in the network namespace the agent serves.
+pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
+    let AgentOptions {
+        config,
+        config_path,
+        resolv_conf,
+        logging,
+    } = options;
+    let lock = InstanceLock::acquire(&config.state_file)?;
+    let clock = AgentClock::start();
+    let addresses: Arc<dyn AddressManager> = Arc::new(NetlinkAddresses::new()?);
+    let peers: Arc<dyn PeerUidLookup> = Arc::new(SockDiagPeerLookup::new()?);
+    let interface = addresses
+        .find_interface(config.interface_to_use.as_deref())
+        .await;
+
+    let mut state = load_recovery_state(&config);
+    let prefixes = [IpNet::V4(config.v4_prefix), IpNet::V6(config.v6_prefix)];
+    let sweep = interface.as_ref().ok().map(|interface| LeftoverSweep {
+        interface,
+        prefixes: &prefixes,
+    });
+    let report = recover(
+        &mut state,
+        &ResolvConfTakeover::new(&resolv_conf),
+        addresses.as_ref(),
+        sweep,
+    )
+    .await
+    .context("crash recovery cannot update the state file")?;
+    if report
+        .resolver
+        .as_ref()
+        .is_some_and(|r| *r != crate::agent::os::Restored::NothingSaved)
+        || !report.removed.is_empty()
+    {
+        tracing::info!(resolver = ?report.resolver, removed = report.removed.len(), "undid what an earlier run left behind");
+    }
+    let interface = interface.map_err(|e| anyhow!(with_causes(&e)))?;
+
+    let (operational, remembered, operational_error) =
+        OperationalState::load(&config.operational_state_file);
+    if let Some(error) = operational_error {
+        tracing::warn!(%error, "starting with fresh alias addresses");
+    }
+    let mut core = Core::new(core_config(&config)?, remembered.paused)?;
+    for (alias, addrs) in remembered.assignments {
+        if let Err(error) = core.seed_assignment(&alias, addrs) {
+            tracing::info!(%alias, %error, "the alias gets a new address when next used");
+        }
+    }
+
+    let selected = select_resolver(config.resolver_mode, &resolv_conf)?;
+    let mut warnings = Warnings::default();
+    if let Some(warning) = selected.warning {
+        tracing::warn!("{warning}");
+        warnings.startup.push(warning);
+    }
+    let host = Host::new(
+        Arc::clone(&addresses),
+        interface,
+        selected.takeover,
+        selected.mode,
+        state,
+    );
+
+    let (handle, events) = ActorHandle::channel();
+    let view = Arc::new(ArcSwap::from_pointee(core.fast_view(clock.moment())));
+    let policy = AgentDnsPolicy::new(Arc::clone(&view), clock, Arc::clone(&peers), handle.clone());
+    let dns = DnsServer::builder(dns_config(&config), policy)
+        .forward_observer(upstream_failures(handle.clone()))
+        .build();
+    let controllers = Arc::new(Controllers::default());
+    let proxy = ProxyListeners::new(Arc::new(ActorBroker(handle.clone())), Arc::clone(&peers));
+    let mut actor = Actor {
+        core,
+        clock,
+        view,
+        handle: handle.clone(),
+        parked: ParkingLot::default(),
+        host,
+        operational,
+        dns,
+        proxy,
+        controllers: Arc::clone(&controllers),
+        cancels: TaskTracker::new(),
+        warnings,
+        config,
+        config_path,
+        logging,
+        registrations: Default::default(),
+    };
+    let control = Arc::new(LocalControl::new(handle, controllers));
+    match bring_up(&mut actor, &control, peers).await {
+        Ok(api) => Ok(Started {
+            actor,
+            events,
+            api,
+            control,
+            lock,
+        }),
+        Err(error) => {
+            actor.teardown().await;
+            Err(error)
+        }
+    }
+}
+
+/// Step 3 of the start; undone by the caller on error.
+async fn bring_up(
+    actor: &mut Actor,
+    control: &Arc<LocalControl>,
+    peers: Arc<dyn PeerUidLookup>,
+) -> anyhow::Result<ApiServer> {
+    // Requests wait for the actor, which runs once the start is complete.
+    let control: Arc<dyn crate::agent::api::AgentControl> = control.clone();
+    let api = ApiServer::start(actor.config.api_listen_address, control, peers)
+        .await
+        .map_err(|e| anyhow!(with_causes(&e)))?;
+    let own = actor.core.dns_server_addresses();
+    let own: [IpAddr; 2] = [own.v4.into(), own.v6.into()];
+    actor.host.set_dns_addresses(own.to_vec());
+    for address in own {
+        actor
+            .host
+            .add_address(address)
+            .await
+            .map_err(|e| anyhow!(with_causes(&e)))?;
+    }
+    for address in own {
+        let bound = actor
+            .dns
+            .listen(SocketAddr::new(address, 53))
+            .map_err(|e| anyhow!(with_causes(&e)))?;
+        tracing::info!(address = %bound, interface = %actor.host.interface().name, "DNS server listening");
+    }
+    // Upstreams before the takeover, so no query reaches the agent without them.
+    actor.refresh_upstreams();
+    if actor.core.is_paused() {
+        tracing::info!(
+            "the agent was paused when it stopped; it stays paused (boundary client-agent resume)"
+        );
+    } else {
+        let takeover = actor
+            .host
+            .take_over()
+            .map_err(|e| anyhow!(with_causes(&e)))?;
+        tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
+        actor.use_previous_upstreams(takeover.upstreams);
+    }
+    Ok(api)
+}
+
+/// The crash-recovery state; a corrupt file was moved aside (the error says where) and
+/// cannot be undone automatically, so the agent goes on with an empty one.
+fn load_recovery_state(config: &AgentConfig) -> StateFile {
+    StateFile::load(&config.state_file).unwrap_or_else(|error| {
+        tracing::error!(%error, "crash recovery is not possible; check /etc/resolv.conf and the interface's addresses by hand");
+        StateFile::empty(&config.state_file)
+    })
+}
+
+pub fn core_config(config: &AgentConfig) -> anyhow::Result<CoreConfig> {
+    let v4 = IpPrefix::v4(config.v4_prefix.network(), config.v4_prefix.prefix_len())
+        .context("v4_prefix")?;
+    let v6 = IpPrefix::v6(config.v6_prefix.network(), config.v6_prefix.prefix_len())
+        .context("v6_prefix")?;
+    Ok(CoreConfig {
+        v4_prefix: v4,
+        v6_prefix: v6,
+        alias_refresh_interval: config.alias_refresh_interval,
+        session_idle_timeout: config.session_idle_timeout,
+        address_idle_timeout: config.address_idle_timeout,
+        ..CoreConfig::default()
+    })
+}
+
+pub fn dns_config(config: &AgentConfig) -> DnsServerConfig {
+    DnsServerConfig {
+        answer_ttl: config.dns_ttl,
+        request_timeout: config.dns_request_timeout,
+        ..DnsServerConfig::default()
+    }
+}
+
+/// Reports queries no upstream answered to the actor (the failure breaker counts them).
+fn upstream_failures(actor: ActorHandle) -> ForwardObserver {
+    Arc::new(move |event: &ForwardEvent| {
+        if let ForwardEvent::Exhausted { tried } = event
+            && *tried > 0
+        {
+            actor.send(Event::UpstreamDnsFailed);
+        }
+    })
+}

@@ -1,0 +1,198 @@
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::*;
+use crate::agent::config::plan_reload;
+
+fn question() -> DnsQuestion {
+    DnsQuestion {
+        name: ALIAS.into(),
+        qtype: 1,
+        uid: Some(UID),
+    }
+}
+
+impl Harness {
+    async fn control(&mut self, request: impl FnOnce(oneshot::Sender<()>) -> ControlRequest) {
+        let (reply, done) = oneshot::channel();
+        self.actor.on_event(Event::Control(request(reply))).await;
+        done.await.unwrap();
+    }
+
+    /// Asks about the alias; returns where the answer will come.
+    async fn ask_alias(&mut self) -> oneshot::Receiver<DnsDecision> {
+        let (reply, answer) = oneshot::channel();
+        let event = Event::Dns {
+            question: question(),
+            reply,
+        };
+        self.actor.on_event(event).await;
+        answer
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_alias_question_waits_for_its_authorization_and_then_fails_open() {
+    let mut h = Harness::new();
+    h.register_with_alias().await;
+    assert!(h.actor.view.load().depends_on_asker(ALIAS));
+
+    let mut answer = h.ask_alias().await;
+    assert!(
+        answer.try_recv().is_err(),
+        "the question waits for the authorization"
+    );
+    let addrs = h.actor.core.alias_addresses(ALIAS).unwrap();
+    assert_eq!(
+        h.log(),
+        [format!("add {}", addrs.v4), format!("add {}", addrs.v6)],
+        "both addresses added, each recorded in the state file first"
+    );
+
+    // The controller is not there: the authorization fails, the parked question is asked
+    // again and goes upstream, and the user's status says why.
+    h.pump_until(|event| matches!(event, Event::Authorized { .. }))
+        .await;
+    assert_eq!(answer.await.unwrap(), DnsDecision::Forward);
+    let errors = h.actor.core.status(UID).errors;
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("authorizing a session for db.example failed")),
+        "{errors:?}"
+    );
+    // Failing open is remembered: the next question is answered at once, from the view.
+    let view = h.actor.view.load();
+    assert_eq!(
+        view.decide(&question(), h.actor.clock.moment()),
+        None,
+        "a failed key is the core's business"
+    );
+    let mut again = h.ask_alias().await;
+    assert_eq!(again.try_recv().unwrap(), DnsDecision::Forward);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_resume_hand_the_resolver_back_and_forth_and_are_remembered() {
+    let mut h = Harness::new();
+    h.actor.take_over_resolver();
+    assert_eq!(
+        h.actor.dns.upstreams(),
+        [PREVIOUS_UPSTREAM.parse().unwrap()]
+    );
+    let operational = h.actor.config.operational_state_file.clone();
+
+    h.control(|reply| ControlRequest::Pause { reply }).await;
+    assert_eq!(h.log(), ["take over", "restore"]);
+    assert!(read_state(&operational).paused);
+    assert!(read_state(&h.state_file()).saved_resolver.is_none());
+
+    h.control(|reply| ControlRequest::Resume { reply }).await;
+    assert_eq!(h.log(), ["take over", "restore", "take over"]);
+    assert!(!read_state(&operational).paused);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_undoes_every_change_and_removes_the_state_file() {
+    let mut h = Harness::new();
+    h.actor.take_over_resolver();
+    h.register_with_alias().await;
+    let _answer = h.ask_alias().await;
+    h.pump_until(|event| matches!(event, Event::Authorized { .. }))
+        .await;
+    let addrs = h.actor.core.alias_addresses(ALIAS).unwrap();
+    assert_eq!(read_state(&h.state_file()).added_addresses.len(), 2);
+
+    h.actor.stand_down().await;
+    assert!(h.actor.teardown().await, "everything undone");
+    let log = h.log();
+    for expected in [
+        format!("remove {}", addrs.v4),
+        format!("remove {}", addrs.v6),
+        "restore".to_owned(),
+    ] {
+        assert!(log.contains(&expected), "{expected} missing from {log:?}");
+    }
+    assert!(!h.state_file().exists(), "the crash-recovery state is gone");
+    // The assignment survives for the next start.
+    let operational = read_state(&h.actor.config.operational_state_file);
+    assert!(operational.alias_addresses.contains_key(ALIAS));
+}
+
+#[tokio::test]
+async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
+    let mut h = Harness::new();
+    h.actor.refresh_upstreams();
+    let running = h.actor.config.clone();
+    let mut edited = running.clone();
+    edited.dns_request_timeout = Duration::from_secs(3);
+    edited.override_upstream_dns_servers = vec!["192.0.2.99:53".parse().unwrap()];
+    edited.v4_prefix = "100.80.0.0/12".parse().unwrap();
+    edited.api_listen_address = "127.0.0.1:9301".parse().unwrap();
+    edited.state_file = h.dir.path().join("moved-state.json");
+
+    h.actor.apply_reload(plan_reload(&running, &edited));
+    assert_eq!(
+        h.actor.dns.upstreams(),
+        edited.override_upstream_dns_servers
+    );
+    assert_eq!(h.actor.host.state_path(), edited.state_file);
+    assert_eq!(h.actor.config.dns_request_timeout, Duration::from_secs(3));
+    assert_eq!(
+        h.actor.config.v4_prefix, running.v4_prefix,
+        "the pool keeps its prefix"
+    );
+    let warning = h.actor.warnings.restart_required.clone().unwrap();
+    assert!(
+        warning.contains("api_listen_address") && warning.contains("v4_prefix"),
+        "{warning}"
+    );
+
+    // Editing the file back: the warning goes, the previous resolvers are upstream again.
+    let effective = h.actor.config.clone();
+    h.actor.apply_reload(plan_reload(&effective, &running));
+    assert_eq!(h.actor.warnings.restart_required, None);
+    assert_eq!(
+        h.actor.dns.upstreams(),
+        [PREVIOUS_UPSTREAM.parse().unwrap()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addresses_a_network_change_removed_are_put_back() {
+    let mut h = Harness::new();
+    let dns: Vec<IpAddr> = vec![
+        "100.64.0.1".parse().unwrap(),
+        "fd00:a20a::1".parse().unwrap(),
+    ];
+    h.actor.host.set_dns_addresses(dns.clone());
+    for address in &dns {
+        h.actor.host.add_address(*address).await.unwrap();
+    }
+    h.register_with_alias().await;
+    let _answer = h.ask_alias().await;
+    let alias = h.actor.core.alias_addresses(ALIAS).unwrap();
+
+    h.actor.check_machine().await;
+    assert_eq!(
+        h.log().len(),
+        4,
+        "nothing missing, nothing added: {:?}",
+        h.log()
+    );
+
+    // A network manager flushes the interface.
+    h.present.lock().unwrap().clear();
+    h.actor.check_machine().await;
+    let present = h.present.lock().unwrap().clone();
+    for address in dns.iter().copied().chain(alias.both()) {
+        assert!(present.contains(&address), "{address} is back: {present:?}");
+    }
+    assert!(h.actor.warnings.addresses.is_none());
+    assert!(
+        h.log().iter().all(|line| !line.contains("NOT RECORDED")),
+        "{:?}",
+        h.log()
+    );
+}

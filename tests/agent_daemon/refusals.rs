@@ -1,0 +1,97 @@
+//! Starts the agent must refuse, leaving the machine untouched.
+
+use super::*;
+
+#[test]
+fn port_53_taken_refuses_to_start_and_changes_nothing() {
+    let mut fixture = Fixture::in_topology();
+    // A local DNS server on the wildcard address (dnsmasq's default) holds port 53 on
+    // every address, the agent's included.
+    let pid_file = fixture.topology.dir().join("agent/local-dnsmasq.pid");
+    let pid_file = format!("--pid-file={}", pid_file.display());
+    fixture.topology.spawn(
+        fixture.client(),
+        "local-dnsmasq",
+        &[
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            &pid_file,
+        ],
+    );
+    poll_until("the local dnsmasq to hold port 53", READY_TIMEOUT, || {
+        let listening = fixture.client().exec_ok(&["ss", "-lun"]);
+        if listening.contains("0.0.0.0:53") {
+            Ok(())
+        } else {
+            Err(listening)
+        }
+    });
+
+    let agent = fixture.spawn();
+    let status = fixture
+        .client()
+        .wait_exit(agent.pid, EXIT_TIMEOUT)
+        .expect("the agent gives up by itself");
+    assert_eq!(status.code(), Some(1));
+    let log = fixture.topology.log(&agent.log);
+    assert!(
+        log.contains("Error: cannot listen for DNS on 100.64.0.1:53")
+            && log.contains("already in use"),
+        "the message names the address: {log}"
+    );
+    fixture.assert_untouched();
+}
+
+#[test]
+fn a_bad_configuration_is_refused_naming_the_key() {
+    let mut fixture = Fixture::in_topology();
+    std::fs::write(&fixture.config, "v4_prefix = \"10.0.0.0/24\"\n").unwrap();
+    let agent = fixture.spawn();
+    let status = fixture
+        .client()
+        .wait_exit(agent.pid, EXIT_TIMEOUT)
+        .expect("the agent gives up by itself");
+    assert_eq!(status.code(), Some(1));
+    let log = fixture.topology.log(&agent.log);
+    assert!(log.contains("v4_prefix"), "{log}");
+    fixture.assert_untouched();
+}
+
+#[test]
+fn a_second_agent_refuses_and_leaves_the_running_one_alone() {
+    let mut fixture = Fixture::in_topology();
+    let first = fixture.start();
+    let ours = fixture.wait_taken_over();
+    let taken_over = fixture.resolv_conf();
+
+    let second = fixture.spawn();
+    let status = fixture
+        .client()
+        .wait_exit(second.pid, EXIT_TIMEOUT)
+        .expect("the second agent gives up by itself");
+    assert_eq!(status.code(), Some(1));
+    let log = fixture.topology.log(&second.log);
+    assert!(
+        log.contains("another boundary-client-agent is running"),
+        "{log}"
+    );
+    assert_eq!(
+        fixture.resolv_conf(),
+        taken_over,
+        "the first agent's resolv.conf"
+    );
+    assert_eq!(fixture.wait_taken_over(), ours, "and its addresses");
+    assert_eq!(
+        dig(
+            fixture.client(),
+            super::support::topology::ORDINARY_NAME,
+            "A"
+        ),
+        [super::support::topology::ORDINARY_V4.to_string()]
+    );
+
+    assert!(fixture.stop(&first).success());
+    fixture.assert_untouched();
+}
