@@ -17,7 +17,7 @@ use crate::scenario::fail_if_exited;
 use crate::support::netns::Netns;
 use crate::support::process::{HANG_TIMEOUT, expect_success, run_with_timeout};
 use crate::support::topology::{INFRA_V4, TARGET_V4, Topology};
-use crate::support::wait::poll_until;
+use crate::support::wait::{READY_TIMEOUT, poll_until};
 
 pub const BOUNDARY: &str = env!("CARGO_BIN_EXE_boundary");
 /// Where `boundary dev` listens (infra's address toward the client).
@@ -280,7 +280,7 @@ impl Admin {
     /// session on the seeded target (then cancelled), so the agent's first
     /// authorization cannot meet "No workers are available".
     pub fn wait_for_worker(&self, topology: &Topology, controller: &Controller) {
-        let session_id = poll_until("the dev worker to register", START_TIMEOUT, || {
+        let session_id = poll_until("the dev worker to register", READY_TIMEOUT, || {
             controller.fail_if_exited(topology);
             let output = self.try_cli(
                 topology,
