@@ -6,6 +6,9 @@
 pub mod args;
 pub mod client_agent;
 pub mod common;
+pub mod controller;
+pub mod dev;
+mod server_process;
 
 use clap::{Parser, Subcommand};
 
@@ -24,9 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a controller, a worker and (with -client-agent) the client agent in one process,
     /// with seeded demo data.
-    Dev(common::NotBuiltArgs),
+    Dev(dev::DevArgs),
     /// Run a controller from an HCL config file.
-    Controller(common::NotBuiltArgs),
+    Controller(controller::ControllerArgs),
     /// Run a worker from an HCL config file.
     Worker(common::NotBuiltArgs),
     /// Log in and store the token in the OS keyring.
@@ -64,6 +67,8 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
     // Each command group replaces its arm here as it is built.
     let result: anyhow::Result<i32> = match cli.command {
         Command::ClientAgent(c) => Ok(client_agent::run(c).await),
+        Command::Dev(args) => dev::run(args).await,
+        Command::Controller(args) => controller::run(args).await,
         _ => Err(anyhow::anyhow!("`boundary {name}` is not built yet")),
     };
     match result {

@@ -1,0 +1,52 @@
+//! `boundary controller -config FILE`: run a controller from an HCL config.
+
+use super::server_process::{ShutdownSignals, init_logging};
+use crate::controller::bootstrap::{InitialAdmin, ensure_initialized};
+use crate::controller::config::ControllerConfig;
+use crate::controller::server;
+use crate::controller::store::{open_store, redact_url};
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ControllerArgs {
+    /// The controller's HCL configuration file.
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+pub async fn run(args: ControllerArgs) -> anyhow::Result<i32> {
+    init_logging();
+    let mut signals = ShutdownSignals::install()?;
+    let config = ControllerConfig::load(&args.config)
+        .with_context(|| format!("loading {}", args.config.display()))?;
+    let url = config.database_url.expose();
+    let store = open_store(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    let admin = InitialAdmin::generated();
+    if ensure_initialized(store.as_ref(), &admin).await? {
+        // Shown once, like `boundary database init`: the only way in to a new database.
+        println!("Initial auth information:");
+        println!("  Auth Method ID:  {}", admin.auth_method_id);
+        println!("  Login Name:      {}", admin.login_name);
+        println!("  Password:        {}", admin.password.expose());
+        println!("  User ID:         {}", admin.user_id);
+        println!();
+    }
+    let handle = server::start_with_store(&config, store).await?;
+    println!("Controller started.");
+    println!("  API address: {}", handle.api_url());
+    println!("  Cluster address: {}", handle.cluster_url());
+    let stop = handle.shutdown_token();
+    tokio::select! {
+        signal = signals.recv() => {
+            tracing::info!(signal, "shutting down");
+            stop.cancel();
+        }
+        _ = stop.cancelled() => {}
+    }
+    handle.wait().await;
+    Ok(0)
+}

@@ -1,0 +1,203 @@
+//! `boundary dev`: a controller with demo data on an in-memory database. The worker (which
+//! will use `-proxy-listen-address` and `-worker-public-address`) and the client agent are
+//! not part of it yet.
+
+use super::server_process::{ShutdownSignals, init_logging};
+use crate::api::Secret;
+use crate::controller::config::{
+    ControllerConfig, DEFAULT_API_ADDRESS, DEFAULT_CLUSTER_ADDRESS, IN_MEMORY_DATABASE_URL, KmsKey,
+    ListenerConfig, with_default_port,
+};
+use crate::controller::dev::{self, DevSeedOptions};
+use crate::controller::seal::SealKey;
+use crate::controller::server;
+use crate::controller::store::{open_store, redact_url};
+use anyhow::{Context, anyhow, bail};
+use base64::Engine;
+use clap::Args;
+
+pub const DEFAULT_PROXY_ADDRESS: &str = "127.0.0.1:9202";
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Address of the REST API listener.
+    #[arg(long, default_value = DEFAULT_API_ADDRESS)]
+    pub api_listen_address: String,
+    /// Address of the listener workers talk to.
+    #[arg(long, default_value = DEFAULT_CLUSTER_ADDRESS)]
+    pub cluster_listen_address: String,
+    /// Address of the worker's proxy listener (used once the dev worker exists).
+    #[arg(long, default_value = DEFAULT_PROXY_ADDRESS)]
+    pub proxy_listen_address: String,
+    /// Address clients dial to reach the dev worker (defaults to the proxy address).
+    #[arg(long)]
+    pub worker_public_address: Option<String>,
+    /// Database URL; the default keeps everything in memory.
+    #[arg(long, default_value = IN_MEMORY_DATABASE_URL)]
+    pub database_url: Secret,
+    /// Base64 of the 32-byte key workers authenticate with; generated when absent.
+    #[arg(long)]
+    pub worker_auth_key: Option<Secret>,
+    /// Login name of the generated admin.
+    #[arg(long, default_value = "admin")]
+    pub login_name: String,
+    /// Password of the generated admin.
+    #[arg(long, default_value = "password")]
+    pub password: Secret,
+    /// Address of the generated target.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub target_address: String,
+    /// Port of the generated target.
+    #[arg(long, default_value_t = 22)]
+    pub target_default_port: u16,
+    /// Also run the client agent (needs root).
+    #[arg(long)]
+    pub client_agent: bool,
+}
+
+/// The addresses kept for the dev worker, which is not started yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevWorkerAddresses {
+    pub proxy_listen_address: String,
+    pub public_address: String,
+}
+
+pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
+    if args.client_agent {
+        bail!("the client agent is not built yet; run `boundary dev` without -client-agent");
+    }
+    init_logging();
+    let mut signals = ShutdownSignals::install()?;
+    let worker_auth_key = match &args.worker_auth_key {
+        Some(b64) => decode_key(b64.expose())?,
+        None => SealKey::generate_bytes()?,
+    };
+    let proxy = with_default_port(&args.proxy_listen_address, DEFAULT_PROXY_ADDRESS)
+        .map_err(|e| anyhow!("-proxy-listen-address: {e}"))?;
+    let worker = DevWorkerAddresses {
+        public_address: args
+            .worker_public_address
+            .clone()
+            .unwrap_or_else(|| proxy.clone()),
+        proxy_listen_address: proxy,
+    };
+    let config = ControllerConfig {
+        name: "dev-controller".to_owned(),
+        description: "boundary dev".to_owned(),
+        database_url: args.database_url.clone(),
+        api: listener(
+            &args.api_listen_address,
+            DEFAULT_API_ADDRESS,
+            "-api-listen-address",
+        )?,
+        cluster: listener(
+            &args.cluster_listen_address,
+            DEFAULT_CLUSTER_ADDRESS,
+            "-cluster-listen-address",
+        )?,
+        root_key: None,
+        worker_auth_key: KmsKey {
+            key: worker_auth_key,
+            key_id: "dev-worker-auth".to_owned(),
+        },
+    };
+    if !config.database_is_in_memory() {
+        tracing::warn!(
+            "dev mode makes a new root key each start: sessions and credentials from earlier runs cannot be opened"
+        );
+    }
+    let url = args.database_url.expose();
+    let store = open_store(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(url)))?;
+    let seeded = dev::seed(
+        store.as_ref(),
+        &DevSeedOptions {
+            login_name: args.login_name.clone(),
+            password: args.password.clone(),
+            target_address: args.target_address.clone(),
+            target_default_port: args.target_default_port,
+        },
+    )
+    .await?;
+    let handle = server::start_with_store(&config, store).await?;
+    print_banner(&args, seeded, &worker, args.worker_auth_key.is_some());
+    println!("  API address: {}", handle.api_url());
+    println!("  Cluster address: {}", handle.cluster_url());
+    println!();
+    println!(
+        "Log in with: boundary authenticate password -addr {} -auth-method-id {} -login-name {}",
+        handle.api_url(),
+        dev::DEV_AUTH_METHOD_ID,
+        args.login_name
+    );
+    let stop = handle.shutdown_token();
+    tokio::select! {
+        signal = signals.recv() => {
+            tracing::info!(signal, "shutting down");
+            stop.cancel();
+        }
+        _ = stop.cancelled() => {}
+    }
+    handle.wait().await;
+    Ok(0)
+}
+
+fn listener(address: &str, default: &str, flag: &str) -> anyhow::Result<ListenerConfig> {
+    Ok(ListenerConfig {
+        address: with_default_port(address, default).map_err(|e| anyhow!("{flag}: {e}"))?,
+        tls: None,
+    })
+}
+
+fn decode_key(b64: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| anyhow!("-worker-auth-key is not valid base64"))?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+        anyhow!(
+            "-worker-auth-key must be 32 bytes (base64), got {}",
+            bytes.len()
+        )
+    })
+}
+
+fn print_banner(args: &DevArgs, seeded: bool, worker: &DevWorkerAddresses, key_given: bool) {
+    println!("==> Boundary dev controller started");
+    if seeded {
+        println!("Initial auth information:");
+        println!("  Auth Method ID:  {}", dev::DEV_AUTH_METHOD_ID);
+        println!("  Login Name:      {}", args.login_name);
+        // Printed on purpose, as Boundary's dev mode does: it is the demo login.
+        println!("  Password:        {}", args.password.expose());
+        println!("  User ID:         {}", dev::DEV_USER_ID);
+        println!("Generated resources:");
+        println!("  Org scope:       {}", dev::DEV_ORG_ID);
+        println!("  Project scope:   {}", dev::DEV_PROJECT_ID);
+        println!(
+            "  Target:          {} -> {}:{}",
+            dev::DEV_TARGET_ID,
+            args.target_address,
+            args.target_default_port
+        );
+        println!(
+            "  Alias:           {} -> {}",
+            dev::DEV_ALIAS_VALUE,
+            dev::DEV_TARGET_ID
+        );
+    } else {
+        println!("The database already holds the dev data; nothing was generated.");
+    }
+    println!(
+        "Worker-auth key: {}",
+        if key_given {
+            "from -worker-auth-key"
+        } else {
+            "generated (pass -worker-auth-key to choose one)"
+        }
+    );
+    println!(
+        "Dev worker: not started yet (proxy {}, public address {}); register a worker on the cluster address.",
+        worker.proxy_listen_address, worker.public_address
+    );
+}

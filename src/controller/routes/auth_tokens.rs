@@ -1,0 +1,103 @@
+//! `/v1/auth-tokens`: read, list and delete (log out). Callers usually hold only
+//! `read:self`/`delete:self`, which reach their own tokens.
+
+use super::common::*;
+use crate::api::auth::AuthToken;
+use crate::api::ids::{self, GLOBAL_SCOPE};
+use crate::api::{ListResponse, split_action};
+use crate::controller::authz::{Authz, Res};
+use crate::controller::error::ApiResult;
+use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::state::AppState;
+use crate::controller::store::AuthTokenRecord;
+use axum::extract::RawQuery;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+
+const ACTIONS: &[&str] = &["read", "delete"];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/auth-tokens", get(list))
+        .route("/v1/auth-tokens/{id}", get(read).delete(delete))
+}
+
+impl Listed for AuthToken {
+    fn created_micros(&self) -> i64 {
+        micros(self.created_time)
+    }
+    fn list_id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn res(t: &AuthTokenRecord) -> Res<'_> {
+    Res::item("auth-token", &t.id, &t.scope_id).owned_by(&t.user_id)
+}
+
+/// The token resource; `token` (the bearer secret) is only filled in by `:authenticate`.
+pub async fn view(authz: &mut Authz, t: &AuthTokenRecord) -> ApiResult<AuthToken> {
+    Ok(AuthToken {
+        id: t.id.clone(),
+        scope_id: t.scope_id.clone(),
+        scope: Some(authz.scope_info(&t.scope_id).await?),
+        token: None,
+        user_id: t.user_id.clone(),
+        auth_method_id: t.auth_method_id.clone(),
+        account_id: t.account_id.clone(),
+        created_time: t.created,
+        updated_time: t.updated,
+        approximate_last_used_time: t.approximate_last_used,
+        expiration_time: t.expiration,
+        authorized_actions: authz.actions(ACTIONS, res(t)).await?,
+    })
+}
+
+async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<AuthToken>>> {
+    let params = ListParams::from_query(q.as_deref())?;
+    params.reject_filter()?;
+    let root = params
+        .scope_id
+        .clone()
+        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
+    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
+    let allowed = listable_scopes(&mut authz, "auth-token", scopes).await?;
+    let mut items = vec![];
+    for t in authz.state.store.list_auth_tokens().await? {
+        // Listing shows what the caller could also read (so `read:self` shows their own).
+        if allowed.contains(&t.scope_id)
+            && authz.allows("list", res(&t)).await?
+            && authz.allows("read", res(&t)).await?
+        {
+            items.push(view(&mut authz, &t).await?);
+        }
+    }
+    let key = format!("auth-tokens:{root}:{}", params.recursive);
+    Ok(Json(paginate(items, &params, &key)?))
+}
+
+async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<AuthToken>> {
+    let (id, action) = split_action(&seg);
+    no_action(action)?;
+    let t = authz
+        .state
+        .store
+        .get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?)
+        .await?;
+    authz.check("read", res(&t)).await?;
+    Ok(Json(view(&mut authz, &t).await?))
+}
+
+async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
+    let (id, action) = split_action(&seg);
+    no_action(action)?;
+    let t = authz
+        .state
+        .store
+        .get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?)
+        .await?;
+    authz.check("delete", res(&t)).await?;
+    authz.state.store.delete_auth_token(&t.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

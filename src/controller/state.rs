@@ -1,0 +1,18 @@
+//! What every handler shares.
+
+use crate::controller::seal::SealKey;
+use crate::controller::store::Store;
+use crate::controller::worker_auth::WorkerAuthVerifier;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct ControllerState {
+    pub store: Arc<dyn Store>,
+    /// Seals session private keys and credential secrets.
+    pub root_key: SealKey,
+    pub worker_auth: WorkerAuthVerifier,
+    /// How often workers heartbeat; one silent for three intervals gets no new sessions.
+    pub heartbeat_interval: Duration,
+}
+
+pub type AppState = Arc<ControllerState>;

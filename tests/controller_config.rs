@@ -1,0 +1,211 @@
+//! `boundary controller -config FILE` with a SQLite file, a TLS API listener and a root key:
+//! the first start initialises the database and prints the admin login once; a restart
+//! keeps the data, prints nothing new, and still opens what it sealed before.
+
+mod support;
+
+use anyhow::Result;
+use base64::Engine;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::sync::Arc;
+use support::dev_controller::{DevController, WORKER_AUTH_KEY};
+
+struct Tls {
+    ca_der: Vec<u8>,
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn make_tls() -> Result<Tls> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let leaf_key = KeyPair::generate()?;
+    let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?
+        .signed_by(&leaf_key, &Issuer::new(ca_params, ca_key))?;
+    Ok(Tls {
+        ca_der: ca_cert.der().to_vec(),
+        cert_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
+    })
+}
+
+#[tokio::test]
+async fn controller_from_config_with_tls_and_a_database_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let tls = make_tls()?;
+    let (cert, key) = (dir.path().join("api.crt"), dir.path().join("api.key"));
+    std::fs::write(&cert, &tls.cert_pem)?;
+    std::fs::write(&key, &tls.key_pem)?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let db = dir.path().join("controller.db");
+    let config = format!(
+        r#"
+disable_mlock = true
+controller {{
+  name = "test-controller"
+  database {{
+    url = "sqlite://{db}"
+  }}
+}}
+listener "tcp" {{
+  purpose = "api"
+  address = "127.0.0.1:0"
+  tls_cert_file = "{cert}"
+  tls_key_file = "{key}"
+}}
+listener "tcp" {{
+  purpose = "cluster"
+  address = "127.0.0.1:0"
+  tls_disable = true
+}}
+kms "aead" {{
+  purpose = "root"
+  aead_type = "aes-gcm"
+  key = "{root}"
+  key_id = "root"
+}}
+kms "aead" {{
+  purpose = "worker-auth"
+  aead_type = "aes-gcm"
+  key = "{wa}"
+  key_id = "worker-auth"
+}}
+"#,
+        db = db.display(),
+        cert = cert.display(),
+        key = key.display(),
+        root = b64.encode([3u8; 32]),
+        wa = b64.encode(WORKER_AUTH_KEY),
+    );
+    let path = dir.path().join("controller.hcl");
+    std::fs::write(&path, config)?;
+    let path = path.to_str().unwrap().to_owned();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from(tls.ca_der.clone()))?;
+    let client_tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let https = reqwest::Client::builder()
+        .tls_backend_preconfigured(client_tls)
+        .build()?;
+
+    let (password, am, session_id) = {
+        let ctl =
+            DevController::spawn_with_client(&["controller", "-config", &path], https.clone())
+                .await?;
+        assert!(ctl.api.starts_with("https://"), "{}", ctl.api);
+        let field = |name: &str| {
+            ctl.stdout
+                .iter()
+                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+                .unwrap_or_default()
+        };
+        let (am, password) = (field("Auth Method ID:"), field("Password:"));
+        assert_eq!(password.len(), 20, "{:?}", ctl.stdout);
+        let token = ctl.login(&am, "admin", &password).await?;
+        let t = Some(token.as_str());
+        let (_, org) = ctl
+            .call(Method::POST, "/v1/scopes", t, Some(json!({"name": "org"})))
+            .await?;
+        let (_, project) = ctl
+            .call(
+                Method::POST,
+                "/v1/scopes",
+                t,
+                Some(json!({"scope_id": org["id"], "name": "project"})),
+            )
+            .await?;
+        let (s, target) = ctl
+            .call(Method::POST, "/v1/targets", t, Some(json!({"scope_id": project["id"], "name": "ssh", "address": "127.0.0.1", "attributes": {"default_port": 22}})))
+            .await?;
+        assert_eq!(s, StatusCode::OK, "{target}");
+        ctl.register_worker("w1", "127.0.0.1:9202").await?;
+        let (s, auth) = ctl
+            .call(
+                Method::POST,
+                &format!(
+                    "/v1/targets/{}:authorize-session",
+                    target["id"].as_str().unwrap()
+                ),
+                t,
+                None,
+            )
+            .await?;
+        assert_eq!(s, StatusCode::OK, "{auth}");
+        // Plain HTTP to the TLS listener is refused.
+        let plain = reqwest::Client::new()
+            .get(ctl.api.replace("https://", "http://") + "/v1/scopes")
+            .send()
+            .await;
+        assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+        (
+            password,
+            am,
+            auth["session_id"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    // Restart on the same database: nothing is generated again, the login still works,
+    // and the session key sealed before the restart opens.
+    let ctl = DevController::spawn_with_client(&["controller", "-config", &path], https).await?;
+    assert!(
+        !ctl.stdout.iter().any(|l| l.contains("Password:")),
+        "{:?}",
+        ctl.stdout
+    );
+    ctl.login(&am, "admin", &password).await?;
+    let (s, ws) = ctl
+        .worker(
+            Method::GET,
+            &format!("/v1/worker/sessions/{session_id}"),
+            None,
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{ws}");
+    assert_eq!(b64.decode(ws["private_key"].as_str().unwrap())?.len(), 64);
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_config_is_a_clear_error() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bad.hcl");
+    std::fs::write(&path, "controller {\n  nmae = \"x\"\n}\n")?;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_boundary"))
+        .args(["controller", "-config", path.to_str().unwrap()])
+        .output()?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("controller.nmae"), "{err}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_boundary"))
+        .args(["dev", "-client-agent"])
+        .output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the client agent is not built yet"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn sigterm_stops_dev_cleanly() -> Result<()> {
+    let mut dev = DevController::start(&[]).await?;
+    // An open keep-alive connection must not hold the shutdown up.
+    let (s, _) = dev.call(Method::GET, "/v1/scopes", None, None).await?;
+    assert_eq!(s, StatusCode::OK);
+    let status = dev.terminate().await?;
+    assert!(
+        status.success(),
+        "exit status {status:?}; stderr:\n{}",
+        dev.stderr_tail()
+    );
+    Ok(())
+}
