@@ -85,11 +85,17 @@ impl Controller {
             ],
         );
         let controller = Controller { pid };
-        for port in [API_PORT, CLUSTER_PORT, PROXY_PORT] {
+        // The API listener comes up last after a slow start (password hashing, database
+        // migration); the others then follow promptly.
+        for (port, timeout) in [
+            (API_PORT, START_TIMEOUT),
+            (CLUSTER_PORT, READY_TIMEOUT),
+            (PROXY_PORT, READY_TIMEOUT),
+        ] {
             let address = SocketAddr::new(INFRA_V4.into(), port);
             poll_until(
                 &format!("boundary dev to accept connections on {address}"),
-                START_TIMEOUT,
+                timeout,
                 || {
                     controller.fail_if_exited(topology);
                     tcp_accepts(&topology.client, address)
