@@ -85,8 +85,8 @@ impl Controller {
             ],
         );
         let controller = Controller { pid };
-        // The API listener comes up last after a slow start (password hashing, database
-        // migration); the others then follow promptly.
+        // The API may take long to come up (password hashing, database migration in a
+        // debug build); once it answers, the cluster and proxy listeners follow promptly.
         for (port, timeout) in [
             (API_PORT, START_TIMEOUT),
             (CLUSTER_PORT, READY_TIMEOUT),
