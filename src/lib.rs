@@ -3,5 +3,6 @@
 pub mod agent;
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod controller;
 pub mod proto;

@@ -3,12 +3,27 @@
 //! Boundary's CLI uses Go-style flags (`-auth-method-id x`, `-format=json`); we accept those
 //! and clap's `--long` form alike (see [`args::normalize_go_style_flags`]).
 
+pub mod accounts;
+pub mod aliases;
 pub mod args;
+pub mod auth_tokens;
+pub mod authenticate;
 pub mod client_agent;
 pub mod common;
 pub mod controller;
 pub mod dev;
+pub mod flags;
+pub mod output;
+pub mod roles;
+pub mod scopes;
+pub mod secret_source;
 mod server_process;
+pub mod sessions;
+pub mod targets;
+pub mod token_source;
+pub mod token_store;
+pub mod users;
+pub mod values;
 
 use clap::{Parser, Subcommand};
 
@@ -34,24 +49,36 @@ pub enum Command {
     Worker(common::NotBuiltArgs),
     /// Log in and store the token in the OS keyring.
     #[command(subcommand)]
-    Authenticate(common::NotBuiltSubcommand),
+    Authenticate(authenticate::AuthenticateCommand),
     /// Connect to a target through a worker.
     Connect(common::NotBuiltArgs),
     /// Talk to the local client agent.
     #[command(name = "client-agent", subcommand)]
     ClientAgent(client_agent::ClientAgentCommand),
+    /// Manage targets.
     #[command(subcommand)]
-    Targets(common::NotBuiltSubcommand),
+    Targets(targets::TargetsCommand),
+    /// Manage aliases.
     #[command(subcommand)]
-    Aliases(common::NotBuiltSubcommand),
+    Aliases(aliases::AliasesCommand),
+    /// List, read and cancel sessions.
     #[command(subcommand)]
-    Sessions(common::NotBuiltSubcommand),
+    Sessions(sessions::SessionsCommand),
+    /// Read, list and delete auth tokens.
     #[command(name = "auth-tokens", subcommand)]
-    AuthTokens(common::NotBuiltSubcommand),
+    AuthTokens(auth_tokens::AuthTokensCommand),
+    /// Manage accounts.
     #[command(subcommand)]
-    Accounts(common::NotBuiltSubcommand),
+    Accounts(accounts::AccountsCommand),
+    /// Manage users.
     #[command(subcommand)]
-    Users(common::NotBuiltSubcommand),
+    Users(users::UsersCommand),
+    /// Manage roles.
+    #[command(subcommand)]
+    Roles(roles::RolesCommand),
+    /// Manage scopes.
+    #[command(subcommand)]
+    Scopes(scopes::ScopesCommand),
 }
 
 /// Parses (after normalising Go-style flags) and runs; the exit code is the return value.
@@ -69,7 +96,18 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::ClientAgent(c) => Ok(client_agent::run(c).await),
         Command::Dev(args) => dev::run(args).await,
         Command::Controller(args) => controller::run(args).await,
-        _ => Err(anyhow::anyhow!("`boundary {name}` is not built yet")),
+        Command::Authenticate(c) => Ok(authenticate::run(c).await),
+        Command::Targets(c) => Ok(targets::run(c).await),
+        Command::Aliases(c) => Ok(aliases::run(c).await),
+        Command::Sessions(c) => Ok(sessions::run(c).await),
+        Command::AuthTokens(c) => Ok(auth_tokens::run(c).await),
+        Command::Accounts(c) => Ok(accounts::run(c).await),
+        Command::Users(c) => Ok(users::run(c).await),
+        Command::Roles(c) => Ok(roles::run(c).await),
+        Command::Scopes(c) => Ok(scopes::run(c).await),
+        Command::Worker(_) | Command::Connect(_) => {
+            Err(anyhow::anyhow!("`boundary {name}` is not built yet"))
+        }
     };
     match result {
         Ok(code) => code,
@@ -94,5 +132,182 @@ fn command_name(c: &Command) -> &'static str {
         Command::AuthTokens(_) => "auth-tokens",
         Command::Accounts(_) => "accounts",
         Command::Users(_) => "users",
+        Command::Roles(_) => "roles",
+        Command::Scopes(_) => "scopes",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let argv = args.iter().map(|s| s.to_string()).collect();
+        Cli::try_parse_from(args::normalize_go_style_flags(argv))
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn go_style_and_double_dash_flags_parse_the_same() {
+        for argv in [
+            &[
+                "boundary",
+                "targets",
+                "create",
+                "tcp",
+                "-scope-id",
+                "p_1234567890",
+                "-name",
+                "ssh",
+                "-default-port=22",
+                "-session-connection-limit",
+                "-1",
+                "-format",
+                "json",
+            ][..],
+            &[
+                "boundary",
+                "targets",
+                "create",
+                "tcp",
+                "--scope-id=p_1234567890",
+                "--name",
+                "ssh",
+                "--default-port",
+                "22",
+                "--session-connection-limit=-1",
+                "--format=json",
+            ][..],
+        ] {
+            let cli = parse(argv).unwrap();
+            let Command::Targets(targets::TargetsCommand::Create(targets::TargetKind::Tcp(a))) =
+                cli.command
+            else {
+                panic!("wrong command for {argv:?}");
+            };
+            assert_eq!(a.scope_id, "p_1234567890");
+            assert_eq!(a.fields.name.as_deref(), Some("ssh"));
+            assert_eq!(a.fields.default_port, Some(22));
+            assert_eq!(a.fields.session_connection_limit, Some(-1));
+            assert_eq!(a.client.format, flags::OutputFormat::Json);
+        }
+    }
+
+    #[test]
+    fn shared_flags_have_boundarys_defaults() {
+        let cli = parse(&["boundary", "aliases", "list"]).unwrap();
+        let Command::Aliases(aliases::AliasesCommand::List(a)) = cli.command else {
+            panic!("wrong command");
+        };
+        // The variables may be set in a developer's shell; only check when they are not.
+        if std::env::var_os("BOUNDARY_ADDR").is_none() {
+            assert_eq!(a.client.addr, "http://127.0.0.1:9200");
+        }
+        if std::env::var_os("BOUNDARY_KEYRING_TYPE").is_none() {
+            assert_eq!(a.client.keyring_type, flags::KeyringType::Auto);
+        }
+        if std::env::var_os("BOUNDARY_TOKEN_NAME").is_none() {
+            assert_eq!(a.client.token_name, "default");
+        }
+        assert_eq!(a.scope_id, "global");
+        assert!(a.client.token.is_none());
+    }
+
+    #[test]
+    fn version_repeatable_and_keyring_flags_parse() {
+        let cli = parse(&[
+            "boundary",
+            "users",
+            "add-accounts",
+            "-id",
+            "u_1234567890",
+            "-version",
+            "3",
+            "-account",
+            "acctpw_1",
+            "-account",
+            "acctpw_2",
+            "-keyring-type",
+            "none",
+            "-token-name",
+            "ci",
+            "-tls-insecure",
+            "-token",
+            "env://TOK",
+        ])
+        .unwrap();
+        let Command::Users(users::UsersCommand::AddAccounts(a)) = cli.command else {
+            panic!("wrong command");
+        };
+        assert_eq!(a.version, Some(3));
+        assert_eq!(a.accounts, ["acctpw_1", "acctpw_2"]);
+        assert_eq!(a.client.keyring_type, flags::KeyringType::None);
+        assert_eq!(a.client.token_name, "ci");
+        assert!(a.client.tls_insecure);
+        assert_eq!(a.client.token.as_deref(), Some("env://TOK"));
+    }
+
+    #[test]
+    fn authenticate_and_alias_flags_parse() {
+        let cli = parse(&[
+            "boundary",
+            "authenticate",
+            "password",
+            "-auth-method-id",
+            "ampw_1234567890",
+            "-login-name",
+            "admin",
+            "-password",
+            "env://PW",
+        ])
+        .unwrap();
+        let Command::Authenticate(authenticate::AuthenticateCommand::Password(a)) = cli.command
+        else {
+            panic!("wrong command");
+        };
+        assert_eq!(a.auth_method_id.as_deref(), Some("ampw_1234567890"));
+        assert_eq!(a.login_name, "admin");
+        assert_eq!(a.password.as_deref(), Some("env://PW"));
+
+        let cli = parse(&[
+            "boundary",
+            "aliases",
+            "create",
+            "target",
+            "-value",
+            "db.prod.example",
+            "-destination-id",
+            "ttcp_1234567890",
+            "-authorize-session-host-id",
+            "hst_1234567890",
+        ])
+        .unwrap();
+        let Command::Aliases(aliases::AliasesCommand::Create(aliases::AliasKind::Target(a))) =
+            cli.command
+        else {
+            panic!("wrong command");
+        };
+        assert_eq!(a.value, "db.prod.example");
+        assert_eq!(a.destination_id.as_deref(), Some("ttcp_1234567890"));
+        assert_eq!(
+            a.authorize_session_host_id.as_deref(),
+            Some("hst_1234567890")
+        );
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(
+            parse(&["boundary", "targets", "read"]).is_err(),
+            "-id is required"
+        );
+        assert!(parse(&["boundary", "targets", "list", "-format", "yaml"]).is_err());
+        assert!(parse(&["boundary", "targets", "list", "-keyring-type", "pass"]).is_err());
+        assert!(parse(&["boundary", "targets", "create", "tcp", "-default-port", "x"]).is_err());
     }
 }

@@ -1,0 +1,331 @@
+//! The admin CLI end to end: a real `boundary dev`, driven by the real `boundary` binary
+//! the way a user or a script does it.
+
+mod common;
+
+use common::{AUTH_METHOD_ID, Cli, Dev, LOGIN_NAME, PASSWORD, PROJECT_ID, unique_alias};
+use serde_json::Value;
+
+/// Logs in with `-keyring-type none -format json` and returns the token from
+/// `.item.attributes.token`, as Boundary scripts do.
+fn login_json(dev: &Dev) -> String {
+    let doc = dev
+        .cli()
+        .env("TEST_PASSWORD", PASSWORD)
+        .run(&[
+            "authenticate",
+            "password",
+            "-auth-method-id",
+            AUTH_METHOD_ID,
+            "-login-name",
+            LOGIN_NAME,
+            "-password",
+            "env://TEST_PASSWORD",
+            "-keyring-type",
+            "none",
+            "-format",
+            "json",
+        ])
+        .json();
+    assert_eq!(doc["status_code"], 200, "{doc}");
+    let token = doc["item"]["attributes"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token in {doc}"))
+        .to_owned();
+    assert!(token.starts_with("at_"), "{token}");
+    token
+}
+
+fn ids(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"))
+        .iter()
+        .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn targets_and_aliases_lifecycle_with_boundary_token() {
+    let dev = Dev::start();
+    let token = login_json(&dev);
+    let cli = dev.cli().env("BOUNDARY_TOKEN", &token);
+
+    // Create a target (Go-style flags, `=` form too) and an alias pointing at it.
+    let target = cli
+        .run(&[
+            "targets",
+            "create",
+            "tcp",
+            "-scope-id",
+            PROJECT_ID,
+            "-name=cli-admin-target",
+            "-address",
+            "127.0.0.1",
+            "-default-port",
+            "2222",
+            "-default-client-port=2223",
+            "-session-connection-limit",
+            "-1",
+            "-format",
+            "json",
+        ])
+        .json();
+    assert_eq!(target["status_code"], 200);
+    let target = &target["item"];
+    let target_id = target["id"].as_str().expect("target id").to_owned();
+    assert!(target_id.starts_with("ttcp_"), "{target}");
+    assert_eq!(target["attributes"]["default_port"], 2222);
+    assert_eq!(target["attributes"]["default_client_port"], 2223);
+    assert_eq!(target["address"], "127.0.0.1");
+
+    let value = unique_alias("db");
+    let alias = cli
+        .run(&[
+            "aliases",
+            "create",
+            "target",
+            "-value",
+            &value,
+            "-destination-id",
+            &target_id,
+            "-format",
+            "json",
+        ])
+        .json();
+    let alias_id = alias["item"]["id"].as_str().expect("alias id").to_owned();
+    assert!(alias_id.starts_with("alt_"), "{alias}");
+    assert_eq!(alias["item"]["value"], value.as_str());
+
+    // Lists: Boundary's `{"status_code":200,"items":[…]}`.
+    let targets = cli
+        .run(&[
+            "targets",
+            "list",
+            "-scope-id",
+            PROJECT_ID,
+            "-format",
+            "json",
+        ])
+        .json();
+    assert_eq!(targets["status_code"], 200);
+    assert!(ids(&targets["items"]).contains(&target_id), "{targets}");
+
+    let aliases = cli.run(&["aliases", "list", "--format", "json"]).json();
+    let listed = aliases["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|a| a["id"] == alias_id.as_str())
+        .unwrap_or_else(|| panic!("alias {alias_id} not listed: {aliases}"))
+        .clone();
+    assert_eq!(listed["destination_id"], target_id.as_str());
+
+    // Table mode shows the same resources.
+    let table = cli.run(&["targets", "list", "-scope-id", PROJECT_ID]).ok();
+    assert!(
+        table.contains(&target_id) && table.contains("cli-admin-target"),
+        "{table}"
+    );
+    let table = cli.run(&["aliases", "read", "-id", &alias_id]).ok();
+    assert!(
+        table.contains("Alias information") && table.contains(&value),
+        "{table}"
+    );
+
+    // Read, update (version read automatically), delete.
+    let read = cli
+        .run(&["targets", "read", "-id", &target_id, "-format", "json"])
+        .json();
+    assert_eq!(read["item"]["name"], "cli-admin-target");
+    let updated = cli
+        .run(&[
+            "targets", "update", "tcp", "-id", &target_id, "-name", "renamed", "-format", "json",
+        ])
+        .json();
+    assert_eq!(updated["item"]["name"], "renamed");
+    assert!(updated["item"]["version"].as_u64() > read["item"]["version"].as_u64());
+
+    let deleted = cli
+        .run(&["aliases", "delete", "-id", &alias_id, "-format", "json"])
+        .json();
+    assert_eq!(deleted, serde_json::json!({"status_code": 204}));
+    cli.run(&["targets", "delete", "-id", &target_id]).ok();
+
+    // Reading what is gone: exit 1, the controller's error as JSON on stdout.
+    let gone = cli.run(&["targets", "read", "-id", &target_id, "-format", "json"]);
+    assert_eq!(gone.code(), 1, "stderr: {}", gone.stderr());
+    let doc = gone.json_any();
+    assert_eq!(doc["status"], 404, "{doc}");
+    assert_eq!(doc["api_error"]["kind"], "NotFound");
+    let gone = cli.run(&["aliases", "read", "-id", &alias_id]);
+    assert_eq!(gone.code(), 1);
+    assert!(gone.stderr().contains("NotFound"), "{}", gone.stderr());
+}
+
+#[test]
+fn keyutils_keyring_stores_the_token_for_later_commands() {
+    let dev = Dev::start();
+    let name = format!(
+        "cli-admin-{}",
+        boundary::api::ids::random_base62(10).to_lowercase()
+    );
+    let _cleanup = KeyringEntry(name.clone());
+    let cli = dev.cli().env("BOUNDARY_TOKEN_NAME", &name);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("write password");
+    // No -auth-method-id: the global scope's primary auth method is used.
+    let out = cli
+        .run(&[
+            "authenticate",
+            "password",
+            "-login-name",
+            LOGIN_NAME,
+            "-password",
+            &format!("file://{}", password_file.display()),
+            "-keyring-type",
+            "keyutils",
+        ])
+        .ok();
+    assert!(out.contains("successfully stored"), "{out}");
+    assert!(!out.contains("_s1"), "the token must not be printed: {out}");
+
+    // No BOUNDARY_TOKEN, no -token: the keyring entry is used.
+    let me = cli.run(&["auth-tokens", "read", "-format", "json"]).json();
+    let token_id = me["item"]["id"].as_str().expect("token id").to_owned();
+    assert!(token_id.starts_with("at_"), "{me}");
+    cli.run(&["targets", "list", "-scope-id", PROJECT_ID]).ok();
+
+    // Logging out deletes the token at the controller and forgets it in the keyring.
+    cli.run(&["auth-tokens", "delete"]).ok();
+    let after = cli.run(&["auth-tokens", "read"]);
+    assert_eq!(after.code(), 2, "stderr: {}", after.stderr());
+    assert!(
+        after.stderr().contains("no -id given"),
+        "{}",
+        after.stderr()
+    );
+}
+
+#[test]
+fn token_lookup_order_flag_then_env() {
+    let dev = Dev::start();
+    let token = login_json(&dev);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &token).expect("write token");
+
+    // -token file:// wins over a bad BOUNDARY_TOKEN.
+    let cli = dev
+        .cli()
+        .env("BOUNDARY_TOKEN", "at_1234567890_s1bad")
+        .env("MY_TOKEN", &token);
+    let file_flag = format!("file://{}", token_file.display());
+    cli.run(&[
+        "targets",
+        "list",
+        "-scope-id",
+        PROJECT_ID,
+        "-token",
+        &file_flag,
+        "-keyring-type",
+        "none",
+    ])
+    .ok();
+    cli.run(&[
+        "targets",
+        "list",
+        "-scope-id",
+        PROJECT_ID,
+        "-token",
+        "env://MY_TOKEN",
+        "-keyring-type",
+        "none",
+    ])
+    .ok();
+    // A literal -token is refused without echoing it.
+    let literal = cli.run(&["targets", "list", "-token", &token, "-keyring-type", "none"]);
+    assert_eq!(literal.code(), 2);
+    assert!(!literal.stderr().contains(&token), "{}", literal.stderr());
+}
+
+#[test]
+fn a_bad_token_is_an_api_error_and_a_down_controller_names_its_address() {
+    let dev = Dev::start();
+    let bad = dev
+        .cli()
+        .env("BOUNDARY_TOKEN", "at_1234567890_s1NotTheRealSecret")
+        .run(&[
+            "targets",
+            "list",
+            "-scope-id",
+            PROJECT_ID,
+            "-keyring-type",
+            "none",
+            "-format",
+            "json",
+        ]);
+    assert_eq!(bad.code(), 1, "stderr: {}", bad.stderr());
+    let doc = bad.json_any();
+    let status = doc["status"].as_u64().unwrap_or_default();
+    assert!(status == 401 || status == 403, "{doc}");
+    assert!(
+        !bad.stderr().contains("NotTheRealSecret"),
+        "{}",
+        bad.stderr()
+    );
+
+    let wrong_password = dev.cli().env("PW", "not-the-password").run(&[
+        "authenticate",
+        "password",
+        "-auth-method-id",
+        AUTH_METHOD_ID,
+        "-login-name",
+        LOGIN_NAME,
+        "-password",
+        "env://PW",
+        "-keyring-type",
+        "none",
+    ]);
+    assert_eq!(wrong_password.code(), 1, "{}", wrong_password.stderr());
+    assert!(
+        wrong_password.stderr().contains("401"),
+        "{}",
+        wrong_password.stderr()
+    );
+
+    let down = format!("http://127.0.0.1:{}", common::free_port());
+    let run = Cli::new(&down).run(&["targets", "list", "-keyring-type", "none"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr()
+            .contains(&format!("could not connect to the controller at {down}")),
+        "{}",
+        run.stderr()
+    );
+    let run = Cli::new(&down).run(&[
+        "aliases",
+        "list",
+        "-keyring-type",
+        "none",
+        "-format",
+        "json",
+    ]);
+    assert_eq!(run.code(), 2);
+    let doc = run.json_any();
+    assert!(
+        doc["error"].as_str().unwrap_or_default().contains(&down),
+        "{doc}"
+    );
+}
+
+/// Removes the test's keyring entry even when an assertion fails.
+struct KeyringEntry(String);
+
+impl Drop for KeyringEntry {
+    fn drop(&mut self) {
+        let _ = common::runtime().block_on(boundary::cli::token_store::remove(&self.0));
+    }
+}
