@@ -63,7 +63,7 @@ impl Scenario {
         }
         let alice = admin.create_user(&topology, ALICE_LOGIN, ALICE_PASSWORD, &AGENT_USER_GRANTS);
         let files = AgentFiles::write(&topology);
-        let before = Snapshot::take(&topology);
+        let before = Snapshot::settled(&topology);
         let agent = Agent::start(&topology, &files, AGENT_LOG);
         Scenario {
             topology,
@@ -214,6 +214,31 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The snapshot once the kernel has finished duplicate address detection for the
+    /// links' own IPv6 link-local addresses (a `tentative` flag would otherwise differ
+    /// from a later snapshot for reasons that have nothing to do with the agent).
+    pub fn settled(topology: &Topology) -> Snapshot {
+        poll_until(
+            "the client's link-local addresses to leave DAD",
+            READY_TIMEOUT,
+            || {
+                let snapshot = Snapshot::take(topology);
+                let tentative = snapshot
+                    .addresses
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|link| link["addr_info"].as_array().into_iter().flatten())
+                    .any(|info| info["tentative"] == true);
+                if tentative {
+                    Err(format!("addresses: {}", snapshot.addresses))
+                } else {
+                    Ok(snapshot)
+                }
+            },
+        )
+    }
+
     pub fn take(topology: &Topology) -> Snapshot {
         let path = topology.client.resolv_conf_path();
         let resolv_conf =
