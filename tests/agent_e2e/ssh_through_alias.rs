@@ -19,11 +19,14 @@ fn alice_runs_ssh_to_the_alias_and_reaches_the_target_only_through_the_worker() 
     scenario.assert_ssh_reaches_target(alice, &["-4"], ALIAS);
     scenario.assert_ssh_reaches_target(alice, &["-6"], ALIAS);
 
-    // The target's sshd was reached from the worker's side of infra, and the client
+    // The target's sshd logged alice in from the worker's side of infra, and the client
     // still cannot reach the target on its own.
     topology.wait_for_log(
         "sshd",
-        &format!("Connection from {INFRA_TARGET_SIDE_V4} port"),
+        &format!(
+            "Accepted publickey for {} from {INFRA_TARGET_SIDE_V4} port",
+            alice.name
+        ),
         READY_TIMEOUT,
     );
     topology.assert_target_isolated_from_client();
