@@ -6,3 +6,5 @@ pub mod cli;
 pub mod client;
 pub mod controller;
 pub mod proto;
+pub mod tunnel;
+pub mod worker;

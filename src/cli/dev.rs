@@ -1,6 +1,5 @@
-//! `boundary dev`: a controller with demo data on an in-memory database. The worker (which
-//! will use `-proxy-listen-address` and `-worker-public-address`) and the client agent are
-//! not part of it yet.
+//! `boundary dev`: a controller with demo data on an in-memory database, and a worker on
+//! `-proxy-listen-address` registered with it. The client agent is not part of it yet.
 
 use super::server_process::{ShutdownSignals, init_logging};
 use crate::api::Secret;
@@ -12,6 +11,7 @@ use crate::controller::dev::{self, DevSeedOptions};
 use crate::controller::seal::SealKey;
 use crate::controller::server;
 use crate::controller::store::{open_store, redact_url};
+use crate::worker::{Worker, WorkerAuthKey, WorkerConfig};
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
 use clap::Args;
@@ -26,7 +26,7 @@ pub struct DevArgs {
     /// Address of the listener workers talk to.
     #[arg(long, default_value = DEFAULT_CLUSTER_ADDRESS)]
     pub cluster_listen_address: String,
-    /// Address of the worker's proxy listener (used once the dev worker exists).
+    /// Address of the dev worker's proxy listener.
     #[arg(long, default_value = DEFAULT_PROXY_ADDRESS)]
     pub proxy_listen_address: String,
     /// Address clients dial to reach the dev worker (defaults to the proxy address).
@@ -55,7 +55,7 @@ pub struct DevArgs {
     pub client_agent: bool,
 }
 
-/// The addresses kept for the dev worker, which is not started yet.
+/// Where the dev worker listens and what clients dial.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DevWorkerAddresses {
     pub proxy_listen_address: String,
@@ -121,6 +121,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     )
     .await?;
     let handle = server::start_with_store(&config, store).await?;
+    let dev_worker = start_dev_worker(&worker, &handle.cluster_url(), worker_auth_key).await?;
     print_banner(&args, seeded, &worker, args.worker_auth_key.is_some());
     println!("  API address: {}", handle.api_url());
     println!("  Cluster address: {}", handle.cluster_url());
@@ -133,14 +134,45 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     );
     let stop = handle.shutdown_token();
     tokio::select! {
-        signal = signals.recv() => {
-            tracing::info!(signal, "shutting down");
-            stop.cancel();
-        }
+        signal = signals.recv() => tracing::info!(signal, "shutting down"),
         _ = stop.cancelled() => {}
     }
+    // The worker drains first, while the controller can still record its closed connections.
+    dev_worker.stop.cancel();
+    let _ = dev_worker.task.await;
+    stop.cancel();
     handle.wait().await;
     Ok(0)
+}
+
+/// The dev worker, running in this process.
+struct DevWorker {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start_dev_worker(
+    addresses: &DevWorkerAddresses,
+    cluster_url: &str,
+    worker_auth_key: [u8; 32],
+) -> anyhow::Result<DevWorker> {
+    let config = WorkerConfig {
+        name: "dev-worker".to_owned(),
+        description: "boundary dev".to_owned(),
+        public_addr: addresses.public_address.clone(),
+        initial_upstreams: vec![cluster_url.to_owned()],
+        proxy_listen_addr: addresses.proxy_listen_address.parse().map_err(|_| {
+            anyhow!(
+                "-proxy-listen-address: {:?} is not an IP address and port",
+                addresses.proxy_listen_address
+            )
+        })?,
+        worker_auth_key: WorkerAuthKey::new(worker_auth_key.to_vec())?,
+    };
+    let worker = Worker::bind(&config).await?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
+    Ok(DevWorker { stop, task })
 }
 
 fn listener(address: &str, default: &str, flag: &str) -> anyhow::Result<ListenerConfig> {
@@ -197,7 +229,7 @@ fn print_banner(args: &DevArgs, seeded: bool, worker: &DevWorkerAddresses, key_g
         }
     );
     println!(
-        "Dev worker: not started yet (proxy {}, public address {}); register a worker on the cluster address.",
+        "Dev worker: proxy {}, public address {}",
         worker.proxy_listen_address, worker.public_address
     );
 }

@@ -9,7 +9,7 @@ pub mod args;
 pub mod auth_tokens;
 pub mod authenticate;
 pub mod client_agent;
-pub mod common;
+pub mod connect;
 pub mod controller;
 pub mod dev;
 pub mod flags;
@@ -24,6 +24,7 @@ pub mod token_source;
 pub mod token_store;
 pub mod users;
 pub mod values;
+pub mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -46,12 +47,12 @@ pub enum Command {
     /// Run a controller from an HCL config file.
     Controller(controller::ControllerArgs),
     /// Run a worker from an HCL config file.
-    Worker(common::NotBuiltArgs),
+    Worker(worker::WorkerArgs),
     /// Log in and store the token in the OS keyring.
     #[command(subcommand)]
     Authenticate(authenticate::AuthenticateCommand),
     /// Connect to a target through a worker.
-    Connect(common::NotBuiltArgs),
+    Connect(Box<connect::ConnectArgs>),
     /// Talk to the local client agent.
     #[command(name = "client-agent", subcommand)]
     ClientAgent(client_agent::ClientAgentCommand),
@@ -90,8 +91,6 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
             return e.exit_code();
         }
     };
-    let name = command_name(&cli.command);
-    // Each command group replaces its arm here as it is built.
     let result: anyhow::Result<i32> = match cli.command {
         Command::ClientAgent(c) => Ok(client_agent::run(c).await),
         Command::Dev(args) => dev::run(args).await,
@@ -105,9 +104,8 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::Users(c) => Ok(users::run(c).await),
         Command::Roles(c) => Ok(roles::run(c).await),
         Command::Scopes(c) => Ok(scopes::run(c).await),
-        Command::Worker(_) | Command::Connect(_) => {
-            Err(anyhow::anyhow!("`boundary {name}` is not built yet"))
-        }
+        Command::Connect(c) => Ok(connect::run(*c).await),
+        Command::Worker(args) => worker::run(args).await,
     };
     match result {
         Ok(code) => code,
@@ -115,25 +113,6 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
             eprintln!("Error: {e:#}");
             1
         }
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Dev(_) => "dev",
-        Command::Controller(_) => "controller",
-        Command::Worker(_) => "worker",
-        Command::Authenticate(_) => "authenticate",
-        Command::Connect(_) => "connect",
-        Command::ClientAgent(_) => "client-agent",
-        Command::Targets(_) => "targets",
-        Command::Aliases(_) => "aliases",
-        Command::Sessions(_) => "sessions",
-        Command::AuthTokens(_) => "auth-tokens",
-        Command::Accounts(_) => "accounts",
-        Command::Users(_) => "users",
-        Command::Roles(_) => "roles",
-        Command::Scopes(_) => "scopes",
     }
 }
 

@@ -1,0 +1,108 @@
+//! A real OpenSSH server on a free local port, with a host key and a client key made for
+//! this run; root logs in with the client key only. Killed (by its pid) when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::common::free_port;
+
+pub struct Sshd {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Sshd {
+    pub fn start() -> Sshd {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path();
+        for key in ["host_key", "client_key"] {
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", ""])
+                .arg("-f")
+                .arg(path.join(key))
+                .status()
+                .expect("run ssh-keygen");
+            assert!(status.success(), "ssh-keygen failed");
+        }
+        std::fs::copy(path.join("client_key.pub"), path.join("authorized_keys"))
+            .expect("authorized_keys");
+        let port = free_port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nPidFile {dir}/sshd.pid\n\
+             AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\nUsePAM no\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\n",
+            dir = path.display()
+        );
+        std::fs::write(path.join("sshd_config"), config).expect("sshd_config");
+        // sshd's privilege separation directory; Debian creates it only when the service runs.
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(path.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshd");
+        let sshd = Sshd { child, port, dir };
+        sshd.wait_listening();
+        sshd
+    }
+
+    fn wait_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "sshd did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Client options that make `ssh` use only this run's key and known_hosts file and
+    /// never prompt.
+    pub fn client_options(&self) -> Vec<String> {
+        let dir = self.dir.path();
+        [
+            "-F",
+            "/dev/null",
+            "-i",
+            &dir.join("client_key").display().to_string(),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            &format!("UserKnownHostsFile={}", dir.join("known_hosts").display()),
+            "-o",
+            "LogLevel=ERROR",
+            "-l",
+            "root",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    pub fn known_hosts(&self) -> PathBuf {
+        self.dir.path().join("known_hosts")
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

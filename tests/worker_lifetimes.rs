@@ -1,0 +1,146 @@
+//! How long the worker's connections live: until the session expires, until the session is
+//! canceled at the controller, or until a graceful shutdown has drained them; and any
+//! worker serving any connection of a session. Real `boundary dev`, a real standalone
+//! `boundary worker -config`, and the independent raw client.
+
+mod worker_support;
+
+use futures_util::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use worker_support::raw_client::{
+    self, Answer, SessionGrant, Ws, client_handshake, handshake, open_v1, read_bytes, wait_close,
+};
+use worker_support::{Dev, echo_server, eventually, tofu};
+
+async fn connect_via(worker: SocketAddr, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
+    let mut ws = open_v1(worker, grant).await;
+    let answer = handshake(
+        &mut ws,
+        Message::Binary(client_handshake(tofu, false).into()),
+    )
+    .await;
+    (ws, answer)
+}
+
+async fn echo_round_trip(ws: &mut Ws, payload: &[u8]) {
+    ws.send(Message::Binary(payload.to_vec().into()))
+        .await
+        .expect("send data");
+    assert_eq!(read_bytes(ws, payload.len()).await, payload);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_connection_ends_when_its_session_expires() {
+    let dev = Dev::start().await;
+    let echo = echo_server().await;
+    // Long enough to set the connection up on a slow machine; the test then just waits.
+    let target = dev.create_target("expiring", echo, Some(8), None).await;
+    let (grant, _) = dev.authorize(&target).await;
+    let (mut ws, answer) = connect_via(dev.proxy, &grant, &tofu()).await;
+    assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
+    echo_round_trip(&mut ws, b"alive").await;
+
+    let (code, _) = tokio::time::timeout(std::time::Duration::from_secs(60), wait_close(&mut ws))
+        .await
+        .expect("the worker closes the connection at expiry");
+    assert_eq!(code, 1000);
+    let connections = dev.closed_connections(&grant.session_id, 1).await;
+    // The controller's sweep may record the close first (same reason, without the byte
+    // counts), so only the reason is checked here.
+    assert_eq!(connections[0]["closed_reason"], "timed out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canceling_at_the_controller_closes_live_connections() {
+    let dev = Dev::start().await;
+    let echo = echo_server().await;
+    let target = dev.create_target("echo", echo, None, None).await;
+    let (grant, _) = dev.authorize(&target).await;
+    let token = tofu();
+    let (mut first, answer) = connect_via(dev.proxy, &grant, &token).await;
+    assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
+    let (mut second, answer) = connect_via(dev.proxy, &grant, &token).await;
+    assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
+    echo_round_trip(&mut first, b"one").await;
+    echo_round_trip(&mut second, b"two").await;
+
+    dev.cancel_session(&grant.session_id).await;
+    // The worker learns it from its heartbeat and closes both.
+    assert_eq!(wait_close(&mut first).await.0, 1000);
+    assert_eq!(wait_close(&mut second).await.0, 1000);
+    let connections = dev.closed_connections(&grant.session_id, 2).await;
+    for connection in &connections {
+        assert_eq!(connection["closed_reason"], "canceled");
+    }
+    eventually("the session to terminate", || async {
+        (dev.session(&grant.session_id).await["status"] == "terminated").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
+    let dev = Dev::start().await;
+    let echo = echo_server().await;
+    let target = dev.create_target("echo", echo, None, None).await;
+    let (worker, worker_addr) = dev.start_worker("second-worker");
+    let (grant, _) = dev.authorize(&target).await;
+    let token = tofu();
+
+    // Activated through the dev worker, continued through the standalone one: the tofu
+    // binding lives at the controller.
+    let (mut via_dev, answer) = connect_via(dev.proxy, &grant, &token).await;
+    assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
+    let (mut via_second, answer) = connect_via(worker_addr, &grant, &token).await;
+    assert!(
+        matches!(answer, Answer::Result(_)),
+        "{answer:?}\n{}",
+        worker.log_text()
+    );
+    echo_round_trip(&mut via_dev, b"first worker").await;
+    echo_round_trip(&mut via_second, b"second worker").await;
+    let (_, answer) = connect_via(worker_addr, &grant, &tofu()).await;
+    assert_eq!(
+        answer,
+        Answer::Closed {
+            code: 1008,
+            reason: "tofu token not allowed".into()
+        }
+    );
+
+    // SIGTERM: no new connections, the live one keeps working until its client ends it,
+    // then the worker exits cleanly.
+    worker.terminate();
+    eventually("the worker to stop accepting", || async {
+        tokio::net::TcpStream::connect(worker_addr).await.err()
+    })
+    .await;
+    worker.assert_running();
+    echo_round_trip(&mut via_second, b"during drain").await;
+    via_second
+        .send(Message::Close(Some(CloseFrame {
+            code: 1000.into(),
+            reason: "".into(),
+        })))
+        .await
+        .unwrap();
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, via_second.next()).await {}
+    let status = eventually("the worker to exit", || async { worker.try_exit() }).await;
+    assert!(status.success(), "{status}\n{}", worker.log_text());
+
+    // Its connection was reported before it left; the dev worker still serves.
+    echo_round_trip(&mut via_dev, b"dev worker unaffected").await;
+    let session = dev.session(&grant.session_id).await;
+    let reasons: Vec<_> = session["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["closed_reason"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        reasons.contains(&"closed by end-user".to_owned()),
+        "{reasons:?}"
+    );
+}
