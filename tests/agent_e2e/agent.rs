@@ -35,6 +35,13 @@ pub const API_URL: &str = "http://127.0.0.1:9300";
 /// Stops a hung shutdown; not a speed expectation.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What a starting agent should come up as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Running,
+    Paused,
+}
+
 /// One run of the agent.
 pub struct Agent {
     pub pid: u32,
@@ -84,17 +91,31 @@ impl Agent {
     /// ready: its DNS server forwards an ordinary name, its local API answers and the
     /// namespace's resolv.conf names it. Fails at once with the log if it exits.
     pub fn start(topology: &Topology, files: &AgentFiles, log_name: &str) -> Agent {
+        Agent::start_expecting(topology, files, log_name, Expect::Running)
+    }
+
+    /// Like [`Agent::start`]; `Expect::Paused` (the operational state file says paused)
+    /// only waits for the local API to report `paused`: a paused agent leaves DNS alone.
+    pub fn start_expecting(
+        topology: &Topology,
+        files: &AgentFiles,
+        log_name: &str,
+        expect: Expect,
+    ) -> Agent {
         let config = files.config.to_string_lossy();
         let pid = topology.spawn(&topology.client, log_name, &[AGENT, "-config", &config]);
         let agent = Agent {
             pid,
             log_name: log_name.to_owned(),
         };
-        agent.wait_ready(topology);
+        match expect {
+            Expect::Running => agent.wait_running(topology),
+            Expect::Paused => agent.wait_paused(topology),
+        }
         agent
     }
 
-    fn wait_ready(&self, topology: &Topology) {
+    fn wait_running(&self, topology: &Topology) {
         let server = format!("@{DNS_V4}");
         poll_until("the client agent to be ready", READY_TIMEOUT, || {
             self.fail_if_exited(topology);
@@ -106,13 +127,7 @@ impl Agent {
             if !reply.addresses().contains(&IpAddr::V4(ORDINARY_V4)) {
                 return Err(format!("the agent's DNS server: {}", reply.text));
             }
-            let status = client_agent(topology, None, &["status"]);
-            if !status.status.success() {
-                return Err(format!(
-                    "boundary client-agent status: {}",
-                    String::from_utf8_lossy(&status.stderr)
-                ));
-            }
+            self.api_status(topology)?;
             let resolv_conf = read_resolv_conf(topology);
             if !names_only_the_agent(&resolv_conf) {
                 return Err(format!(
@@ -121,6 +136,34 @@ impl Agent {
             }
             Ok(())
         });
+    }
+
+    fn wait_paused(&self, topology: &Topology) {
+        poll_until("the client agent to report paused", READY_TIMEOUT, || {
+            self.fail_if_exited(topology);
+            let status = self.api_status(topology)?;
+            if status == "paused" {
+                Ok(())
+            } else {
+                Err(format!("status {status}"))
+            }
+        });
+    }
+
+    /// The agent's `status` (`running`, `paused`) as root sees it, or why there is none.
+    fn api_status(&self, topology: &Topology) -> Result<String, String> {
+        let output = client_agent(topology, None, &["status", "-format", "json"]);
+        if !output.status.success() {
+            return Err(format!(
+                "boundary client-agent status: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let document = json(&String::from_utf8_lossy(&output.stdout));
+        Ok(document["item"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// Panics with the agent's log if it is no longer running.

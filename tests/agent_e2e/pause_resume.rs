@@ -1,9 +1,12 @@
 //! Pause hands DNS back to the resolvers the client had (byte for byte), stops
 //! intercepting aliases and ends the sessions; resume takes over again with the same
-//! alias addresses.
+//! alias addresses. A pause outlives a restart (`operational_state_file`).
+
+use std::net::IpAddr;
 
 use crate::agent::{
-    client_agent_ok, names_only_the_agent, read_resolv_conf, sessions_json, status_json,
+    DNS_V4, DNS_V6, Expect, client_agent_ok, names_only_the_agent, read_resolv_conf, sessions_json,
+    status_json,
 };
 use crate::dig::{dig, dig_ok};
 use crate::scenario::{ALIAS, Scenario};
@@ -86,4 +89,54 @@ fn pause_gives_dns_back_and_resume_takes_it_again_with_the_same_alias_address() 
     });
     assert_eq!(again, address, "the alias keeps its address across pause");
     scenario.assert_ssh_reaches_target(alice, &[], ALIAS);
+}
+
+#[test]
+fn a_paused_agent_stays_paused_across_a_restart_and_leaves_dns_alone() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let alice = &topology.alice;
+    scenario.alias_v4(alice, ALIAS);
+
+    client_agent_ok(topology, Some(alice), &["pause"]);
+    let status = scenario.agent().terminate(topology);
+    assert!(status.success(), "the agent's exit after SIGTERM: {status}");
+    scenario.assert_client_restored("after pause and SIGTERM");
+
+    // The operational state file remembers the pause: the new run does not take DNS and
+    // adds no alias address (its own DNS server may listen, forwarding everything).
+    scenario.restart_agent("agent-restarted-paused", Expect::Paused);
+    assert_eq!(status_json(topology, None)["status"], "paused");
+    let resolv_conf = std::fs::read(topology.client.resolv_conf_path()).expect("resolv.conf");
+    assert_eq!(
+        String::from_utf8_lossy(&resolv_conf),
+        String::from_utf8_lossy(&scenario.before.resolv_conf),
+        "resolv.conf with the restarted agent paused"
+    );
+    let dns_server = [IpAddr::V4(DNS_V4), IpAddr::V6(DNS_V6)];
+    let added = scenario.added_addresses();
+    assert!(
+        added
+            .iter()
+            .all(|(_, address)| dns_server.contains(address)),
+        "only the DNS server's addresses may be added while paused: {added:?}"
+    );
+    let reply = dig_ok(&topology.client, Some(alice), &[ALIAS, "A"]);
+    assert_eq!(reply.status(), "NXDOMAIN", "{}", reply.text);
+
+    // root may resume for everyone; then the agent takes over again.
+    let resumed = client_agent_ok(topology, None, &["resume"]);
+    assert_eq!(resumed, "The client agent has been successfully resumed.\n");
+    poll_until(
+        "resolv.conf to name the agent after resume",
+        READY_TIMEOUT,
+        || {
+            let resolv_conf = read_resolv_conf(topology);
+            if names_only_the_agent(&resolv_conf) {
+                Ok(())
+            } else {
+                Err(resolv_conf)
+            }
+        },
+    );
 }

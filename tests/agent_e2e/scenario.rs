@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::admin::{AGENT_USER_GRANTS, Admin, BoundaryUser, Controller, Login, TARGET_ID, log_in};
-use crate::agent::{Agent, AgentFiles, DNS_V4, DNS_V6, V4_PREFIX, V6_PREFIX, register_with_curl};
+use crate::agent::{
+    Agent, AgentFiles, DNS_V4, DNS_V6, Expect, V4_PREFIX, V6_PREFIX, register_with_curl,
+};
 use crate::dig::dig;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
@@ -83,8 +85,8 @@ impl Scenario {
 
     /// Starts the agent again (after the current run ended) with the same files, as a
     /// service manager restarts it; the new run's log is `log_name`.
-    pub fn restart_agent(&self, log_name: &str) {
-        let agent = Agent::start(&self.topology, &self.files, log_name);
+    pub fn restart_agent(&self, log_name: &str, expect: Expect) {
+        let agent = Agent::start_expecting(&self.topology, &self.files, log_name, expect);
         *self.agent.borrow_mut() = agent;
     }
 
@@ -187,6 +189,15 @@ impl Scenario {
             .any(|(_, a)| *a == address)
     }
 
+    /// Addresses on the client now that were not there before the agent started.
+    pub fn added_addresses(&self) -> Vec<(String, IpAddr)> {
+        let before = addresses_in(&self.before.addresses);
+        interface_addresses(&self.topology.client)
+            .into_iter()
+            .filter(|address| !before.contains(address))
+            .collect()
+    }
+
     /// Polls until the client's resolv.conf and addresses are exactly as before the agent
     /// started (the agent may restore them just after answering).
     pub fn assert_client_restored(&self, when: &str) {
@@ -272,11 +283,18 @@ impl Snapshot {
 }
 
 /// `(interface, address)` for every address in `netns`.
-pub fn interface_addresses(netns: &Netns) -> Vec<(String, IpAddr)> {
-    let links: Vec<Value> =
+fn interface_addresses(netns: &Netns) -> Vec<(String, IpAddr)> {
+    let links =
         serde_json::from_str(&netns.exec_ok(&["ip", "-j", "addr"])).expect("ip -j prints JSON");
+    addresses_in(&links)
+}
+
+/// `(interface, address)` for every address in `ip -j addr` output.
+fn addresses_in(links: &Value) -> Vec<(String, IpAddr)> {
     links
-        .iter()
+        .as_array()
+        .into_iter()
+        .flatten()
         .flat_map(|link| {
             let name = link["ifname"].as_str().unwrap_or_default().to_owned();
             link["addr_info"]

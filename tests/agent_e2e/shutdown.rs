@@ -4,18 +4,35 @@
 
 use std::net::IpAddr;
 
-use crate::agent::{names_only_the_agent, read_resolv_conf};
-use crate::scenario::{ALIAS, Scenario, interface_addresses};
+use serde_json::Value;
+
+use crate::agent::{Expect, names_only_the_agent, read_resolv_conf};
+use crate::scenario::{ALIAS, Scenario};
 use crate::support::topology::CLIENT_INTERFACE;
 
-/// The agent added both alias addresses to the default route's interface.
+/// The agent added both alias addresses to the default route's interface, as host
+/// addresses (`/32`, `/128`), the IPv6 one without duplicate address detection.
 fn assert_alias_addresses_added(scenario: &Scenario, addresses: [IpAddr; 2]) {
-    let present = interface_addresses(&scenario.topology.client);
+    let output =
+        scenario
+            .topology
+            .client
+            .exec_ok(&["ip", "-j", "addr", "show", "dev", CLIENT_INTERFACE]);
+    let links: Vec<Value> = serde_json::from_str(&output).expect("ip -j prints JSON");
+    let infos: Vec<&Value> = links
+        .iter()
+        .flat_map(|link| link["addr_info"].as_array().into_iter().flatten())
+        .collect();
     for address in addresses {
-        assert!(
-            present.contains(&(CLIENT_INTERFACE.to_owned(), address)),
-            "{address} on {CLIENT_INTERFACE}: {present:?}"
-        );
+        let info = infos
+            .iter()
+            .find(|info| info["local"] == address.to_string().as_str())
+            .unwrap_or_else(|| panic!("{address} on {CLIENT_INTERFACE}: {output}"));
+        let host_length = if address.is_ipv4() { 32 } else { 128 };
+        assert_eq!(info["prefixlen"], host_length, "{info}");
+        if address.is_ipv6() {
+            assert_eq!(info["nodad"], true, "{info}");
+        }
     }
 }
 
@@ -65,7 +82,7 @@ fn after_sigkill_the_next_start_repairs_and_sigterm_restores_everything() {
     );
 
     // The next start removes the leftovers first, then takes over DNS again.
-    scenario.restart_agent("agent-after-crash");
+    scenario.restart_agent("agent-after-crash", Expect::Running);
     for address in addresses {
         assert!(
             !scenario.client_has_address(address),
