@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use worker_support::raw_client::{
     self, Answer, SessionGrant, Ws, client_handshake, handshake, open_v1, read_bytes, wait_close,
 };
-use worker_support::{Dev, echo_server, eventually, tofu};
+use worker_support::{Dev, DevPorts, echo_server, eventually, start_worker, tofu};
 
 async fn connect_via(worker: SocketAddr, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
     let mut ws = open_v1(worker, grant).await;
@@ -85,7 +85,7 @@ async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
     let dev = Dev::start().await;
     let echo = echo_server().await;
     let target = dev.create_target("echo", echo, None, None).await;
-    let (worker, worker_addr) = dev.start_worker("second-worker");
+    let (worker, worker_addr) = dev.start_worker("second-worker", "");
     let (grant, _) = dev.authorize(&target).await;
     let token = tofu();
 
@@ -143,4 +143,52 @@ async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
         reasons.contains(&"closed by end-user".to_owned()),
         "{reasons:?}"
     );
+}
+
+/// Whether the controller hands out `worker` for new sessions (it lists live workers only).
+async fn hands_out(dev: &Dev, target: &str, worker: SocketAddr) -> bool {
+    let (grant, _) = dev.authorize(target).await;
+    grant.worker_addresses.contains(&worker.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_waits_for_its_controller_and_registers_again_with_a_new_one() {
+    let ports = DevPorts::new();
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on the cluster port yet: the worker retries with backoff.
+    let (worker, worker_addr) = start_worker(
+        dir.path(),
+        &format!("127.0.0.1:{}", ports.cluster),
+        &ports.worker_auth_key,
+        "early-worker",
+        "",
+    );
+    eventually("the worker to retry registering", || async {
+        worker.assert_running();
+        worker.log_text().contains("cannot register").then_some(())
+    })
+    .await;
+
+    let echo = echo_server().await;
+    let first = Dev::start_on(ports.clone()).await;
+    let target = first.create_target("echo", echo, None, None).await;
+    eventually("the first controller to hand out the worker", || async {
+        hands_out(&first, &target, worker_addr).await.then_some(())
+    })
+    .await;
+
+    // The controller is replaced by one with an empty database on the same addresses:
+    // the worker's heartbeat is refused and it registers again.
+    drop(first);
+    let second = Dev::start_on(ports).await;
+    let target = second.create_target("echo", echo, None, None).await;
+    eventually("the new controller to hand out the worker", || async {
+        hands_out(&second, &target, worker_addr).await.then_some(())
+    })
+    .await;
+    let (grant, _) = second.authorize(&target).await;
+    let (mut ws, answer) = connect_via(worker_addr, &grant, &tofu()).await;
+    assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
+    echo_round_trip(&mut ws, b"after the controller changed").await;
+    worker.assert_running();
 }

@@ -50,6 +50,9 @@ pub struct DevArgs {
     /// Port of the generated target.
     #[arg(long, default_value_t = 22)]
     pub target_default_port: u16,
+    /// Start only the dev controller, without the dev worker (as Boundary's flag).
+    #[arg(long)]
+    pub controller_only: bool,
     /// Also run the client agent (needs root).
     #[arg(long)]
     pub client_agent: bool,
@@ -74,7 +77,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     };
     let proxy = with_default_port(&args.proxy_listen_address, DEFAULT_PROXY_ADDRESS)
         .map_err(|e| anyhow!("-proxy-listen-address: {e}"))?;
-    let worker = DevWorkerAddresses {
+    let mut worker = DevWorkerAddresses {
         public_address: args
             .worker_public_address
             .clone()
@@ -121,7 +124,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     )
     .await?;
     let handle = server::start_with_store(&config, store).await?;
-    let dev_worker = start_dev_worker(&worker, &handle.cluster_url(), worker_auth_key).await?;
+    let dev_worker = if args.controller_only {
+        None
+    } else {
+        let started = start_dev_worker(
+            &worker.proxy_listen_address,
+            args.worker_public_address.clone(),
+            &handle.cluster_url(),
+            worker_auth_key,
+        )
+        .await?;
+        // What was actually bound and registered (port 0 becomes a real port).
+        worker.proxy_listen_address = started.proxy_address.to_string();
+        worker.public_address = started.public_address.clone();
+        Some(started)
+    };
     print_banner(&args, seeded, &worker, args.worker_auth_key.is_some());
     println!("  API address: {}", handle.api_url());
     println!("  Cluster address: {}", handle.cluster_url());
@@ -138,8 +155,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
         _ = stop.cancelled() => {}
     }
     // The worker drains first, while the controller can still record its closed connections.
-    dev_worker.stop.cancel();
-    let _ = dev_worker.task.await;
+    if let Some(dev_worker) = dev_worker {
+        dev_worker.stop.cancel();
+        let _ = dev_worker.task.await;
+    }
     stop.cancel();
     handle.wait().await;
     Ok(0)
@@ -147,32 +166,42 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
 
 /// The dev worker, running in this process.
 struct DevWorker {
+    proxy_address: std::net::SocketAddr,
+    public_address: String,
     stop: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Binds the worker's proxy listener and starts it (it registers with the controller
+/// on its own). Without a public address, clients dial the bound proxy address.
 async fn start_dev_worker(
-    addresses: &DevWorkerAddresses,
+    proxy_listen_address: &str,
+    public_address: Option<String>,
     cluster_url: &str,
     worker_auth_key: [u8; 32],
 ) -> anyhow::Result<DevWorker> {
     let config = WorkerConfig {
         name: "dev-worker".to_owned(),
         description: "boundary dev".to_owned(),
-        public_addr: addresses.public_address.clone(),
+        public_addr: public_address,
         initial_upstreams: vec![cluster_url.to_owned()],
-        proxy_listen_addr: addresses.proxy_listen_address.parse().map_err(|_| {
-            anyhow!(
-                "-proxy-listen-address: {:?} is not an IP address and port",
-                addresses.proxy_listen_address
-            )
+        upstream_ca_certs: vec![],
+        proxy_listen_addr: proxy_listen_address.parse().map_err(|_| {
+            anyhow!("-proxy-listen-address: {proxy_listen_address:?} is not an IP address and port")
         })?,
         worker_auth_key: WorkerAuthKey::new(worker_auth_key.to_vec())?,
     };
     let worker = Worker::bind(&config).await?;
+    let proxy_address = worker.local_addr()?;
+    let public_address = worker.public_addr().to_owned();
     let stop = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
-    Ok(DevWorker { stop, task })
+    Ok(DevWorker {
+        proxy_address,
+        public_address,
+        stop,
+        task,
+    })
 }
 
 fn listener(address: &str, default: &str, flag: &str) -> anyhow::Result<ListenerConfig> {
@@ -228,8 +257,12 @@ fn print_banner(args: &DevArgs, seeded: bool, worker: &DevWorkerAddresses, key_g
             "generated (pass -worker-auth-key to choose one)"
         }
     );
-    println!(
-        "Dev worker: proxy {}, public address {}",
-        worker.proxy_listen_address, worker.public_address
-    );
+    if args.controller_only {
+        println!("Dev worker: not started (-controller-only)");
+    } else {
+        println!(
+            "Dev worker: proxy {}, public address {}",
+            worker.proxy_listen_address, worker.public_address
+        );
+    }
 }

@@ -25,7 +25,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<i32> {
     println!("Worker started.");
     println!("  Name: {}", config.name);
     println!("  Proxy address: {listening}");
-    println!("  Public address: {}", config.public_addr);
+    println!("  Public address: {}", worker.public_addr());
     println!("  Upstreams: {}", config.initial_upstreams.join(", "));
     worker
         .run(async move {

@@ -77,14 +77,26 @@ impl Worker {
                 addr: config.proxy_listen_addr,
                 source,
             })?;
+        let bound = listener.local_addr().map_err(|source| WorkerError::Bind {
+            addr: config.proxy_listen_addr,
+            source,
+        })?;
+        let public_addr = match &config.public_addr {
+            Some(addr) => config::with_default_port(addr, bound.port()),
+            None => bound.to_string(),
+        };
         let credential =
             crate::controller::worker_auth::derive_credential(config.worker_auth_key.expose());
-        let link = ControllerLink::new(&config.initial_upstreams, credential)?;
+        let link = ControllerLink::new(
+            &config.initial_upstreams,
+            credential,
+            &config.upstream_ca_certs,
+        )?;
         Ok(Self {
             listener,
             registration: RegisterWorkerRequest {
                 name: config.name.clone(),
-                address: config.public_addr.clone(),
+                address: public_addr,
                 description: config.description.clone(),
             },
             shared: Arc::new(Shared {
@@ -99,6 +111,11 @@ impl Worker {
     /// The bound proxy address (useful with port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address this worker registers for clients to dial.
+    pub fn public_addr(&self) -> &str {
+        &self.registration.address
     }
 
     /// How long shutdown waits for live connections before stopping them.

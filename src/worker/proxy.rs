@@ -193,7 +193,8 @@ async fn connect<S>(
             Err(Refusal { code, reason }) => return close_with(ws, code, reason).await,
         };
     let connection_id = authorized.connection_id.clone();
-    // Registered before dialling so a cancel or shutdown also reaches a connection in setup.
+    // Registered as soon as the controller counts the connection: the heartbeat reports its
+    // session from now on, and a cancel or shutdown stops it (once its splice starts).
     let live = shared.live.register(session_id);
     let report = |bytes_up, bytes_down, reason: &str| CloseConnectionRequest {
         bytes_up,

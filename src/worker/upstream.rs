@@ -13,6 +13,7 @@ use crate::api::worker::{
 };
 use crate::api::{ApiErrorBody, Secret, error::kind};
 use reqwest::{Method, StatusCode, Url};
+use rustls_pki_types::CertificateDer;
 use serde::{Serialize, de::DeserializeOwned};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -47,6 +48,8 @@ pub enum UpstreamError {
     Api { status: u16, body: ApiErrorBody },
     #[error("controller sent an unreadable answer: {0}")]
     Decode(String),
+    #[error("cannot set up the controller client: {0}")]
+    Setup(String),
 }
 
 /// A cheap-to-clone handle to the controller.
@@ -74,26 +77,39 @@ impl std::fmt::Debug for ControllerLink {
 
 impl ControllerLink {
     /// `upstreams` are `host:port` (plain HTTP) or `http(s)://` URLs; `credential` is the
-    /// worker-auth bearer credential.
-    pub fn new(upstreams: &[String], credential: Secret) -> Result<Self, UpstreamError> {
+    /// worker-auth bearer credential; `ca_certs` are the trust anchors for `https://`
+    /// upstreams (empty: the public web roots).
+    pub fn new(
+        upstreams: &[String],
+        credential: Secret,
+        ca_certs: &[CertificateDer<'static>],
+    ) -> Result<Self, UpstreamError> {
         let upstreams = upstreams
             .iter()
             .map(|u| parse_upstream(u))
             .collect::<Result<Vec<_>, _>>()?;
         if upstreams.is_empty() {
-            return Err(UpstreamError::Unreachable {
-                tried: "no upstream".into(),
-                last_error: "the worker has no controller address".into(),
-            });
+            return Err(UpstreamError::Setup(
+                "the worker has no controller address".into(),
+            ));
         }
+        let roots = if ca_certs.is_empty() {
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned())
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in ca_certs {
+                roots
+                    .add(cert.clone())
+                    .map_err(|e| UpstreamError::Setup(format!("upstream CA certificate: {e}")))?;
+            }
+            roots
+        };
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| UpstreamError::Decode(format!("TLS setup: {e}")))?
-        .with_root_certificates(rustls::RootCertStore::from_iter(
-            webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
-        ))
+        .map_err(|e| UpstreamError::Setup(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
         .with_no_client_auth();
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -101,7 +117,7 @@ impl ControllerLink {
             .connect_timeout(CONNECT_TIMEOUT)
             .no_proxy()
             .build()
-            .map_err(|e| UpstreamError::Decode(format!("HTTP client setup: {e}")))?;
+            .map_err(|e| UpstreamError::Setup(format!("HTTP client: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -284,8 +300,8 @@ impl ControllerLink {
                     return decode(response).await;
                 }
                 Err(e) => {
-                    tracing::debug!(upstream = %self.inner.upstreams[index], error = %e, "controller unreachable");
-                    last_error = e.to_string();
+                    last_error = error_chain(&e);
+                    tracing::debug!(upstream = %self.inner.upstreams[index], error = %last_error, "controller unreachable");
                 }
             }
         }
@@ -302,15 +318,30 @@ impl ControllerLink {
     }
 }
 
+/// An error and its causes, `a: b: c` (reqwest's own message omits the cause, such as
+/// the TLS failure behind "error sending request").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn parse_upstream(text: &str) -> Result<Url, UpstreamError> {
     let with_scheme = if text.contains("://") {
         text.to_owned()
     } else {
         format!("http://{text}")
     };
-    Url::parse(&with_scheme).map_err(|e| UpstreamError::Unreachable {
-        tried: text.to_owned(),
-        last_error: format!("not a usable controller address: {e}"),
+    Url::parse(&with_scheme).map_err(|e| {
+        UpstreamError::Setup(format!("{text:?} is not a usable controller address: {e}"))
     })
 }
 

@@ -26,7 +26,8 @@ pub struct DevController {
 }
 
 impl DevController {
-    /// `boundary dev` on free ports with [`WORKER_AUTH_KEY`], plus `extra` flags.
+    /// `boundary dev -controller-only` on free ports with [`WORKER_AUTH_KEY`], plus `extra`
+    /// flags. The tests register the workers they need through the worker API.
     pub async fn start(extra: &[&str]) -> Result<Self> {
         let key = base64::engine::general_purpose::STANDARD.encode(WORKER_AUTH_KEY);
         let mut args = vec![
@@ -35,6 +36,7 @@ impl DevController {
             "127.0.0.1:0",
             "-cluster-listen-address",
             "127.0.0.1:0",
+            "-controller-only",
             "-worker-auth-key",
             &key,
         ];

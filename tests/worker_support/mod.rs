@@ -127,6 +127,8 @@ pub struct Dev {
     pub cluster: String,
     pub proxy: SocketAddr,
     pub worker_auth_key: String,
+    /// The project targets are created in.
+    pub project_id: String,
     token: String,
     http: reqwest::Client,
     pub dir: tempfile::TempDir,
@@ -140,12 +142,41 @@ pub fn http_client() -> reqwest::Client {
         .expect("HTTP client")
 }
 
+/// Where a `boundary dev` listens and the worker-auth key it shares, chosen before it
+/// starts (so a worker can be pointed at it first, or a second dev can take its place).
+#[derive(Clone, Debug)]
+pub struct DevPorts {
+    pub api: u16,
+    pub cluster: u16,
+    pub proxy: u16,
+    pub worker_auth_key: String,
+}
+
+impl DevPorts {
+    pub fn new() -> DevPorts {
+        let key: [u8; 32] = rand::rng().random();
+        DevPorts {
+            api: free_port(),
+            cluster: free_port(),
+            proxy: free_port(),
+            worker_auth_key: base64::engine::general_purpose::STANDARD.encode(key),
+        }
+    }
+}
+
 impl Dev {
     pub async fn start() -> Dev {
+        Dev::start_on(DevPorts::new()).await
+    }
+
+    pub async fn start_on(ports: DevPorts) -> Dev {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key: [u8; 32] = rand::rng().random();
-        let worker_auth_key = base64::engine::general_purpose::STANDARD.encode(key);
-        let (api, cluster, proxy) = (free_port(), free_port(), free_port());
+        let DevPorts {
+            api,
+            cluster,
+            proxy,
+            worker_auth_key,
+        } = ports;
         let process = Process::spawn(
             Command::new(env!("CARGO_BIN_EXE_boundary"))
                 .args(["dev", "-api-listen-address"])
@@ -165,11 +196,12 @@ impl Dev {
             cluster: format!("127.0.0.1:{cluster}"),
             proxy: format!("127.0.0.1:{proxy}").parse().unwrap(),
             worker_auth_key,
+            project_id: PROJECT_ID.to_owned(),
             token: String::new(),
             http: http_client(),
             dir,
         };
-        dev.token = dev.login().await;
+        dev.token = dev.login(AUTH_METHOD_ID, "password").await;
         // The dev worker registers asynchronously; authorize-session answers "no workers"
         // until it has.
         let probe = dev.create_target("probe", 1, None, None).await;
@@ -184,9 +216,61 @@ impl Dev {
         dev
     }
 
-    async fn login(&self) -> String {
-        let body = json!({"attributes": {"login_name": "admin", "password": "password"}});
-        let url = format!("{}/v1/auth-methods/{AUTH_METHOD_ID}:authenticate", self.api);
+    /// `boundary controller -config` (no worker of its own) from `config`, whose
+    /// worker-auth key is `worker_auth_key`; logged in as the admin it prints on first
+    /// start, with an org and a project made for the test.
+    pub async fn controller(config: &str, worker_auth_key: &str, dir: tempfile::TempDir) -> Dev {
+        let path = dir.path().join("controller.hcl");
+        std::fs::write(&path, config).expect("write controller config");
+        let log = dir.path().join("controller.log");
+        let process = Process::spawn(
+            Command::new(env!("CARGO_BIN_EXE_boundary"))
+                .args(["controller", "-config"])
+                .arg(&path),
+            log,
+        );
+        let field = |text: &str, name: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+        };
+        let text = eventually("the controller to start", || async {
+            process.assert_running();
+            let text = process.log_text();
+            field(&text, "Cluster address:").map(|_| text)
+        })
+        .await;
+        let mut dev = Dev {
+            api: field(&text, "API address:").expect("API address"),
+            cluster: field(&text, "Cluster address:").expect("cluster address"),
+            proxy: "127.0.0.1:0".parse().unwrap(),
+            worker_auth_key: worker_auth_key.to_owned(),
+            project_id: String::new(),
+            token: String::new(),
+            http: http_client(),
+            process,
+            dir,
+        };
+        let auth_method = field(&text, "Auth Method ID:").expect("auth method");
+        let password = field(&text, "Password:").expect("password");
+        dev.token = dev.login(&auth_method, &password).await;
+        let org = dev
+            .post("/v1/scopes", json!({"scope_id": "global", "name": "org"}))
+            .await
+            .expect("create org");
+        let project = dev
+            .post(
+                "/v1/scopes",
+                json!({"scope_id": org["id"], "name": "project"}),
+            )
+            .await
+            .expect("create project");
+        dev.project_id = project["id"].as_str().expect("project id").to_owned();
+        dev
+    }
+
+    async fn login(&self, auth_method: &str, password: &str) -> String {
+        let body = json!({"attributes": {"login_name": "admin", "password": password}});
+        let url = format!("{}/v1/auth-methods/{auth_method}:authenticate", self.api);
         let response = eventually("boundary dev to answer", || async {
             self.process.assert_running();
             self.http.post(&url).json(&body).send().await.ok()
@@ -248,7 +332,7 @@ impl Dev {
     ) -> String {
         let mut body = json!({
             "type": "tcp",
-            "scope_id": PROJECT_ID,
+            "scope_id": self.project_id,
             "name": format!("{name}-{}", free_port()),
             "address": "127.0.0.1",
             "attributes": {"default_port": port},
@@ -316,15 +400,36 @@ impl Dev {
     }
 
     /// A second worker process, `boundary worker -config`, registered with this controller.
-    pub fn start_worker(&self, name: &str) -> (Process, SocketAddr) {
-        let port = free_port();
-        let config = format!(
-            r#"
+    /// `extra` is added to its `worker` block.
+    pub fn start_worker(&self, name: &str, extra: &str) -> (Process, SocketAddr) {
+        start_worker(
+            self.dir.path(),
+            &self.cluster,
+            &self.worker_auth_key,
+            name,
+            extra,
+        )
+    }
+}
+
+/// `boundary worker -config` for the controller cluster listener `cluster`, with its
+/// config and log in `dir`; `extra` is added to its `worker` block.
+pub fn start_worker(
+    dir: &std::path::Path,
+    cluster: &str,
+    worker_auth_key: &str,
+    name: &str,
+    extra: &str,
+) -> (Process, SocketAddr) {
+    let port = free_port();
+    let config = format!(
+        r#"
 worker {{
   name              = "{name}"
   description       = "test worker"
   public_addr       = "127.0.0.1:{port}"
   initial_upstreams = ["{cluster}"]
+  {extra}
 }}
 listener "tcp" {{
   purpose = "proxy"
@@ -337,20 +442,18 @@ kms "aead" {{
   key_id    = "global_worker-auth"
 }}
 "#,
-            cluster = self.cluster,
-            key = self.worker_auth_key,
-        );
-        let path = self.dir.path().join(format!("{name}.hcl"));
-        std::fs::write(&path, config).expect("write worker config");
-        let process = Process::spawn(
-            Command::new(env!("CARGO_BIN_EXE_boundary"))
-                .args(["worker", "-config"])
-                .arg(&path)
-                .env("RUST_LOG", "info,boundary::worker=debug"),
-            self.dir.path().join(format!("{name}.log")),
-        );
-        (process, format!("127.0.0.1:{port}").parse().unwrap())
-    }
+        key = worker_auth_key,
+    );
+    let path = dir.join(format!("{name}.hcl"));
+    std::fs::write(&path, config).expect("write worker config");
+    let process = Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_boundary"))
+            .args(["worker", "-config"])
+            .arg(&path)
+            .env("RUST_LOG", "info,boundary::worker=debug"),
+        dir.join(format!("{name}.log")),
+    );
+    (process, format!("127.0.0.1:{port}").parse().unwrap())
 }
 
 /// An echo server on 127.0.0.1; it echoes until EOF, then shuts its writing half down.

@@ -5,7 +5,8 @@
 //!   name              = "worker-1"
 //!   description       = "first worker"
 //!   public_addr       = "worker-1.example:9202"
-//!   initial_upstreams = ["10.0.0.1:9201"]
+//!   initial_upstreams = ["10.0.0.1:9201"]   # or "https://controller.example:9201"
+//!   upstream_ca_file  = "/etc/boundary/cluster-ca.pem"   # ours, optional
 //! }
 //! listener "tcp" {
 //!   purpose = "proxy"
@@ -19,15 +20,30 @@
 //! }
 //! ```
 //!
+//! `upstream_ca_file` (ours) names PEM certificates trusted for `https://` upstreams, for a
+//! cluster listener whose certificate is not from a public CA; without it the public web
+//! roots are trusted. A `host:port` upstream is plain HTTP.
+//!
+//! `name`, `description`, `public_addr` and `kms.key` may also be written `env://NAME` or
+//! `file://path`, as in Boundary, so the key need not sit in the file.
+//!
 //! The file is walked as an HCL body rather than through serde so that every error names
 //! the offending key (`listener.address`, `kms.key`...), repeated blocks behave the same as
 //! single ones, and a key we do not understand is an error instead of being ignored.
 
 use base64::Engine;
-use hcl::{Block, Body, Expression};
+mod values;
+
+use hcl::{Block, Body};
+use rustls_pki_types::CertificateDer;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
+pub(crate) use values::with_default_port;
+use values::{
+    bool_value, indirect_value, load_ca_file, purpose_value, string_list, string_value,
+    upstream_address,
+};
 
 /// The proxy port Boundary workers use when an address names none.
 pub const DEFAULT_PROXY_PORT: u16 = 9202;
@@ -40,10 +56,14 @@ pub struct WorkerConfig {
     /// Stable name; re-registering with it keeps the worker's id at the controller.
     pub name: String,
     pub description: String,
-    /// `host:port` clients dial; goes into the `worker_info` of authorization tokens.
-    pub public_addr: String,
+    /// What clients dial (goes into the `worker_info` of authorization tokens): `host:port`,
+    /// or a host alone (the bound proxy port is added). `None`: the bound proxy address,
+    /// which also covers a listener on port 0.
+    pub public_addr: Option<String>,
     /// Controller cluster addresses (`host:port` or an `http(s)://` URL), tried in order.
     pub initial_upstreams: Vec<String>,
+    /// Trust anchors for `https://` upstreams; empty means the public web roots.
+    pub upstream_ca_certs: Vec<CertificateDer<'static>>,
     /// Where the proxy listener binds.
     pub proxy_listen_addr: SocketAddr,
     /// The shared worker-auth key the controller also holds.
@@ -181,24 +201,21 @@ impl WorkerConfig {
         let worker_auth_key = worker_auth_key.ok_or(ConfigError::Missing(
             "kms \"aead\" { purpose = \"worker-auth\" }",
         ))?;
-        let public_addr = match worker.public_addr {
-            Some(addr) => with_default_port(&addr, proxy_listen_addr.port()),
-            None if proxy_listen_addr.ip().is_unspecified() => {
-                return Err(ConfigError::invalid(
-                    "worker.public_addr",
-                    format!(
-                        "is required when the proxy listener binds the unspecified address {}",
-                        proxy_listen_addr.ip()
-                    ),
-                ));
-            }
-            None => proxy_listen_addr.to_string(),
-        };
+        if worker.public_addr.is_none() && proxy_listen_addr.ip().is_unspecified() {
+            return Err(ConfigError::invalid(
+                "worker.public_addr",
+                format!(
+                    "is required when the proxy listener binds the unspecified address {}",
+                    proxy_listen_addr.ip()
+                ),
+            ));
+        }
         Ok(Self {
             name: worker.name,
             description: worker.description,
-            public_addr,
+            public_addr: worker.public_addr,
             initial_upstreams: worker.initial_upstreams,
+            upstream_ca_certs: worker.upstream_ca_certs,
             proxy_listen_addr,
             worker_auth_key,
         })
@@ -210,6 +227,7 @@ struct WorkerBlock {
     description: String,
     public_addr: Option<String>,
     initial_upstreams: Vec<String>,
+    upstream_ca_certs: Vec<CertificateDer<'static>>,
 }
 
 impl WorkerBlock {
@@ -220,14 +238,18 @@ impl WorkerBlock {
         let mut description = String::new();
         let mut public_addr = None;
         let mut initial_upstreams = None;
+        let mut upstream_ca_certs = vec![];
         for attribute in block.body().attributes() {
             let key = format!("worker.{}", attribute.key());
             match attribute.key() {
-                "name" => name = Some(string_value(&key, attribute.expr())?),
-                "description" => description = string_value(&key, attribute.expr())?,
-                "public_addr" => public_addr = Some(string_value(&key, attribute.expr())?),
+                "name" => name = Some(indirect_value(&key, attribute.expr())?),
+                "description" => description = indirect_value(&key, attribute.expr())?,
+                "public_addr" => public_addr = Some(indirect_value(&key, attribute.expr())?),
                 "initial_upstreams" => {
                     initial_upstreams = Some(string_list(&key, attribute.expr())?);
+                }
+                "upstream_ca_file" => {
+                    upstream_ca_certs = load_ca_file(&key, &string_value(&key, attribute.expr())?)?;
                 }
                 _ => return Err(ConfigError::UnknownKey(key)),
             }
@@ -257,6 +279,7 @@ impl WorkerBlock {
             description,
             public_addr,
             initial_upstreams,
+            upstream_ca_certs,
         })
     }
 }
@@ -341,7 +364,7 @@ fn parse_kms(block: &Block) -> Result<Option<WorkerAuthKey>, ConfigError> {
                     ));
                 }
             }
-            "key" => key = Some(string_value(&name, attribute.expr())?),
+            "key" => key = Some(indirect_value(&name, attribute.expr())?),
             "key_id" => {
                 string_value(&name, attribute.expr())?;
             }
@@ -375,82 +398,6 @@ fn no_nested_blocks(block: &Block, parent: &str) -> Result<(), ConfigError> {
     }
 }
 
-fn string_value(key: &str, expr: &Expression) -> Result<String, ConfigError> {
-    match expr {
-        Expression::String(s) => Ok(s.clone()),
-        Expression::TemplateExpr(_) => Err(ConfigError::invalid(
-            key,
-            "uses template interpolation, which is not supported",
-        )),
-        _ => Err(ConfigError::invalid(key, "must be a string")),
-    }
-}
-
-fn bool_value(key: &str, expr: &Expression) -> Result<bool, ConfigError> {
-    match expr {
-        Expression::Bool(b) => Ok(*b),
-        _ => Err(ConfigError::invalid(key, "must be true or false")),
-    }
-}
-
-fn string_list(key: &str, expr: &Expression) -> Result<Vec<String>, ConfigError> {
-    match expr {
-        Expression::Array(items) => items.iter().map(|item| string_value(key, item)).collect(),
-        _ => Err(ConfigError::invalid(key, "must be a list of strings")),
-    }
-}
-
-/// `purpose` may be a string or, as Boundary also allows, a list of strings; we serve one.
-fn purpose_value(key: &str, expr: &Expression) -> Result<String, ConfigError> {
-    match expr {
-        Expression::Array(items) if items.len() == 1 => string_value(key, &items[0]),
-        Expression::Array(_) => Err(ConfigError::invalid(
-            key,
-            "lists several purposes; write one block per purpose",
-        )),
-        other => string_value(key, other),
-    }
-}
-
-fn upstream_address(text: &str) -> Result<String, ConfigError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ConfigError::invalid(
-            "worker.initial_upstreams",
-            "holds an empty address",
-        ));
-    }
-    if text.contains("://") {
-        return if text.starts_with("http://") || text.starts_with("https://") {
-            Ok(text.trim_end_matches('/').to_owned())
-        } else {
-            Err(ConfigError::invalid(
-                "worker.initial_upstreams",
-                format!("\"{text}\" must be host:port or an http(s):// URL"),
-            ))
-        };
-    }
-    Ok(with_default_port(text, DEFAULT_CLUSTER_PORT))
-}
-
-/// Appends `:port` to a host that names none (`host`, `1.2.3.4`, `::1`, `[::1]`).
-fn with_default_port(address: &str, port: u16) -> String {
-    let address = address.trim();
-    if address.parse::<SocketAddr>().is_ok() {
-        return address.to_owned();
-    }
-    if let Ok(ip) = address.parse::<IpAddr>() {
-        return SocketAddr::new(ip, port).to_string();
-    }
-    if address.starts_with('[') && address.ends_with(']') {
-        return format!("{address}:{port}");
-    }
-    match address.rsplit_once(':') {
-        Some((_, p)) if p.parse::<u16>().is_ok() => address.to_owned(),
-        _ => format!("{address}:{port}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,7 +425,7 @@ mod tests {
         let c = WorkerConfig::parse(&good()).unwrap();
         assert_eq!(c.name, "w1");
         assert_eq!(c.description, "d");
-        assert_eq!(c.public_addr, "w1.example:9300");
+        assert_eq!(c.public_addr.as_deref(), Some("w1.example"));
         assert_eq!(c.initial_upstreams, vec!["127.0.0.1:9201"]);
         assert_eq!(c.proxy_listen_addr, "0.0.0.0:9300".parse().unwrap());
         assert_eq!(c.worker_auth_key.expose().len(), 32);
@@ -492,6 +439,25 @@ mod tests {
             good()
         );
         assert!(WorkerConfig::parse(&text).is_ok());
+    }
+
+    /// `config/worker.hcl` stays valid; its CA file does not exist here, so it is dropped.
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../../../config/worker.hcl")
+            .replace("upstream_ca_file = \"/etc/boundary/cluster-ca.pem\"", "");
+        let c = WorkerConfig::parse(&text).unwrap();
+        assert_eq!(c.name, "worker-1");
+        assert_eq!(c.public_addr.as_deref(), Some("worker-1.example.com:9202"));
+        assert_eq!(
+            c.initial_upstreams,
+            vec!["https://controller-1.example.com:9201"]
+        );
+        assert_eq!(c.proxy_listen_addr, "0.0.0.0:9202".parse().unwrap());
+        let e = WorkerConfig::parse(include_str!("../../../config/worker.hcl"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("worker.upstream_ca_file"), "{e}");
     }
 
     #[test]
@@ -549,13 +515,27 @@ mod tests {
     }
 
     #[test]
-    fn default_ports_are_added_only_when_missing() {
-        assert_eq!(with_default_port("h", 1), "h:1");
-        assert_eq!(with_default_port("h:2", 1), "h:2");
-        assert_eq!(with_default_port("::1", 1), "[::1]:1");
-        assert_eq!(with_default_port("[::1]", 1), "[::1]:1");
-        assert_eq!(with_default_port("[::1]:2", 1), "[::1]:2");
-        assert_eq!(upstream_address("http://c:1/").unwrap(), "http://c:1");
-        assert!(upstream_address("ftp://c").is_err());
+    fn values_can_come_from_files_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("key");
+        std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+        let text = good().replace(KEY, &format!("file://{}", key_file.display()));
+        assert_eq!(
+            WorkerConfig::parse(&text).unwrap().worker_auth_key,
+            WorkerConfig::parse(&good()).unwrap().worker_auth_key
+        );
+        let missing = good().replace("\"w1\"", "\"env://BOUNDARY_TEST_NO_SUCH_VAR_41c\"");
+        let e = WorkerConfig::parse(&missing).unwrap_err().to_string();
+        assert!(
+            e.contains("worker.name") && e.contains("BOUNDARY_TEST_NO_SUCH_VAR_41c"),
+            "{e}"
+        );
+        let e = WorkerConfig::parse(&good().replace(KEY, "file:///nonexistent/key"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("kms.key") && e.contains("/nonexistent/key"),
+            "{e}"
+        );
     }
 }
