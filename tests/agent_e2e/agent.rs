@@ -13,7 +13,8 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
-use crate::admin::{AUTH_METHOD_ID, BOUNDARY, CONTROLLER_URL, Login, json, login_from};
+use crate::admin::{Login, json, login_from};
+use crate::controller::{AUTH_METHOD_ID, BOUNDARY, CONTROLLER_URL};
 use crate::dig::dig;
 use crate::scenario::fail_if_exited;
 use crate::support::os_user::OsUser;

@@ -49,7 +49,7 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
         .create_user(topology, "bob", "bob-password-e2e", &AGENT_USER_GRANTS);
     let login = log_in(topology, "bob", "bob-password-e2e");
     let body = serde_json::json!({
-        "boundary_addr": crate::admin::CONTROLLER_URL,
+        "boundary_addr": crate::controller::CONTROLLER_URL,
         "token": login.token,
     })
     .to_string();

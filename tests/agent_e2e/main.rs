@@ -17,6 +17,7 @@ mod support;
 
 mod admin;
 mod agent;
+mod controller;
 mod dig;
 mod probe;
 mod scenario;

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::admin::{AGENT_USER_GRANTS, Admin, BoundaryUser, Controller, Login, TARGET_ID, log_in};
+use crate::admin::{AGENT_USER_GRANTS, Admin, BoundaryUser, Login, log_in};
 use crate::agent::{
     Agent, AgentFiles, DNS_V4, DNS_V6, Expect, V4_PREFIX, V6_PREFIX, register_with_curl,
 };
+use crate::controller::{Controller, TARGET_ID};
 use crate::dig::dig;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;

@@ -1,7 +1,7 @@
 //! The point of the agent: `ssh <alias>` just works, and the only path to the target is
 //! through the worker.
 
-use crate::admin::TARGET_ID;
+use crate::controller::TARGET_ID;
 use crate::scenario::{ALIAS, Scenario};
 use crate::support::topology::INFRA_TARGET_SIDE_V4;
 use crate::support::wait::READY_TIMEOUT;

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::admin::{CONTROLLER_URL, TARGET_ID};
 use crate::agent::{client_agent_ok, register_with_cli, sessions_json, status_json};
+use crate::controller::{CONTROLLER_URL, TARGET_ID};
 use crate::scenario::{ALIAS, ALICE_LOGIN, ALICE_PASSWORD, Scenario};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
