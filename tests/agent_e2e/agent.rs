@@ -1,0 +1,348 @@
+//! The real `boundary-client-agent` as root in `client`, its HCL config (PROTOCOL.md §5
+//! and this project's keys), and what users do with it: `boundary client-agent …` and
+//! registering a token, either through the stock CLI's push after `authenticate` or
+//! directly with curl against the local API (PROTOCOL.md §4).
+
+use std::fs;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::process::{ExitStatus, Output};
+use std::time::Duration;
+
+use ipnet::{Ipv4Net, Ipv6Net};
+use nix::sys::signal::Signal;
+use serde_json::{Value, json};
+
+use crate::admin::{Login, json, login_from};
+use crate::controller::{AUTH_METHOD_ID, BOUNDARY, CONTROLLER_URL};
+use crate::dig::dig;
+use crate::scenario::fail_if_exited;
+use crate::support::os_user::OsUser;
+use crate::support::process::{HANG_TIMEOUT, expect_success, run_with_timeout};
+use crate::support::topology::{CLIENT_INTERFACE, ORDINARY_NAME, ORDINARY_V4, Topology};
+use crate::support::wait::{READY_TIMEOUT, poll_until};
+
+pub const AGENT: &str = env!("CARGO_BIN_EXE_boundary-client-agent");
+/// The agent's prefixes (the defaults, written out so the test does not depend on them).
+pub const V4_PREFIX: Ipv4Net = Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10);
+pub const V6_PREFIX: Ipv6Net =
+    Ipv6Net::new_assert(Ipv6Addr::new(0xfd00, 0xa20a, 0, 0, 0, 0, 0, 0), 48);
+/// The agent's DNS server: the first host address of each prefix
+/// (`AddressPool::dns_server_addresses`, slot 1).
+pub const DNS_V4: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
+pub const DNS_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xa20a, 0, 0, 0, 0, 0, 1);
+/// The local API (the default `api_listen_address`).
+pub const API_URL: &str = "http://127.0.0.1:9300";
+/// Stops a hung shutdown; not a speed expectation.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a starting agent should come up as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Running,
+    Paused,
+}
+
+/// One run of the agent.
+pub struct Agent {
+    pub pid: u32,
+    pub log_name: String,
+}
+
+/// Where the agent's files live in the topology's directory.
+pub struct AgentFiles {
+    pub config: PathBuf,
+    pub state_file: PathBuf,
+    pub operational_state_file: PathBuf,
+}
+
+impl AgentFiles {
+    /// Writes the config (every run of a scenario uses the same files, as a restarted
+    /// service does).
+    pub fn write(topology: &Topology) -> AgentFiles {
+        let dir = topology.dir().join("agent");
+        fs::create_dir_all(&dir).expect("create the agent's directory");
+        let files = AgentFiles {
+            config: dir.join("client-agent.hcl"),
+            state_file: dir.join("state.json"),
+            operational_state_file: dir.join("operational-state.json"),
+        };
+        let config = format!(
+            "v4_prefix = \"{V4_PREFIX}\"\n\
+             v6_prefix = \"{V6_PREFIX}\"\n\
+             resolver_mode = \"resolv-conf\"\n\
+             interface_to_use = \"{CLIENT_INTERFACE}\"\n\
+             api_listen_address = \"127.0.0.1:9300\"\n\
+             dns_ttl = \"5s\"\n\
+             session_idle_timeout = \"30m\"\n\
+             state_file = \"{}\"\n\
+             operational_state_file = \"{}\"\n\
+             log_to_stdout = true\n\
+             log_level = \"debug\"\n",
+            files.state_file.display(),
+            files.operational_state_file.display(),
+        );
+        fs::write(&files.config, config).expect("write the agent's config");
+        files
+    }
+}
+
+impl Agent {
+    /// Starts the agent as root in `client` (log `log_name`) and returns once it is
+    /// ready: its DNS server forwards an ordinary name, its local API answers and the
+    /// namespace's resolv.conf names it. Fails at once with the log if it exits.
+    pub fn start(topology: &Topology, files: &AgentFiles, log_name: &str) -> Agent {
+        Agent::start_expecting(topology, files, log_name, Expect::Running)
+    }
+
+    /// Like [`Agent::start`]; `Expect::Paused` (the operational state file says paused)
+    /// only waits for the local API to report `paused`: a paused agent leaves DNS alone.
+    pub fn start_expecting(
+        topology: &Topology,
+        files: &AgentFiles,
+        log_name: &str,
+        expect: Expect,
+    ) -> Agent {
+        let config = files.config.to_string_lossy();
+        let pid = topology.spawn(&topology.client, log_name, &[AGENT, "-config", &config]);
+        let agent = Agent {
+            pid,
+            log_name: log_name.to_owned(),
+        };
+        match expect {
+            Expect::Running => agent.wait_running(topology),
+            Expect::Paused => agent.wait_paused(topology),
+        }
+        agent
+    }
+
+    fn wait_running(&self, topology: &Topology) {
+        let server = format!("@{DNS_V4}");
+        poll_until("the client agent to be ready", READY_TIMEOUT, || {
+            self.fail_if_exited(topology);
+            let reply = dig(
+                &topology.client,
+                None,
+                &["+time=1", &server, ORDINARY_NAME, "A"],
+            )?;
+            if !reply.addresses().contains(&IpAddr::V4(ORDINARY_V4)) {
+                return Err(format!("the agent's DNS server: {}", reply.text));
+            }
+            self.api_status(topology)?;
+            let resolv_conf = read_resolv_conf(topology);
+            if !names_only_the_agent(&resolv_conf) {
+                return Err(format!(
+                    "resolv.conf does not name the agent: {resolv_conf}"
+                ));
+            }
+            Ok(())
+        });
+    }
+
+    fn wait_paused(&self, topology: &Topology) {
+        poll_until("the client agent to report paused", READY_TIMEOUT, || {
+            self.fail_if_exited(topology);
+            let status = self.api_status(topology)?;
+            if status == "paused" {
+                Ok(())
+            } else {
+                Err(format!("status {status}"))
+            }
+        });
+    }
+
+    /// The agent's `status` (`running`, `paused`) as root sees it, or why there is none.
+    fn api_status(&self, topology: &Topology) -> Result<String, String> {
+        let output = client_agent(topology, None, &["status", "-format", "json"]);
+        if !output.status.success() {
+            return Err(format!(
+                "boundary client-agent status: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let document = json(&String::from_utf8_lossy(&output.stdout));
+        Ok(document["item"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Panics with the agent's log if it is no longer running.
+    pub fn fail_if_exited(&self, topology: &Topology) {
+        fail_if_exited(topology, &topology.client, self.pid, &self.log_name);
+    }
+
+    /// SIGTERM, then waits for the agent to exit; returns how it exited.
+    pub fn terminate(&self, topology: &Topology) -> ExitStatus {
+        topology.client.signal(self.pid, Signal::SIGTERM);
+        topology
+            .client
+            .wait_exit(self.pid, EXIT_TIMEOUT)
+            .unwrap_or_else(|| {
+                panic!(
+                    "the agent did not exit within {EXIT_TIMEOUT:?} of SIGTERM; log:\n{}",
+                    topology.log(&self.log_name)
+                )
+            })
+    }
+
+    /// SIGKILL: the agent gets no chance to clean up (a crash).
+    pub fn kill(&self, topology: &Topology) {
+        topology.client.kill(self.pid);
+    }
+}
+
+/// `boundary client-agent <args>` in `client` as `user` (root when `None`).
+pub fn client_agent(topology: &Topology, user: Option<&OsUser>, args: &[&str]) -> Output {
+    let mut command = match user {
+        Some(user) => topology.client.command_as(user, BOUNDARY),
+        None => topology.client.command(BOUNDARY),
+    };
+    command
+        .arg("client-agent")
+        .args(args)
+        .env_remove("BOUNDARY_CLI_FORMAT")
+        .env_remove("BOUNDARY_CLIENT_AGENT_LISTENING_PORT");
+    run_with_timeout(&mut command, None, HANG_TIMEOUT)
+}
+
+/// [`client_agent`] that panics unless it succeeds; returns stdout.
+pub fn client_agent_ok(topology: &Topology, user: Option<&OsUser>, args: &[&str]) -> String {
+    let who = user.map_or("root", |u| u.name.as_str());
+    expect_success(
+        &format!("boundary client-agent {args:?} as {who}"),
+        &client_agent(topology, user, args),
+    )
+}
+
+/// `status -format json` as `user`: the item.
+pub fn status_json(topology: &Topology, user: Option<&OsUser>) -> Value {
+    let document = json(&client_agent_ok(
+        topology,
+        user,
+        &["status", "-format", "json"],
+    ));
+    assert_eq!(document["status_code"], 200, "{document}");
+    document["item"].clone()
+}
+
+/// `sessions -format json` as `user`: the items.
+pub fn sessions_json(topology: &Topology, user: Option<&OsUser>) -> Vec<Value> {
+    let document = json(&client_agent_ok(
+        topology,
+        user,
+        &["sessions", "-format", "json"],
+    ));
+    assert_eq!(document["status_code"], 200, "{document}");
+    document["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("sessions without items: {document}"))
+        .clone()
+}
+
+/// `POST /v1/tokens` with curl as `user` (the body on stdin, never on a command line);
+/// returns the HTTP status and body.
+pub fn register_with_curl(topology: &Topology, user: &OsUser, token: &str) -> (u16, String) {
+    let body = json!({"boundary_addr": CONTROLLER_URL, "token": token}).to_string();
+    let url = format!("{API_URL}/v1/tokens");
+    curl_as(
+        topology,
+        user,
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            "@-",
+            &url,
+        ],
+        Some(body.as_bytes()),
+    )
+}
+
+/// curl as `user` in `client` with `args`; returns the HTTP status and the body.
+pub fn curl_as(
+    topology: &Topology,
+    user: &OsUser,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (u16, String) {
+    let mut command = topology.client.command_as(user, "curl");
+    command
+        .args(["-sS", "--max-time", "30", "-w", "\n%{http_code}"])
+        .args(args);
+    let output = run_with_timeout(&mut command, stdin, HANG_TIMEOUT);
+    let stdout = expect_success(&format!("curl {args:?} as {}", user.name), &output);
+    let (body, code) = stdout
+        .rsplit_once('\n')
+        .unwrap_or_else(|| panic!("curl output {stdout:?}"));
+    (
+        code.parse()
+            .unwrap_or_else(|_| panic!("not an HTTP status: {code}")),
+        body.to_owned(),
+    )
+}
+
+/// `boundary authenticate password` run as `user` in `client`, the way a user logs in:
+/// the stock CLI pushes the new token to the agent itself. `-keyring-type none` keeps
+/// the token out of the kernel keyring (nothing left behind when the user is deleted).
+pub fn register_with_cli(
+    topology: &Topology,
+    user: &OsUser,
+    login_name: &str,
+    password: &str,
+) -> Login {
+    const VARIABLE: &str = "BOUNDARY_E2E_PASSWORD";
+    let mut command = topology.client.command_as(user, BOUNDARY);
+    command
+        .args([
+            "authenticate",
+            "password",
+            "-addr",
+            CONTROLLER_URL,
+            "-auth-method-id",
+            AUTH_METHOD_ID,
+            "-login-name",
+            login_name,
+            "-password",
+            &format!("env://{VARIABLE}"),
+            "-keyring-type",
+            "none",
+            "-format",
+            "json",
+        ])
+        .env(VARIABLE, password)
+        .env_remove("BOUNDARY_SKIP_CLIENT_AGENT")
+        .env_remove("BOUNDARY_CLIENT_AGENT_LISTENING_PORT");
+    let output = run_with_timeout(&mut command, None, HANG_TIMEOUT);
+    let document = json(&expect_success(
+        &format!("boundary authenticate password as {}", user.name),
+        &output,
+    ));
+    login_from(&document)
+}
+
+/// The namespace's resolv.conf as glibc in `client` reads it.
+pub fn read_resolv_conf(topology: &Topology) -> String {
+    let path = topology.client.resolv_conf_path();
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The `nameserver` addresses of a resolv.conf.
+pub fn nameservers(resolv_conf: &str) -> Vec<IpAddr> {
+    resolv_conf
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("nameserver"))
+        .filter_map(|rest| rest.trim().parse().ok())
+        .collect()
+}
+
+/// Whether the resolv.conf sends every query to the agent (and to nothing else).
+pub fn names_only_the_agent(resolv_conf: &str) -> bool {
+    let servers = nameservers(resolv_conf);
+    !servers.is_empty()
+        && servers
+            .iter()
+            .all(|s| *s == IpAddr::V4(DNS_V4) || *s == IpAddr::V6(DNS_V6))
+}

@@ -1,0 +1,68 @@
+//! The controller goes away: the client keeps working DNS (fail open), an alias that
+//! needs a new session falls back to the upstream's answer, and `status` says what went
+//! wrong.
+
+use std::net::IpAddr;
+
+use crate::agent::{DNS_V4, client_agent_ok, status_json};
+use crate::dig::dig_ok;
+use crate::scenario::{ALIAS, SECOND_ALIAS, Scenario};
+use crate::support::topology::{CLIENT_UPSTREAM_SIDE_V4, ORDINARY_NAME, ORDINARY_V4};
+use crate::support::wait::{READY_TIMEOUT, poll_until};
+
+#[test]
+fn with_the_controller_gone_names_still_resolve_aliases_fall_back_and_status_shows_an_error() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let (client, alice) = (&topology.client, &topology.alice);
+    // alice's alias list is loaded (both aliases come in the same list) and ALIAS has a
+    // session; SECOND_ALIAS has none yet.
+    scenario.alias_v4(alice, ALIAS);
+
+    scenario.controller.kill(topology);
+
+    // Ordinary names: through glibc and at the agent.
+    let hosts = client.run_as_ok(alice, &["getent", "ahostsv4", ORDINARY_NAME]);
+    assert!(hosts.starts_with(&format!("{ORDINARY_V4} ")), "{hosts}");
+    let at = format!("@{DNS_V4}");
+    let reply = dig_ok(client, Some(alice), &[&at, ORDINARY_NAME, "A"]);
+    assert_eq!(
+        reply.addresses(),
+        [IpAddr::V4(ORDINARY_V4)],
+        "{}",
+        reply.text
+    );
+
+    // SECOND_ALIAS needs a session the controller cannot give: the query goes upstream,
+    // and dnsmasq's NXDOMAIN is the answer.
+    let reply = dig_ok(client, Some(alice), &[&at, SECOND_ALIAS, "A"]);
+    assert_eq!(reply.status(), "NXDOMAIN", "{}", reply.text);
+    topology.wait_for_log(
+        "dnsmasq",
+        &format!("query[A] {SECOND_ALIAS} from {CLIENT_UPSTREAM_SIDE_V4}"),
+        READY_TIMEOUT,
+    );
+    // ALIAS had a session: whatever the agent answers, never SERVFAIL.
+    for record_type in ["A", "AAAA"] {
+        let reply = dig_ok(client, Some(alice), &[&at, ALIAS, record_type]);
+        assert!(
+            reply.status() == "NOERROR" || reply.status() == "NXDOMAIN",
+            "{}",
+            reply.text
+        );
+    }
+
+    // status tells alice something is wrong.
+    let status = poll_until("status to show an error", READY_TIMEOUT, || {
+        let status = status_json(topology, Some(alice));
+        if status["errors"].as_array().is_some_and(|e| !e.is_empty()) {
+            Ok(status)
+        } else {
+            Err(format!("status: {status}"))
+        }
+    });
+    assert_eq!(status["status"], "running", "{status}");
+    let table = client_agent_ok(topology, Some(alice), &["status"]);
+    assert!(table.contains("Recent errors:"), "{table}");
+    scenario.agent().fail_if_exited(topology);
+}

@@ -1,0 +1,88 @@
+//! The real agent's local API refuses what a web page could send through the user's
+//! browser: requests with `Origin` or `Referer`, and a `Host` that is not local (DNS
+//! rebinding). Refused requests change nothing.
+
+use crate::admin::{AGENT_USER_GRANTS, log_in};
+use crate::agent::{API_URL, curl_as, register_with_curl, status_json};
+use crate::scenario::Scenario;
+
+#[test]
+fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let (alice, bob) = (&topology.alice, &topology.bob);
+    let status_url = format!("{API_URL}/v1/status");
+    let pause_url = format!("{API_URL}/v1/pause");
+
+    let (code, body) = curl_as(topology, alice, &[&status_url], None);
+    assert_eq!(code, 200, "a plain request: {body}");
+
+    for header in [
+        "Origin: http://evil.example",
+        "Referer: http://evil.example/page",
+        "Host: evil.example",
+        "Host: evil.example:9300",
+    ] {
+        let (code, body) = curl_as(topology, alice, &["-H", header, &status_url], None);
+        assert_eq!(code, 403, "GET /v1/status with {header:?}: {body}");
+        let (code, body) = curl_as(
+            topology,
+            alice,
+            &["-X", "POST", "-H", header, &pause_url],
+            None,
+        );
+        assert_eq!(code, 403, "POST /v1/pause with {header:?}: {body}");
+        let error: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("the refusal is not JSON ({e}): {body}"));
+        assert_eq!(error["kind"], "PermissionDenied", "{body}");
+    }
+    assert_eq!(
+        status_json(topology, Some(alice))["status"],
+        "running",
+        "refused pauses did not pause the agent"
+    );
+
+    // A token pushed by a page (foreign Host) is not registered; the same request from
+    // the CLI's side is.
+    scenario
+        .admin
+        .create_user(topology, "bob", "bob-password-e2e", &AGENT_USER_GRANTS);
+    let login = log_in(topology, "bob", "bob-password-e2e");
+    let body = serde_json::json!({
+        "boundary_addr": crate::controller::CONTROLLER_URL,
+        "token": login.token,
+    })
+    .to_string();
+    let tokens_url = format!("{API_URL}/v1/tokens");
+    let (code, answer) = curl_as(
+        topology,
+        bob,
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Host: attacker.example:9300",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            "@-",
+            &tokens_url,
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(code, 403, "{answer}");
+    let status = status_json(topology, Some(bob));
+    assert!(
+        status["auth_token_id"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{status}"
+    );
+    let (code, answer) = register_with_curl(topology, bob, &login.token);
+    assert!((200..300).contains(&code), "{code}: {answer}");
+    assert_eq!(
+        status_json(topology, Some(bob))["auth_token_id"],
+        login.token_id.as_str()
+    );
+}

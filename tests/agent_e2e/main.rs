@@ -1,0 +1,35 @@
+//! The client agent end to end, as a user runs it: the real `boundary dev` (controller and
+//! worker) in `infra`, the real `boundary-client-agent` as root in `client`, real users
+//! running `ssh`, `dig`, `getent`, `curl` and `boundary client-agent …` there, a real sshd
+//! in `target` (reachable from `infra` only) and dnsmasq in `upstream` as the resolver the
+//! client had before the agent (see `tests/support/topology`). Needs root.
+//!
+//! Every test builds its own [`Scenario`] (topology, controller, admin set-up, agent) so
+//! tests are independent; each file is one topic of the agent's documented behaviour
+//! (DESIGN.md "Client agent behaviour", PROTOCOL.md §4 and §5).
+//!
+//! While a program the scenario needs is not built yet (it prints "not built yet" and
+//! exits), the scenario fails at once with that program's output instead of waiting.
+#![cfg(target_os = "linux")]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod admin;
+mod agent;
+mod controller;
+mod dig;
+mod probe;
+mod scenario;
+
+mod controller_down;
+mod dns_answers;
+mod local_api;
+mod pause_resume;
+mod refusals;
+mod shutdown;
+mod ssh_through_alias;
+mod status_and_sessions;
+mod two_users;
+
+pub use scenario::Scenario;

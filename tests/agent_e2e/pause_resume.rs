@@ -1,0 +1,142 @@
+//! Pause hands DNS back to the resolvers the client had (byte for byte), stops
+//! intercepting aliases and ends the sessions; resume takes over again with the same
+//! alias addresses. A pause outlives a restart (`operational_state_file`).
+
+use std::net::IpAddr;
+
+use crate::agent::{
+    DNS_V4, DNS_V6, Expect, client_agent_ok, names_only_the_agent, read_resolv_conf, sessions_json,
+    status_json,
+};
+use crate::dig::{dig, dig_ok};
+use crate::scenario::{ALIAS, Scenario};
+use crate::support::topology::UPSTREAM_V4;
+use crate::support::wait::{READY_TIMEOUT, poll_until};
+
+#[test]
+fn pause_gives_dns_back_and_resume_takes_it_again_with_the_same_alias_address() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let alice = &topology.alice;
+    let address = scenario.alias_v4(alice, ALIAS);
+    scenario.assert_ssh_reaches_target(alice, &[], ALIAS);
+    assert_eq!(sessions_json(topology, Some(alice)).len(), 1);
+    assert!(scenario.client_has_address(address));
+
+    let paused = client_agent_ok(topology, Some(alice), &["pause"]);
+    assert_eq!(paused, "The client agent has been successfully paused.\n");
+    poll_until("resolv.conf to be restored on pause", READY_TIMEOUT, || {
+        let now = std::fs::read(topology.client.resolv_conf_path()).expect("read resolv.conf");
+        if now == scenario.before.resolv_conf {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&now).into_owned())
+        }
+    });
+    assert_eq!(status_json(topology, Some(alice))["status"], "paused");
+
+    // The default resolver is dnsmasq again, which does not know the alias.
+    let reply = dig_ok(&topology.client, Some(alice), &[ALIAS, "A"]);
+    assert_eq!(reply.status(), "NXDOMAIN", "{}", reply.text);
+    assert!(
+        reply.server().starts_with(&format!("{UPSTREAM_V4}#53")),
+        "{}",
+        reply.text
+    );
+    poll_until("alice's sessions to end on pause", READY_TIMEOUT, || {
+        let table = client_agent_ok(topology, Some(alice), &["sessions"]);
+        if table.trim() == "No sessions found" {
+            Ok(())
+        } else {
+            Err(table)
+        }
+    });
+    poll_until(
+        "the alias address to be removed on pause",
+        READY_TIMEOUT,
+        || {
+            if scenario.client_has_address(address) {
+                Err(format!("{address} is still on the client"))
+            } else {
+                Ok(())
+            }
+        },
+    );
+
+    let resumed = client_agent_ok(topology, Some(alice), &["resume"]);
+    assert_eq!(resumed, "The client agent has been successfully resumed.\n");
+    assert_eq!(status_json(topology, Some(alice))["status"], "running");
+    poll_until(
+        "resolv.conf to name the agent after resume",
+        READY_TIMEOUT,
+        || {
+            let resolv_conf = read_resolv_conf(topology);
+            if names_only_the_agent(&resolv_conf) {
+                Ok(())
+            } else {
+                Err(resolv_conf)
+            }
+        },
+    );
+    // Through the default resolver again, the alias has the address it had.
+    let again = poll_until("the alias to resolve after resume", READY_TIMEOUT, || {
+        let reply = dig(&topology.client, Some(alice), &[ALIAS, "A"])?;
+        reply
+            .addresses()
+            .first()
+            .copied()
+            .ok_or_else(|| reply.text.clone())
+    });
+    assert_eq!(again, address, "the alias keeps its address across pause");
+    scenario.assert_ssh_reaches_target(alice, &[], ALIAS);
+}
+
+#[test]
+fn a_paused_agent_stays_paused_across_a_restart_and_leaves_dns_alone() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let alice = &topology.alice;
+    scenario.alias_v4(alice, ALIAS);
+
+    client_agent_ok(topology, Some(alice), &["pause"]);
+    let status = scenario.agent().terminate(topology);
+    assert!(status.success(), "the agent's exit after SIGTERM: {status}");
+    scenario.assert_client_restored("after pause and SIGTERM");
+
+    // The operational state file remembers the pause: the new run does not take DNS and
+    // adds no alias address (its own DNS server may listen, forwarding everything).
+    scenario.restart_agent("agent-restarted-paused", Expect::Paused);
+    assert_eq!(status_json(topology, None)["status"], "paused");
+    let resolv_conf = std::fs::read(topology.client.resolv_conf_path()).expect("resolv.conf");
+    assert_eq!(
+        String::from_utf8_lossy(&resolv_conf),
+        String::from_utf8_lossy(&scenario.before.resolv_conf),
+        "resolv.conf with the restarted agent paused"
+    );
+    let dns_server = [IpAddr::V4(DNS_V4), IpAddr::V6(DNS_V6)];
+    let added = scenario.added_addresses();
+    assert!(
+        added
+            .iter()
+            .all(|(_, address)| dns_server.contains(address)),
+        "only the DNS server's addresses may be added while paused: {added:?}"
+    );
+    let reply = dig_ok(&topology.client, Some(alice), &[ALIAS, "A"]);
+    assert_eq!(reply.status(), "NXDOMAIN", "{}", reply.text);
+
+    // root may resume for everyone; then the agent takes over again.
+    let resumed = client_agent_ok(topology, None, &["resume"]);
+    assert_eq!(resumed, "The client agent has been successfully resumed.\n");
+    poll_until(
+        "resolv.conf to name the agent after resume",
+        READY_TIMEOUT,
+        || {
+            let resolv_conf = read_resolv_conf(topology);
+            if names_only_the_agent(&resolv_conf) {
+                Ok(())
+            } else {
+                Err(resolv_conf)
+            }
+        },
+    );
+}

@@ -1,0 +1,329 @@
+//! The common start of every test, so each reads like its scenario: a topology,
+//! `boundary dev` in `infra` with its worker registered, two aliases for the seeded
+//! target (the sshd in `target`), a Boundary user for the OS user alice with the grants
+//! an agent user needs, the agent running in `client`, and alice's token registered.
+
+use std::cell::{Ref, RefCell};
+use std::fs;
+use std::net::{IpAddr, SocketAddr};
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::admin::{AGENT_USER_GRANTS, Admin, BoundaryUser, Login, log_in};
+use crate::agent::{
+    Agent, AgentFiles, DNS_V4, DNS_V6, Expect, V4_PREFIX, V6_PREFIX, register_with_curl,
+};
+use crate::controller::{Controller, TARGET_ID};
+use crate::dig::dig;
+use crate::support::netns::Netns;
+use crate::support::os_user::OsUser;
+use crate::support::process::{HANG_TIMEOUT, run_with_timeout};
+use crate::support::topology::Topology;
+use crate::support::wait::{READY_TIMEOUT, poll_until};
+
+/// The alias alice uses; under `.test`, so that dnsmasq (the upstream) answers it with
+/// NXDOMAIN whenever the agent does not intercept it.
+pub const ALIAS: &str = "db.prod.test";
+/// A second alias for the same target.
+pub const SECOND_ALIAS: &str = "web.prod.test";
+pub const ALICE_LOGIN: &str = "alice";
+pub const ALICE_PASSWORD: &str = "alice-password-e2e";
+/// The first agent run's log name.
+pub const AGENT_LOG: &str = "agent";
+
+pub struct Scenario {
+    /// Declared first: dropping it stops every process and removes everything.
+    pub topology: Topology,
+    pub controller: Controller,
+    pub admin: Admin,
+    /// alice's Boundary identity (the OS user is `topology.alice`).
+    pub alice: BoundaryUser,
+    pub files: AgentFiles,
+    /// The agent's current run (replaced by [`Scenario::restart_agent`]).
+    agent: RefCell<Agent>,
+    /// The client's resolv.conf and addresses just before the agent started.
+    pub before: Snapshot,
+}
+
+impl Scenario {
+    /// Everything up to a running agent with alice's token registered (with curl).
+    pub fn start() -> Scenario {
+        let scenario = Scenario::start_unregistered();
+        scenario.register_alice_with_curl();
+        scenario
+    }
+
+    /// Everything up to a running agent; no token registered yet.
+    pub fn start_unregistered() -> Scenario {
+        let topology = Topology::new();
+        let controller = Controller::start(&topology);
+        let admin = Admin::log_in(&topology);
+        admin.wait_for_worker(&topology, &controller);
+        for alias in [ALIAS, SECOND_ALIAS] {
+            admin.create_alias(&topology, alias, TARGET_ID);
+        }
+        let alice = admin.create_user(&topology, ALICE_LOGIN, ALICE_PASSWORD, &AGENT_USER_GRANTS);
+        let files = AgentFiles::write(&topology);
+        let before = Snapshot::settled(&topology);
+        let agent = Agent::start(&topology, &files, AGENT_LOG);
+        Scenario {
+            topology,
+            controller,
+            admin,
+            alice,
+            files,
+            agent: RefCell::new(agent),
+            before,
+        }
+    }
+
+    /// The agent's current run.
+    pub fn agent(&self) -> Ref<'_, Agent> {
+        self.agent.borrow()
+    }
+
+    /// Starts the agent again (after the current run ended) with the same files, as a
+    /// service manager restarts it; the new run's log is `log_name`.
+    pub fn restart_agent(&self, log_name: &str, expect: Expect) {
+        let agent = Agent::start_expecting(&self.topology, &self.files, log_name, expect);
+        *self.agent.borrow_mut() = agent;
+    }
+
+    /// alice logs in (elsewhere) and registers her token with curl; returns the login.
+    pub fn register_alice_with_curl(&self) -> Login {
+        let login = log_in(&self.topology, ALICE_LOGIN, ALICE_PASSWORD);
+        let (code, body) = register_with_curl(&self.topology, &self.topology.alice, &login.token);
+        assert!(
+            (200..300).contains(&code),
+            "registering alice's token answered {code}: {body}"
+        );
+        login
+    }
+
+    /// Asks the agent's DNS server for `name` (`A` or `AAAA`) as `user` until it answers
+    /// with an address (the user's alias list may still be loading); returns it.
+    pub fn resolve_as(&self, user: &OsUser, name: &str, record_type: &str) -> IpAddr {
+        let server = format!("@{DNS_V4}");
+        poll_until(
+            &format!("the agent to answer {name} {record_type} for {}", user.name),
+            READY_TIMEOUT,
+            || {
+                self.agent().fail_if_exited(&self.topology);
+                let reply = dig(
+                    &self.topology.client,
+                    Some(user),
+                    &[&server, name, record_type],
+                )?;
+                reply
+                    .addresses()
+                    .first()
+                    .copied()
+                    .ok_or_else(|| format!("no address yet: {}", reply.text))
+            },
+        )
+    }
+
+    /// alice's IPv4 address for `name`, checked to lie in the agent's `v4_prefix` and not
+    /// to be its DNS server.
+    pub fn alias_v4(&self, user: &OsUser, name: &str) -> IpAddr {
+        let address = self.resolve_as(user, name, "A");
+        let IpAddr::V4(v4) = address else {
+            panic!("an A answer holds {address}")
+        };
+        assert!(
+            V4_PREFIX.contains(&v4) && v4 != DNS_V4,
+            "{name} → {v4}, outside {V4_PREFIX} or the DNS server's address"
+        );
+        address
+    }
+
+    /// Like [`Scenario::alias_v4`] for `AAAA` and `v6_prefix`.
+    pub fn alias_v6(&self, user: &OsUser, name: &str) -> IpAddr {
+        let address = self.resolve_as(user, name, "AAAA");
+        let IpAddr::V6(v6) = address else {
+            panic!("an AAAA answer holds {address}")
+        };
+        assert!(
+            V6_PREFIX.contains(&v6) && v6 != DNS_V6,
+            "{name} → {v6}, outside {V6_PREFIX} or the DNS server's address"
+        );
+        address
+    }
+
+    /// `ssh <options> <user>@<host> <command…>` as `user` in `client`, with the user's
+    /// ssh config (batch mode, the target's host key trusted for every name).
+    pub fn ssh(&self, user: &OsUser, options: &[&str], host: &str, command: &[&str]) -> Output {
+        let destination = format!("{}@{host}", user.name);
+        let mut ssh = self.topology.client.command_as(user, "ssh");
+        ssh.args(["-o", "ConnectTimeout=30"])
+            .args(options)
+            .arg(&destination)
+            .args(command);
+        run_with_timeout(&mut ssh, None, HANG_TIMEOUT)
+    }
+
+    /// Panics unless `ssh … hostname` as `user` printed the target's hostname.
+    pub fn assert_ssh_reaches_target(&self, user: &OsUser, options: &[&str], host: &str) {
+        let output = self.ssh(user, options, host, &["hostname"]);
+        assert!(
+            output.status.success(),
+            "ssh {options:?} {host} as {} failed ({}): {}{}",
+            user.name,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            self.topology.target_hostname,
+            "ssh {options:?} {host} as {}",
+            user.name
+        );
+    }
+
+    /// Whether `address` is currently assigned to an interface of `client`.
+    pub fn client_has_address(&self, address: IpAddr) -> bool {
+        interface_addresses(&self.topology.client)
+            .iter()
+            .any(|(_, a)| *a == address)
+    }
+
+    /// Addresses on the client now that were not there before the agent started.
+    pub fn added_addresses(&self) -> Vec<(String, IpAddr)> {
+        let before = addresses_in(&self.before.addresses);
+        interface_addresses(&self.topology.client)
+            .into_iter()
+            .filter(|address| !before.contains(address))
+            .collect()
+    }
+
+    /// Polls until the client's resolv.conf and addresses are exactly as before the agent
+    /// started (the agent may restore them just after answering).
+    pub fn assert_client_restored(&self, when: &str) {
+        poll_until(
+            &format!("the client's DNS and addresses to be restored {when}"),
+            READY_TIMEOUT,
+            || {
+                let now = Snapshot::take(&self.topology);
+                if now == self.before {
+                    Ok(())
+                } else {
+                    Err(self.before.difference(&now))
+                }
+            },
+        );
+    }
+}
+
+/// What the agent changes on the client: the namespace's resolv.conf (bytes) and every
+/// interface's addresses (`ip -j addr`).
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub resolv_conf: Vec<u8>,
+    pub addresses: Value,
+}
+
+impl Snapshot {
+    /// The snapshot once the kernel has finished duplicate address detection for the
+    /// links' own IPv6 link-local addresses (a `tentative` flag would otherwise differ
+    /// from a later snapshot for reasons that have nothing to do with the agent).
+    pub fn settled(topology: &Topology) -> Snapshot {
+        poll_until(
+            "the client's link-local addresses to leave DAD",
+            READY_TIMEOUT,
+            || {
+                let snapshot = Snapshot::take(topology);
+                let tentative = snapshot
+                    .addresses
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|link| link["addr_info"].as_array().into_iter().flatten())
+                    .any(|info| info["tentative"] == true);
+                if tentative {
+                    Err(format!("addresses: {}", snapshot.addresses))
+                } else {
+                    Ok(snapshot)
+                }
+            },
+        )
+    }
+
+    pub fn take(topology: &Topology) -> Snapshot {
+        let path = topology.client.resolv_conf_path();
+        let resolv_conf =
+            fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let addresses = serde_json::from_str(&topology.client.exec_ok(&["ip", "-j", "addr"]))
+            .expect("ip -j prints JSON");
+        Snapshot {
+            resolv_conf,
+            addresses,
+        }
+    }
+
+    /// A readable account of how `now` differs from `self`.
+    pub fn difference(&self, now: &Snapshot) -> String {
+        let mut out = String::new();
+        if self.resolv_conf != now.resolv_conf {
+            out.push_str(&format!(
+                "resolv.conf was {:?}, is {:?}; ",
+                String::from_utf8_lossy(&self.resolv_conf),
+                String::from_utf8_lossy(&now.resolv_conf)
+            ));
+        }
+        if self.addresses != now.addresses {
+            out.push_str(&format!(
+                "addresses were {}, are {}",
+                self.addresses, now.addresses
+            ));
+        }
+        out
+    }
+}
+
+/// `(interface, address)` for every address in `netns`.
+fn interface_addresses(netns: &Netns) -> Vec<(String, IpAddr)> {
+    let links =
+        serde_json::from_str(&netns.exec_ok(&["ip", "-j", "addr"])).expect("ip -j prints JSON");
+    addresses_in(&links)
+}
+
+/// `(interface, address)` for every address in `ip -j addr` output.
+fn addresses_in(links: &Value) -> Vec<(String, IpAddr)> {
+    links
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|link| {
+            let name = link["ifname"].as_str().unwrap_or_default().to_owned();
+            link["addr_info"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(move |info| {
+                    let address = info["local"].as_str()?.parse().ok()?;
+                    Some((name.clone(), address))
+                })
+        })
+        .collect()
+}
+
+/// Panics with the log of the process started as `log_name` if it has exited: a program
+/// that is not built yet (or crashed) fails the test at once, saying so.
+pub fn fail_if_exited(topology: &Topology, netns: &Netns, pid: u32, log_name: &str) {
+    if let Some(status) = netns.wait_exit(pid, Duration::ZERO) {
+        panic!(
+            "{log_name} (pid {pid}) exited ({status}) although the test needs it running; its \
+             output:\n{}",
+            topology.log(log_name)
+        );
+    }
+}
+
+/// The socket an ssh to `address` reaches.
+pub fn ssh_socket(address: IpAddr) -> SocketAddr {
+    SocketAddr::new(address, 22)
+}
