@@ -4,12 +4,15 @@
 use anyhow::Context;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// Logs to stderr at `info` (override with `RUST_LOG`). A no-op when a subscriber is set.
+/// Logs to stderr at `info` (override with `RUST_LOG`), coloured only on a terminal (not
+/// in journald or a redirected file). A no-op when a subscriber is set.
 pub fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
