@@ -10,7 +10,7 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
-use support::dev_controller::{DevController, WORKER_AUTH_KEY};
+use support::dev::{Dev, base64, random_worker_auth_key};
 
 struct Tls {
     ca_der: Vec<u8>,
@@ -41,6 +41,7 @@ async fn controller_from_config_with_tls_and_a_database_file() -> Result<()> {
     std::fs::write(&cert, &tls.cert_pem)?;
     std::fs::write(&key, &tls.key_pem)?;
     let b64 = base64::engine::general_purpose::STANDARD;
+    let worker_auth_key = random_worker_auth_key();
     let db = dir.path().join("controller.db");
     let config = format!(
         r#"
@@ -79,11 +80,10 @@ kms "aead" {{
         cert = cert.display(),
         key = key.display(),
         root = b64.encode([3u8; 32]),
-        wa = b64.encode(WORKER_AUTH_KEY),
+        wa = base64(&worker_auth_key),
     );
     let path = dir.path().join("controller.hcl");
     std::fs::write(&path, config)?;
-    let path = path.to_str().unwrap().to_owned();
 
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls_pki_types::CertificateDer::from(tls.ca_der.clone()))?;
@@ -99,18 +99,13 @@ kms "aead" {{
         .build()?;
 
     let (password, am, session_id) = {
-        let ctl =
-            DevController::spawn_with_client(&["controller", "-config", &path], https.clone())
-                .await?;
+        let ctl = Dev::controller(&path, worker_auth_key)
+            .http_client(https.clone())
+            .start();
         assert!(ctl.api.starts_with("https://"), "{}", ctl.api);
-        let field = |name: &str| {
-            ctl.stdout
-                .iter()
-                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-                .unwrap_or_default()
-        };
+        let field = |name: &str| ctl.banner(name).unwrap_or_default();
         let (am, password) = (field("Auth Method ID:"), field("Password:"));
-        assert_eq!(password.len(), 20, "{:?}", ctl.stdout);
+        assert_eq!(password.len(), 20, "{:?}", ctl.stdout_lines());
         let token = ctl.login(&am, "admin", &password).await?;
         let t = Some(token.as_str());
         let (_, org) = ctl
@@ -156,11 +151,13 @@ kms "aead" {{
 
     // Restart on the same database: nothing is generated again, the login still works,
     // and the session key sealed before the restart opens.
-    let ctl = DevController::spawn_with_client(&["controller", "-config", &path], https).await?;
+    let ctl = Dev::controller(&path, worker_auth_key)
+        .http_client(https)
+        .start();
     assert!(
-        !ctl.stdout.iter().any(|l| l.contains("Password:")),
+        !ctl.stdout_lines().iter().any(|l| l.contains("Password:")),
         "{:?}",
-        ctl.stdout
+        ctl.stdout_lines()
     );
     ctl.login(&am, "admin", &password).await?;
     let (s, ws) = ctl
@@ -201,15 +198,15 @@ async fn bad_config_is_a_clear_error() -> Result<()> {
 
 #[tokio::test]
 async fn sigterm_stops_dev_cleanly() -> Result<()> {
-    let mut dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     // An open keep-alive connection must not hold the shutdown up.
     let (s, _) = dev.call(Method::GET, "/v1/scopes", None, None).await?;
     assert_eq!(s, StatusCode::OK);
-    let status = dev.terminate().await?;
+    let status = dev.terminate();
     assert!(
         status.success(),
         "exit status {status:?}; stderr:\n{}",
-        dev.stderr_tail()
+        dev.output_tail()
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::dev_controller::{DevController, WORKER_AUTH_KEY};
+use support::dev::{Dev, base64, random_worker_auth_key};
 use support::postgres::PostgresCluster;
 
 const LIMIT: usize = 3;
@@ -17,7 +17,7 @@ const ATTEMPTS: usize = 20;
 
 /// Authorizes a session on `target_id`, activates it, and fires the attempts spread over
 /// `controllers`. Returns how many were admitted.
-async fn admitted(controllers: &[&DevController], token: &str, target_id: &str) -> Result<usize> {
+async fn admitted(controllers: &[&Dev], token: &str, target_id: &str) -> Result<usize> {
     let first = controllers[0];
     let worker_id = first
         .register_worker("limit-worker", "127.0.0.1:9202")
@@ -89,7 +89,7 @@ async fn admitted(controllers: &[&DevController], token: &str, target_id: &str) 
 
 #[tokio::test]
 async fn sqlite_admits_exactly_the_limit() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let token = dev.login("ampw_1234567890", "admin", "password").await?;
     let (s, t) = dev
         .call(
@@ -115,6 +115,7 @@ async fn postgres_shared_by_two_controllers_admits_exactly_the_limit() -> Result
     let cluster = tokio::task::spawn_blocking(PostgresCluster::start).await??;
     let dir = tempfile::tempdir()?;
     let b64 = base64::engine::general_purpose::STANDARD;
+    let worker_auth_key = random_worker_auth_key();
     let config = format!(
         r#"
 controller {{
@@ -146,24 +147,18 @@ kms "aead" {{
 "#,
         url = cluster.url(),
         root = b64.encode([9u8; 32]),
-        wa = b64.encode(WORKER_AUTH_KEY),
+        wa = base64(&worker_auth_key),
     );
     let path = dir.path().join("controller.hcl");
     std::fs::write(&path, config)?;
-    let path = path.to_str().unwrap();
-    let a = DevController::spawn(&["controller", "-config", path]).await?;
-    let b = DevController::spawn(&["controller", "-config", path]).await?;
+    let a = Dev::controller(&path, worker_auth_key).start();
+    let b = Dev::controller(&path, worker_auth_key).start();
     // The first controller initialised the database and printed the admin's login.
-    let field = |name: &str| {
-        a.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-            .unwrap_or_default()
-    };
+    let field = |name: &str| a.banner(name).unwrap_or_default();
     let (am, password) = (field("Auth Method ID:"), field("Password:"));
-    assert!(am.starts_with("ampw_"), "{:?}", a.stdout);
+    assert!(am.starts_with("ampw_"), "{:?}", a.stdout_lines());
     assert!(
-        !b.stdout.iter().any(|l| l.contains("Password:")),
+        !b.stdout_lines().iter().any(|l| l.contains("Password:")),
         "the second controller must not initialise again"
     );
     let token = a.login(&am, "admin", &password).await?;

@@ -3,19 +3,22 @@
 //! user does it, plus the tunnel library against the same worker for the protocol's
 //! refusals.
 
-#[path = "../common/mod.rs"]
-mod common;
-mod servers;
+#[path = "../support/mod.rs"]
+mod support;
+
 mod sshd;
+mod transfer_data;
 mod world;
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use boundary::tunnel::{TunnelError, TunnelSession};
-use common::{boundary_bin, runtime};
-use servers::{echo_server, hash_stream, random_file, reply_after_eof_server};
 use sshd::Sshd;
+use support::cli::BOUNDARY;
+use support::runtime::runtime;
+use support::tcp_servers::{echo_server, reply_after_eof_server};
+use transfer_data::{hash_stream, random_file};
 use world::{BackgroundConnect, World, wait_output};
 
 const TRANSFER: usize = 256 * 1024 * 1024;
@@ -108,7 +111,7 @@ fn stdio_proxy_command_carries_ssh_to_an_alias() {
     let alias = world.alias(&target);
     let data = sshd.dir().join("data");
     let sum = random_file(&data, TRANSFER);
-    let proxy_command = format!("ProxyCommand={} connect -stdio %h", boundary_bin());
+    let proxy_command = format!("ProxyCommand={} connect -stdio %h", BOUNDARY);
     let ssh = |remote: &str, stdin: Stdio| {
         world
             .program("ssh")

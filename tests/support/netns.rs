@@ -10,7 +10,8 @@
 //!   `wait.rs`.
 //! - **Library code in this test process**: [`Netns::block_on`] runs a future on a
 //!   dedicated thread that has `setns`'d into the namespace, with its own current-thread
-//!   tokio runtime.
+//!   tokio runtime ([`Netns::run_on_thread`] runs plain code there; [`Netns::spawn_thread`]
+//!   starts a thread that outlives the call).
 //!
 //! Per-thread pitfall: `setns(CLONE_NEWNET)` moves only the calling thread. The libtest
 //! harness and tokio's multi-thread runtime run code on other threads, which stay in the
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sched::{CloneFlags, setns};
@@ -231,18 +233,23 @@ impl Netns {
         Fut: Future<Output = T>,
         T: Send,
     {
-        let path = Path::new("/run/netns").join(&self.name);
+        self.run_on_thread(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime")
+                .block_on(task())
+        })
+    }
+
+    /// Runs `task` on a thread inside this namespace and returns its result (a panic in
+    /// `task` is re-raised here).
+    pub fn run_on_thread<T: Send>(&self, task: impl FnOnce() -> T + Send) -> T {
+        let path = self.path();
         std::thread::scope(|scope| {
             let thread = scope.spawn(move || {
-                let namespace = fs::File::open(&path)
-                    .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-                setns(namespace, CloneFlags::CLONE_NEWNET)
-                    .unwrap_or_else(|e| panic!("setns into {}: {e}", path.display()));
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime")
-                    .block_on(task())
+                enter(&path);
+                task()
             });
             match thread.join() {
                 Ok(value) => value,
@@ -250,6 +257,32 @@ impl Netns {
             }
         })
     }
+
+    /// Starts a thread inside this namespace running `task`, for work that outlives one
+    /// call (a server the test talks to through several calls).
+    pub fn spawn_thread<T: Send + 'static>(
+        &self,
+        task: impl FnOnce() -> T + Send + 'static,
+    ) -> JoinHandle<T> {
+        let path = self.path();
+        std::thread::spawn(move || {
+            enter(&path);
+            task()
+        })
+    }
+
+    /// `/run/netns/<name>`, the handle `setns` opens.
+    fn path(&self) -> PathBuf {
+        Path::new("/run/netns").join(&self.name)
+    }
+}
+
+/// Moves the calling thread (only it) into the namespace at `path`.
+fn enter(path: &Path) {
+    let namespace =
+        fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    setns(namespace, CloneFlags::CLONE_NEWNET)
+        .unwrap_or_else(|e| panic!("setns into {}: {e}", path.display()));
 }
 
 impl Drop for Netns {
