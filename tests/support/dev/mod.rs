@@ -16,13 +16,13 @@ pub use builder::{DevBuilder, DevPorts, base64, free_port, random_worker_auth_ke
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, ExitStatus};
+use std::process::ExitStatus;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use boundary::client::{ClientOptions, ControllerClient};
 
-use super::cli::{BOUNDARY, Cli};
+use super::cli::Cli;
 use super::runtime::block_on_thread;
 use super::server_process::ServerProcess;
 use super::wait::{poll_until, tcp_accepts};
@@ -182,15 +182,13 @@ impl DevBuilder {
     pub fn start(self) -> Dev {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut command = Command::new(BOUNDARY);
-        command.args(self.command_line());
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("BOUNDARY_") {
-                command.env_remove(key);
-            }
-        }
-        command.envs(self.envs.iter().map(|(k, v)| (k, v)));
-        let process = ServerProcess::spawn("boundary", command, dir.path());
+        let cli = self
+            .envs
+            .iter()
+            .fold(Cli::host(), |cli, (key, value)| cli.env(key, value));
+        let args = self.command_line();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let process = ServerProcess::spawn("boundary", cli.command(&args), dir.path());
         let (api, cluster) = poll_until("boundary to print its addresses", START_TIMEOUT, || {
             process.assert_running();
             let stdout = process.stdout();
