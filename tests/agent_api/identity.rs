@@ -6,10 +6,8 @@ use std::sync::Arc;
 use crate::control::{Call, RecordingControl};
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::{
-    ALICE_TOKEN, BOB_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, post_token,
-    sessions_for, start_agent,
-};
+use crate::support::cli::parse_json;
+use crate::{ALICE_TOKEN, BOB_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, post_token, sessions_for, start_agent};
 
 #[test]
 fn each_user_sees_only_their_own_token_status_and_sessions() {
@@ -167,7 +165,7 @@ fn a_token_the_agent_refuses_is_reported_with_the_error_body() {
         )
         .await;
         assert_eq!(code, 400, "{body}");
-        let body = crate::json(&body);
+        let body = parse_json(&body);
         assert_eq!(body["kind"], "InvalidArgument");
         assert_eq!(body["details"]["request_fields"][0]["name"], "token");
         assert!(!body.to_string().contains("s1rejected"), "{body}");

@@ -16,7 +16,8 @@ use crate::agent::{
     Agent, AgentFiles, DNS_V4, DNS_V6, Expect, V4_PREFIX, V6_PREFIX, register_with_curl,
 };
 use crate::controller::{Controller, TARGET_ID};
-use crate::dig::dig;
+use crate::support::dig::dig;
+use crate::support::ip_addresses::interface_addresses;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::support::process::{HANG_TIMEOUT, run_with_timeout};
@@ -185,17 +186,26 @@ impl Scenario {
 
     /// Whether `address` is currently assigned to an interface of `client`.
     pub fn client_has_address(&self, address: IpAddr) -> bool {
-        interface_addresses(&self.topology.client)
+        self.topology
+            .client
+            .addresses()
             .iter()
-            .any(|(_, a)| *a == address)
+            .any(|a| a.address == address)
     }
 
     /// Addresses on the client now that were not there before the agent started.
     pub fn added_addresses(&self) -> Vec<(String, IpAddr)> {
-        let before = addresses_in(&self.before.addresses);
-        interface_addresses(&self.topology.client)
+        let before = interface_addresses(&self.before.addresses);
+        self.topology
+            .client
+            .addresses()
             .into_iter()
-            .filter(|address| !before.contains(address))
+            .filter(|now| {
+                !before
+                    .iter()
+                    .any(|b| (&b.interface, b.address) == (&now.interface, now.address))
+            })
+            .map(|a| (a.interface, a.address))
             .collect()
     }
 
@@ -255,11 +265,9 @@ impl Snapshot {
         let path = topology.client.resolv_conf_path();
         let resolv_conf =
             fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let addresses = serde_json::from_str(&topology.client.exec_ok(&["ip", "-j", "addr"]))
-            .expect("ip -j prints JSON");
         Snapshot {
             resolv_conf,
-            addresses,
+            addresses: topology.client.ip_addr_json(),
         }
     }
 
@@ -281,34 +289,6 @@ impl Snapshot {
         }
         out
     }
-}
-
-/// `(interface, address)` for every address in `netns`.
-fn interface_addresses(netns: &Netns) -> Vec<(String, IpAddr)> {
-    let links =
-        serde_json::from_str(&netns.exec_ok(&["ip", "-j", "addr"])).expect("ip -j prints JSON");
-    addresses_in(&links)
-}
-
-/// `(interface, address)` for every address in `ip -j addr` output.
-fn addresses_in(links: &Value) -> Vec<(String, IpAddr)> {
-    links
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|link| {
-            let name = link["ifname"].as_str().unwrap_or_default().to_owned();
-            link["addr_info"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(move |info| {
-                    let address = info["local"].as_str()?.parse().ok()?;
-                    Some((name.clone(), address))
-                })
-        })
-        .collect()
 }
 
 /// Panics with the log of the process started as `log_name` if it has exited: a program

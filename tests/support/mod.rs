@@ -4,9 +4,11 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod curl;
 pub mod dev;
 pub mod dig;
 pub mod dnsmasq;
+pub mod ip_addresses;
 pub mod keyring;
 pub mod names;
 pub mod netns;

@@ -32,11 +32,13 @@ use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitSta
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+
+use super::wait::poll;
 
 static NAMESPACES: AtomicU32 = AtomicU32::new(0);
 static LINKS: AtomicU32 = AtomicU32::new(0);
@@ -165,22 +167,20 @@ impl Netns {
         }
     }
 
-    /// Waits (polling, up to `timeout`) for a spawned process to exit by itself.
+    /// Waits (polling, up to `timeout`) for a spawned process to exit by itself; `None`
+    /// if it is still running then (or was not spawned here).
     pub fn wait_exit(&self, pid: u32, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            {
-                let mut processes = self.processes.lock().unwrap();
-                let child = processes.iter_mut().find(|c| c.id() == pid)?;
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Some(status);
-                }
+        let exited = poll(timeout, || {
+            let mut processes = self.processes.lock().unwrap();
+            match processes.iter_mut().find(|c| c.id() == pid) {
+                None => Ok(None),
+                Some(child) => match child.try_wait() {
+                    Ok(Some(status)) => Ok(Some(status)),
+                    _ => Err("still running"),
+                },
             }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        });
+        exited.ok().flatten()
     }
 
     /// `/etc/netns/<name>/resolv.conf`: what processes started through `ip netns exec`
@@ -406,20 +406,19 @@ pub fn remove_stale(prefix: &str) {
 
 /// SIGKILLs every process in namespace `name` until none is left (warns after 10 s).
 fn kill_processes_in(name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    let killed = poll(Duration::from_secs(10), || {
         let pids = pids_in(name);
-        if pids.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            eprintln!("warning: processes {pids:?} are still running in network namespace {name}");
-            return;
-        }
-        for pid in pids {
+        for &pid in &pids {
             let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
         }
-        std::thread::sleep(Duration::from_millis(10));
+        if pids.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{pids:?}"))
+        }
+    });
+    if let Err(pids) = killed {
+        eprintln!("warning: processes {pids} are still running in network namespace {name}");
     }
 }
 

@@ -38,14 +38,19 @@ impl<T, E: std::fmt::Display> Attempt<T> for Result<T, E> {
 
 /// Calls `probe` until it succeeds, at most until `timeout` has passed; then panics
 /// saying what was awaited and the last reason `probe` gave.
-pub fn poll_until<T, A: Attempt<T>>(what: &str, timeout: Duration, mut probe: impl FnMut() -> A) -> T {
+pub fn poll_until<T, A: Attempt<T>>(what: &str, timeout: Duration, probe: impl FnMut() -> A) -> T {
+    poll(timeout, probe)
+        .unwrap_or_else(|reason| panic!("gave up after {timeout:?} waiting for {what}: {reason}"))
+}
+
+/// [`poll_until`] for a caller that handles giving up itself: `Err` with the last reason
+/// once `timeout` has passed (`probe` runs at least once).
+pub fn poll<T, A: Attempt<T>>(timeout: Duration, mut probe: impl FnMut() -> A) -> Result<T, String> {
     let deadline = Instant::now() + timeout;
     loop {
         match probe().into_result() {
-            Ok(value) => return value,
-            Err(reason) if Instant::now() > deadline => {
-                panic!("gave up after {timeout:?} waiting for {what}: {reason}")
-            }
+            Ok(value) => return Ok(value),
+            Err(reason) if Instant::now() >= deadline => return Err(reason),
             Err(_) => std::thread::sleep(POLL_INTERVAL),
         }
     }
