@@ -6,100 +6,24 @@ mod support;
 
 use anyhow::Result;
 use base64::Engine;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::sync::Arc;
-use support::dev::{Dev, base64, random_worker_auth_key};
-
-struct Tls {
-    ca_der: Vec<u8>,
-    cert_pem: String,
-    key_pem: String,
-}
-
-fn make_tls() -> Result<Tls> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-    let leaf_key = KeyPair::generate()?;
-    let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?
-        .signed_by(&leaf_key, &Issuer::new(ca_params, ca_key))?;
-    Ok(Tls {
-        ca_der: ca_cert.der().to_vec(),
-        cert_pem: leaf.pem(),
-        key_pem: leaf_key.serialize_pem(),
-    })
-}
+use support::dev::{ControllerConfig, Dev, TestTls};
 
 #[tokio::test]
 async fn controller_from_config_with_tls_and_a_database_file() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let tls = make_tls()?;
-    let (cert, key) = (dir.path().join("api.crt"), dir.path().join("api.key"));
-    std::fs::write(&cert, &tls.cert_pem)?;
-    std::fs::write(&key, &tls.key_pem)?;
+    let tls = TestTls::write(dir.path(), "api", &["localhost", "127.0.0.1"]);
     let b64 = base64::engine::general_purpose::STANDARD;
-    let worker_auth_key = random_worker_auth_key();
     let db = dir.path().join("controller.db");
-    let config = format!(
-        r#"
-disable_mlock = true
-controller {{
-  name = "test-controller"
-  database {{
-    url = "sqlite://{db}"
-  }}
-}}
-listener "tcp" {{
-  purpose = "api"
-  address = "127.0.0.1:0"
-  tls_cert_file = "{cert}"
-  tls_key_file = "{key}"
-}}
-listener "tcp" {{
-  purpose = "cluster"
-  address = "127.0.0.1:0"
-  tls_disable = true
-}}
-kms "aead" {{
-  purpose = "root"
-  aead_type = "aes-gcm"
-  key = "{root}"
-  key_id = "root"
-}}
-kms "aead" {{
-  purpose = "worker-auth"
-  aead_type = "aes-gcm"
-  key = "{wa}"
-  key_id = "worker-auth"
-}}
-"#,
-        db = db.display(),
-        cert = cert.display(),
-        key = key.display(),
-        root = b64.encode([3u8; 32]),
-        wa = base64(&worker_auth_key),
-    );
+    let config = ControllerConfig::new("test-controller", &format!("sqlite://{}", db.display()))
+        .top_level("disable_mlock = true")
+        .api_tls(&tls);
     let path = dir.path().join("controller.hcl");
-    std::fs::write(&path, config)?;
-
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls_pki_types::CertificateDer::from(tls.ca_der.clone()))?;
-    let client_tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let https = reqwest::Client::builder()
-        .tls_backend_preconfigured(client_tls)
-        .build()?;
+    let https = tls.https_client();
 
     let (password, am, session_id) = {
-        let ctl = Dev::controller(&path, worker_auth_key)
+        let ctl = Dev::controller(&path, &config)
             .http_client(https.clone())
             .start();
         assert!(ctl.api.starts_with("https://"), "{}", ctl.api);
@@ -108,19 +32,9 @@ kms "aead" {{
         assert_eq!(password.len(), 20, "{:?}", ctl.stdout_lines());
         let token = ctl.login(&am, "admin", &password).await?;
         let t = Some(token.as_str());
-        let (_, org) = ctl
-            .call(Method::POST, "/v1/scopes", t, Some(json!({"name": "org"})))
-            .await?;
-        let (_, project) = ctl
-            .call(
-                Method::POST,
-                "/v1/scopes",
-                t,
-                Some(json!({"scope_id": org["id"], "name": "project"})),
-            )
-            .await?;
+        let project_id = ctl.create_org_and_project(&token).await?;
         let (s, target) = ctl
-            .call(Method::POST, "/v1/targets", t, Some(json!({"scope_id": project["id"], "name": "ssh", "address": "127.0.0.1", "attributes": {"default_port": 22}})))
+            .call(Method::POST, "/v1/targets", t, Some(json!({"scope_id": project_id, "name": "ssh", "address": "127.0.0.1", "attributes": {"default_port": 22}})))
             .await?;
         assert_eq!(s, StatusCode::OK, "{target}");
         ctl.register_worker("w1", "127.0.0.1:9202").await?;
@@ -151,9 +65,7 @@ kms "aead" {{
 
     // Restart on the same database: nothing is generated again, the login still works,
     // and the session key sealed before the restart opens.
-    let ctl = Dev::controller(&path, worker_auth_key)
-        .http_client(https)
-        .start();
+    let ctl = Dev::controller(&path, &config).http_client(https).start();
     assert!(
         !ctl.stdout_lines().iter().any(|l| l.contains("Password:")),
         "{:?}",

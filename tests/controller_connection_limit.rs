@@ -6,10 +6,9 @@
 mod support;
 
 use anyhow::{Result, bail};
-use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::dev::{Dev, base64, random_worker_auth_key};
+use support::dev::{ControllerConfig, Dev};
 use support::postgres::PostgresCluster;
 
 const LIMIT: usize = 3;
@@ -114,45 +113,10 @@ async fn sqlite_admits_exactly_the_limit() -> Result<()> {
 async fn postgres_shared_by_two_controllers_admits_exactly_the_limit() -> Result<()> {
     let cluster = tokio::task::spawn_blocking(PostgresCluster::start).await??;
     let dir = tempfile::tempdir()?;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let worker_auth_key = random_worker_auth_key();
-    let config = format!(
-        r#"
-controller {{
-  name = "c"
-  database {{
-    url = "{url}"
-  }}
-}}
-listener "tcp" {{
-  purpose = "api"
-  address = "127.0.0.1:0"
-  tls_disable = true
-}}
-listener "tcp" {{
-  purpose = "cluster"
-  address = "127.0.0.1:0"
-  tls_disable = true
-}}
-kms "aead" {{
-  purpose = "root"
-  aead_type = "aes-gcm"
-  key = "{root}"
-}}
-kms "aead" {{
-  purpose = "worker-auth"
-  aead_type = "aes-gcm"
-  key = "{wa}"
-}}
-"#,
-        url = cluster.url(),
-        root = b64.encode([9u8; 32]),
-        wa = base64(&worker_auth_key),
-    );
+    let config = ControllerConfig::new("c", &cluster.url());
     let path = dir.path().join("controller.hcl");
-    std::fs::write(&path, config)?;
-    let a = Dev::controller(&path, worker_auth_key).start();
-    let b = Dev::controller(&path, worker_auth_key).start();
+    let a = Dev::controller(&path, &config).start();
+    let b = Dev::controller(&path, &config).start();
     // The first controller initialised the database and printed the admin's login.
     let field = |name: &str| a.banner(name).unwrap_or_default();
     let (am, password) = (field("Auth Method ID:"), field("Password:"));
@@ -163,29 +127,14 @@ kms "aead" {{
     );
     let token = a.login(&am, "admin", &password).await?;
     let t = Some(token.as_str());
-    let (_, org) = a
-        .call(
-            Method::POST,
-            "/v1/scopes",
-            t,
-            Some(json!({"scope_id": "global", "name": "org"})),
-        )
-        .await?;
-    let (_, project) = a
-        .call(
-            Method::POST,
-            "/v1/scopes",
-            t,
-            Some(json!({"scope_id": org["id"], "name": "project"})),
-        )
-        .await?;
+    let project_id = a.create_org_and_project(&token).await?;
     let (s, target) = b
         .call(
             Method::POST,
             "/v1/targets",
             t,
             Some(json!({
-                "scope_id": project["id"], "name": "limited", "address": "127.0.0.1",
+                "scope_id": project_id, "name": "limited", "address": "127.0.0.1",
                 "attributes": {"default_port": 22}, "session_connection_limit": LIMIT
             })),
         )

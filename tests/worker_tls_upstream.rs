@@ -6,10 +6,9 @@
 mod support;
 mod worker_support;
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use serde_json::json;
 use std::path::PathBuf;
-use support::dev::{Dev, base64, random_worker_auth_key};
+use support::dev::{ControllerConfig, Dev, TestTls};
 use support::process::HANG_TIMEOUT;
 use support::tcp_servers::echo_server;
 use support::wait::poll_until_async;
@@ -29,85 +28,25 @@ struct TlsController {
     _dir: tempfile::TempDir,
 }
 
-/// A CA, and a cluster certificate for 127.0.0.1 signed by it (PEM).
-fn cluster_tls() -> (String, String, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&key, &Issuer::new(ca, ca_key))
-        .unwrap();
-    (ca_cert.pem(), cert.pem(), key.serialize_pem())
-}
-
 /// `boundary controller -config` with a TLS cluster listener whose certificate comes from
 /// a private CA.
 async fn tls_controller() -> TlsController {
     let dir = tempfile::tempdir().unwrap();
-    let (ca_pem, cert_pem, key_pem) = cluster_tls();
-    let path = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(path("ca.pem"), &ca_pem).unwrap();
-    std::fs::write(path("cluster.crt"), &cert_pem).unwrap();
-    std::fs::write(path("cluster.key"), &key_pem).unwrap();
-    let worker_auth_key = random_worker_auth_key();
-    let config = format!(
-        r#"
-controller {{
-  name = "tls-controller"
-  database {{
-    url = "sqlite://{db}"
-  }}
-}}
-listener "tcp" {{
-  purpose     = "api"
-  address     = "127.0.0.1:0"
-  tls_disable = true
-}}
-listener "tcp" {{
-  purpose       = "cluster"
-  address       = "127.0.0.1:0"
-  tls_cert_file = "{cert}"
-  tls_key_file  = "{key}"
-}}
-kms "aead" {{
-  purpose   = "root"
-  aead_type = "aes-gcm"
-  key       = "{root}"
-}}
-kms "aead" {{
-  purpose   = "worker-auth"
-  aead_type = "aes-gcm"
-  key       = "{worker_auth_key_base64}"
-}}
-"#,
-        db = path("controller.db"),
-        cert = path("cluster.crt"),
-        key = path("cluster.key"),
-        root = base64(&random_worker_auth_key()),
-        worker_auth_key_base64 = base64(&worker_auth_key),
-    );
+    let tls = TestTls::write(dir.path(), "cluster", &["127.0.0.1"]);
+    let database = format!("sqlite://{}", dir.path().join("controller.db").display());
+    let config = ControllerConfig::new("tls-controller", &database).cluster_tls(&tls);
     let config_path = dir.path().join("controller.hcl");
-    std::fs::write(&config_path, config).expect("write controller config");
-    let dev = Dev::controller(&config_path, worker_auth_key).start();
+    let dev = Dev::controller(&config_path, &config).start();
     assert!(dev.cluster.starts_with("https://"), "{}", dev.cluster);
-    let org = dev
-        .post("/v1/scopes", json!({"scope_id": "global", "name": "org"}))
+    let token = dev.admin_token().await;
+    let project_id = dev
+        .create_org_and_project(&token)
         .await
-        .expect("create org");
-    let project = dev
-        .post(
-            "/v1/scopes",
-            json!({"scope_id": org["id"], "name": "project"}),
-        )
-        .await
-        .expect("create project");
+        .expect("create an org and a project");
     TlsController {
         dev,
-        project_id: project["id"].as_str().expect("project id").to_owned(),
-        ca_file: dir.path().join("ca.pem"),
+        project_id,
+        ca_file: tls.ca_file,
         _dir: dir,
     }
 }

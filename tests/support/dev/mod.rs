@@ -8,11 +8,14 @@
 //! [`DevBuilder::start`]; REST calls are async, with blocking forms for sync tests.
 
 mod builder;
+mod config;
 mod rest;
 
 // Re-exported for the test crates; each uses only some (see `dead_code` in support/mod.rs).
 #[allow(unused_imports)]
 pub use builder::{DevBuilder, DevPorts, base64, free_port, random_worker_auth_key};
+#[allow(unused_imports)]
+pub use config::{ControllerConfig, TestTls};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -61,9 +64,10 @@ impl Dev {
         DevBuilder::dev()
     }
 
-    /// `boundary controller -config <config>`; `worker_auth_key` is the config's.
-    pub fn controller(config: &Path, worker_auth_key: [u8; 32]) -> DevBuilder {
-        DevBuilder::controller(config, worker_auth_key)
+    /// `boundary controller -config <path>` with `config` (written there first).
+    pub fn controller(path: &Path, config: &ControllerConfig) -> DevBuilder {
+        config.write(path);
+        DevBuilder::controller(path, config.worker_auth_key)
     }
 
     /// `Dev::builder().start()`.

@@ -91,6 +91,27 @@ impl Dev {
         Ok(body["worker_id"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// An org "org" in the global scope and a project "project" in it (where a fresh
+    /// `boundary controller` database has none); returns the project's id.
+    pub async fn create_org_and_project(&self, token: &str) -> Result<String> {
+        let mut parent = "global".to_owned();
+        for name in ["org", "project"] {
+            let (status, scope) = self
+                .call(
+                    Method::POST,
+                    "/v1/scopes",
+                    Some(token),
+                    Some(json!({"scope_id": parent, "name": name})),
+                )
+                .await?;
+            if status != StatusCode::OK {
+                bail!("create {name}: {status} {scope}");
+            }
+            parent = scope["id"].as_str().context("a scope id")?.to_owned();
+        }
+        Ok(parent)
+    }
+
     /// Waits until the dev worker has registered, proven by the admin authorizing a
     /// session on the seeded target (then canceled), so a test's first authorization
     /// cannot meet "no workers are available".
