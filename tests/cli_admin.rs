@@ -205,11 +205,7 @@ fn keyutils_keyring_stores_the_token_for_later_commands() {
     cli.run(&["auth-tokens", "delete"]).ok();
     let after = cli.run(&["auth-tokens", "read"]);
     assert_eq!(after.code(), Some(2), "stderr: {}", after.stderr);
-    assert!(
-        after.stderr.contains("no -id given"),
-        "{}",
-        after.stderr
-    );
+    assert!(after.stderr.contains("no -id given"), "{}", after.stderr);
 }
 
 #[test]
@@ -274,11 +270,7 @@ fn a_bad_token_is_an_api_error_and_a_down_controller_names_its_address() {
     let doc = bad.json_any();
     let status = doc["status"].as_u64().unwrap_or_default();
     assert!(status == 401 || status == 403, "{doc}");
-    assert!(
-        !bad.stderr.contains("NotTheRealSecret"),
-        "{}",
-        bad.stderr
-    );
+    assert!(!bad.stderr.contains("NotTheRealSecret"), "{}", bad.stderr);
 
     let wrong_password = dev.cli().env("PW", "not-the-password").run(&[
         "authenticate",

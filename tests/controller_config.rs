@@ -100,7 +100,14 @@ async fn bad_config_is_a_clear_error() -> Result<()> {
     // without root. Run as an unprivileged user: this test must never start the agent on
     // the host (the agent's own tests run it inside network namespaces).
     let out = std::process::Command::new("runuser")
-        .args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_boundary"), "dev", "-client-agent"])
+        .args([
+            "-u",
+            "nobody",
+            "--",
+            env!("CARGO_BIN_EXE_boundary"),
+            "dev",
+            "-client-agent",
+        ])
         .output()?;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

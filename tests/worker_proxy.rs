@@ -7,17 +7,16 @@ mod support;
 mod worker_support;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use worker_support::raw_client::{
-    self, Answer, ClientCert, SessionGrant, Ws, client_handshake, default_alpn, handshake,
-    next_answer, open_v1, read_bytes, tls_connect, upgrade, wait_close,
-};
 use support::dev::{Dev, free_port};
 use support::process::HANG_TIMEOUT;
 use support::tcp_servers::echo_server;
 use support::wait::poll_until_async;
-use worker_support::{start_dev, tofu};
+use tokio_tungstenite::tungstenite::Message;
+use worker_support::raw_client::{
+    self, Answer, ClientCert, SessionGrant, client_handshake, default_alpn, handshake, next_answer,
+    open_v1, read_bytes, tls_connect, upgrade, wait_close,
+};
+use worker_support::{close_normally, connect, echo_round_trip, start_dev, tofu};
 
 fn closed(code: u16, reason: &str) -> Answer {
     Answer::Closed {
@@ -26,46 +25,13 @@ fn closed(code: u16, reason: &str) -> Answer {
     }
 }
 
-async fn echo_round_trip(ws: &mut Ws, payload: &[u8]) {
-    ws.send(Message::Binary(payload.to_vec().into()))
-        .await
-        .expect("send data");
-    assert_eq!(read_bytes(ws, payload.len()).await, payload);
-}
-
-/// Ends a connection the way a client does: a close frame, then the worker's answer.
-async fn close_normally(mut ws: Ws) {
-    ws.send(Message::Close(Some(CloseFrame {
-        code: 1000.into(),
-        reason: "".into(),
-    })))
-    .await
-    .expect("send close");
-    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, ws.next()).await {}
-}
-
 /// A fresh session on `target`, one connection, one echo: the worker still serves.
 async fn assert_serves(dev: &Dev, target: &str) {
     let (grant, _) = dev.authorize(target).await;
-    let mut ws = open_v1(dev.proxy(), &grant).await;
-    let answer = handshake(
-        &mut ws,
-        Message::Binary(client_handshake(&tofu(), false).into()),
-    )
-    .await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut ws, b"still serving").await;
     close_normally(ws).await;
-}
-
-async fn connect(dev: &Dev, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
-    let mut ws = open_v1(dev.proxy(), grant).await;
-    let answer = handshake(
-        &mut ws,
-        Message::Binary(client_handshake(tofu, false).into()),
-    )
-    .await;
-    (ws, answer)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,7 +48,7 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
     .unwrap();
 
     let token = tofu();
-    let (mut ws, answer) = connect(&dev, &grant, &token).await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &token).await;
     let Answer::Result(result) = answer else {
         panic!("expected a HandshakeResult, got {answer:?}");
     };
@@ -104,7 +70,7 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
     assert_eq!(connections[0]["client_tcp_address"], "127.0.0.1");
 
     // The same tofu opens further connections of the session.
-    let (mut ws, answer) = connect(&dev, &grant, &token).await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut ws, b"again").await;
     close_normally(ws).await;
@@ -117,9 +83,14 @@ async fn v2_is_echoed_only_when_offered_and_a_half_close_keeps_the_reply() {
     let echo = echo_server();
     let target = dev.create_target("echo", echo, None, None).await;
     let (grant, _) = dev.authorize(&target).await;
-    let tls = tls_connect(dev.proxy(), &grant, ClientCert::Session, default_alpn(&grant))
-        .await
-        .unwrap();
+    let tls = tls_connect(
+        dev.proxy(),
+        &grant,
+        ClientCert::Session,
+        default_alpn(&grant),
+    )
+    .await
+    .unwrap();
     let (mut ws, echoed) = upgrade(
         tls,
         dev.proxy(),
@@ -157,9 +128,14 @@ async fn v2_is_echoed_only_when_offered_and_a_half_close_keeps_the_reply() {
         ("/v1/proxy", ""),
         ("/v1/other", "boundary-tcp-proxy-v1"),
     ] {
-        let tls = tls_connect(dev.proxy(), &grant, ClientCert::Session, default_alpn(&grant))
-            .await
-            .unwrap();
+        let tls = tls_connect(
+            dev.proxy(),
+            &grant,
+            ClientCert::Session,
+            default_alpn(&grant),
+        )
+        .await
+        .unwrap();
         assert!(
             upgrade(tls, dev.proxy(), path, protocols).await.is_err(),
             "{path} {protocols:?} was upgraded"
@@ -260,12 +236,12 @@ async fn handshake_refusals_carry_the_protocol_close_codes() {
 
     // The first tofu binds the session; another one is refused, the first still works.
     let first = tofu();
-    let (ws, answer) = connect(&dev, &grant, &first).await;
+    let (ws, answer) = connect(dev.proxy(), &grant, &first).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     close_normally(ws).await;
-    let (_, answer) = connect(&dev, &grant, &tofu()).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert_eq!(answer, closed(1008, "tofu token not allowed"));
-    let (ws, answer) = connect(&dev, &grant, &first).await;
+    let (ws, answer) = connect(dev.proxy(), &grant, &first).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     close_normally(ws).await;
     assert_serves(&dev, &target).await;
@@ -287,23 +263,23 @@ async fn expired_and_exhausted_sessions_are_refused_with_1011() {
         (time::OffsetDateTime::now_utc() > expiration).then_some(())
     })
     .await;
-    let (_, answer) = connect(&dev, &grant, &tofu()).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert_eq!(answer, closed(1011, "unable to authorize connection"));
 
     let limited = dev.create_target("limited", echo, None, Some(2)).await;
     let (grant, _) = dev.authorize(&limited).await;
     let token = tofu();
-    let (first, answer) = connect(&dev, &grant, &token).await;
+    let (first, answer) = connect(dev.proxy(), &grant, &token).await;
     let Answer::Result(result) = answer else {
         panic!("{answer:?}");
     };
     assert_eq!((result.connection_limit, result.connections_left), (2, 1));
-    let (second, answer) = connect(&dev, &grant, &token).await;
+    let (second, answer) = connect(dev.proxy(), &grant, &token).await;
     let Answer::Result(result) = answer else {
         panic!("{answer:?}");
     };
     assert_eq!((result.connection_limit, result.connections_left), (2, 0));
-    let (_, answer) = connect(&dev, &grant, &token).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &token).await;
     assert_eq!(answer, closed(1011, "unable to authorize connection"));
     close_normally(first).await;
     close_normally(second).await;
@@ -315,7 +291,7 @@ async fn a_dead_target_closes_with_3000_and_the_session_shows_why() {
     let dev = start_dev().await;
     let target = dev.create_target("dead", free_port(), None, None).await;
     let (grant, _) = dev.authorize(&target).await;
-    let (_, answer) = connect(&dev, &grant, &tofu()).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert!(
         matches!(answer, Answer::Closed { code: 3000, .. }),
         "{answer:?}"
@@ -336,7 +312,7 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
     let target = dev.create_target("echo", echo, None, None).await;
     let (grant, _) = dev.authorize(&target).await;
     let token = tofu();
-    let (mut live, answer) = connect(&dev, &grant, &token).await;
+    let (mut live, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut live, b"before cancel").await;
 
@@ -365,7 +341,7 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
     let status = dev.session(&grant.session_id).await["status"].clone();
     assert!(status == "canceling" || status == "terminated", "{status}");
 
-    let (_, answer) = connect(&dev, &grant, &token).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(
         matches!(answer, Answer::Closed { code: 1011, .. }),
         "{answer:?}"
@@ -391,9 +367,14 @@ async fn garbage_from_clients_never_stops_the_worker() {
     assert_serves(&dev, &target).await;
 
     // TLS, then something that is not HTTP.
-    let mut tls = tls_connect(dev.proxy(), &grant, ClientCert::Session, default_alpn(&grant))
-        .await
-        .unwrap();
+    let mut tls = tls_connect(
+        dev.proxy(),
+        &grant,
+        ClientCert::Session,
+        default_alpn(&grant),
+    )
+    .await
+    .unwrap();
     tls.write_all(b"\x00\x01garbage\r\n\r\n").await.unwrap();
     drop(tls);
     assert_serves(&dev, &target).await;

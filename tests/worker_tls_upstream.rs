@@ -12,10 +12,8 @@ use support::dev::{ControllerConfig, Dev, TestTls};
 use support::process::HANG_TIMEOUT;
 use support::tcp_servers::echo_server;
 use support::wait::poll_until_async;
-use tokio_tungstenite::tungstenite::Message;
-use futures_util::SinkExt;
-use worker_support::raw_client::{Answer, client_handshake, handshake, open_v1, read_bytes};
-use worker_support::tofu;
+use worker_support::raw_client::Answer;
+use worker_support::{connect, echo_round_trip, tofu};
 
 /// A controller without a worker of its own, logged in as the admin it printed, with an
 /// org and a project made for the test.
@@ -75,17 +73,9 @@ async fn a_worker_registers_over_https_with_a_private_ca_and_serves() {
     );
     assert_eq!(grant.worker_addresses, vec![worker_addr.to_string()]);
 
-    let mut ws = open_v1(worker_addr, &grant).await;
-    let answer = handshake(
-        &mut ws,
-        Message::Binary(client_handshake(&tofu(), false).into()),
-    )
-    .await;
+    let (mut ws, answer) = connect(worker_addr, &grant, &tofu()).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
-    ws.send(Message::Binary(b"over https".to_vec().into()))
-        .await
-        .unwrap();
-    assert_eq!(read_bytes(&mut ws, 10).await, b"over https");
+    echo_round_trip(&mut ws, b"over https").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,11 +83,15 @@ async fn a_worker_without_the_ca_does_not_trust_the_cluster_listener() {
     let controller = tls_controller().await;
     let (worker, _) = controller.dev.start_worker("untrusting-worker", "");
     // It keeps retrying and says why; the controller never sees it.
-    poll_until_async("the worker to report the TLS failure", HANG_TIMEOUT, || async {
-        worker.assert_running();
-        let log = worker.output();
-        (log.contains("cannot register") && log.contains("certificate")).then_some(())
-    })
+    poll_until_async(
+        "the worker to report the TLS failure",
+        HANG_TIMEOUT,
+        || async {
+            worker.assert_running();
+            let log = worker.output();
+            (log.contains("cannot register") && log.contains("certificate")).then_some(())
+        },
+    )
     .await;
     let target = controller
         .dev

@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use crate::control::{Call, RecordingControl};
+use crate::support::cli::parse_json;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::support::cli::parse_json;
-use crate::{ALICE_TOKEN, BOB_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, post_token, sessions_for, start_agent};
+use crate::{
+    ALICE_TOKEN, BOB_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, post_token,
+    sessions_for, start_agent,
+};
 
 #[test]
 fn each_user_sees_only_their_own_token_status_and_sessions() {

@@ -59,7 +59,9 @@ async fn cli_env(netns: &Netns, user: Option<&OsUser>, env: &[(&str, &str)], arg
     full.extend_from_slice(args);
     let cli = env
         .iter()
-        .fold(Cli::in_netns(netns, user), |cli, (key, value)| cli.env(key, value));
+        .fold(Cli::in_netns(netns, user), |cli, (key, value)| {
+            cli.env(key, value)
+        });
     cli.run_async(&full).await
 }
 

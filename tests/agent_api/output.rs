@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use crate::control::RecordingControl;
+use crate::support::cli::parse_json;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::support::cli::parse_json;
-use crate::{ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, cli_env, post_token, sessions_for, start_agent};
+use crate::{
+    ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, cli_env, post_token, sessions_for,
+    start_agent,
+};
 
 #[test]
 fn json_output_wraps_items_like_boundary() {

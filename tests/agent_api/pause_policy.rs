@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::control::{Call, RecordingControl};
+use crate::support::cli::parse_json;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::support::cli::parse_json;
 use crate::{ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, post_token, start_agent};
 
 #[test]

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::control::RecordingControl;
+use crate::support::cli::parse_json;
+use crate::support::curl::curl_async;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::support::curl::curl_async;
-use crate::support::cli::parse_json;
 use crate::{DEFAULT_ADDRESS, NETNS_PREFIX, start_agent};
 
 const STATUS_URL: &str = "http://127.0.0.1:9300/v1/status";
@@ -149,11 +149,13 @@ fn bad_bodies_and_unknown_routes_get_the_error_body() {
             "boundary_addr"
         );
 
-        let (code, body) = curl_async(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/nothing"]).await;
+        let (code, body) =
+            curl_async(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/nothing"]).await;
         assert_eq!(code, 404, "{body}");
         assert_eq!(parse_json(&body)["kind"], "NotFound");
 
-        let (code, body) = curl_async(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/pause"]).await;
+        let (code, body) =
+            curl_async(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/pause"]).await;
         assert_eq!(code, 405, "GET on a POST route: {body}");
         assert!(parse_json(&body)["kind"].is_string());
 

@@ -178,7 +178,15 @@ pub fn addresses(netns: &Netns) -> BTreeSet<String> {
 
 /// `dig +short name type` through the namespace's resolv.conf.
 pub fn dig(netns: &Netns, name: &str, record_type: &str) -> Vec<String> {
-    let reply = run_dig(netns, None, &["+short", "+time=2", "+tries=2", name, record_type]);
-    assert!(reply.success, "dig {name} {record_type}: {}{}", reply.text, reply.stderr);
+    let reply = run_dig(
+        netns,
+        None,
+        &["+short", "+time=2", "+tries=2", name, record_type],
+    );
+    assert!(
+        reply.success,
+        "dig {name} {record_type}: {}{}",
+        reply.text, reply.stderr
+    );
     reply.text.lines().map(str::to_owned).collect()
 }

@@ -49,7 +49,14 @@ impl Fixture {
     pub fn start() -> Fixture {
         let netns = Netns::new("agent-dns");
         netns.exec_ok(&[
-            "ip", "-6", "addr", "add", "fd00:53::53/128", "dev", "lo", "nodad",
+            "ip",
+            "-6",
+            "addr",
+            "add",
+            "fd00:53::53/128",
+            "dev",
+            "lo",
+            "nodad",
         ]);
         let dnsmasq = Dnsmasq::start(&netns, UPSTREAM);
         let seen = Arc::new(Seen::default());

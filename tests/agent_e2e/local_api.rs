@@ -24,9 +24,16 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
         "Host: evil.example",
         "Host: evil.example:9300",
     ] {
-        let (code, body) = curl(&topology.client, Some(alice), &["-H", header, &status_url], None);
+        let (code, body) = curl(
+            &topology.client,
+            Some(alice),
+            &["-H", header, &status_url],
+            None,
+        );
         assert_eq!(code, 403, "GET /v1/status with {header:?}: {body}");
-        let (code, body) = curl(&topology.client, Some(alice),
+        let (code, body) = curl(
+            &topology.client,
+            Some(alice),
             &["-X", "POST", "-H", header, &pause_url],
             None,
         );
@@ -53,7 +60,9 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
     })
     .to_string();
     let tokens_url = format!("{API_URL}/v1/tokens");
-    let (code, answer) = curl(&topology.client, Some(bob),
+    let (code, answer) = curl(
+        &topology.client,
+        Some(bob),
         &[
             "-X",
             "POST",

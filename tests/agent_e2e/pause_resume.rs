@@ -8,8 +8,8 @@ use crate::agent::{
     DNS_V4, DNS_V6, Expect, client_agent_ok, names_only_the_agent, read_resolv_conf, sessions_json,
     status_json,
 };
-use crate::support::dig::{dig, dig_ok};
 use crate::scenario::{ALIAS, Scenario};
+use crate::support::dig::{dig, dig_ok};
 use crate::support::topology::UPSTREAM_V4;
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 

@@ -7,8 +7,8 @@ use boundary::agent::os::PeerUidLookup;
 use boundary::agent::os::linux::SockDiagPeerLookup;
 use tokio::net::{TcpListener, UdpSocket};
 
-use crate::support::netns::Netns;
 use crate::NETNS_PREFIX;
+use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::support::process::HANG_TIMEOUT;
 

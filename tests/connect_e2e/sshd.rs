@@ -48,10 +48,14 @@ impl Sshd {
             .arg(path.join("sshd_config"));
         let process = ServerProcess::spawn("sshd", command, path);
         let address = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port);
-        poll_until(&format!("sshd to listen on {address}"), READY_TIMEOUT, || {
-            process.assert_running();
-            tcp_accepts(address)
-        });
+        poll_until(
+            &format!("sshd to listen on {address}"),
+            READY_TIMEOUT,
+            || {
+                process.assert_running();
+                tcp_accepts(address)
+            },
+        );
         Sshd {
             _process: process,
             port,

@@ -1,10 +1,10 @@
 //! The harness of the connect tests: a `boundary dev` with an admin token, commands with
 //! its environment, and `boundary connect` running in the background.
 
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use serde_json::Value;
 
 use super::support::cli::Cli;
 use super::support::dev::{Dev, PROJECT_ID};
@@ -159,14 +159,18 @@ impl World {
 
     /// Polls until the session is no longer usable (canceling or terminated).
     pub fn wait_session_ended(&self, session_id: &str) {
-        poll_until(&format!("session {session_id} to end"), READY_TIMEOUT, || {
-            let status = self.session_status(session_id);
-            if status == "canceling" || status == "terminated" {
-                Ok(())
-            } else {
-                Err(format!("session {session_id} is still {status:?}"))
-            }
-        });
+        poll_until(
+            &format!("session {session_id} to end"),
+            READY_TIMEOUT,
+            || {
+                let status = self.session_status(session_id);
+                if status == "canceling" || status == "terminated" {
+                    Ok(())
+                } else {
+                    Err(format!("session {session_id} is still {status:?}"))
+                }
+            },
+        );
     }
 }
 
@@ -242,9 +246,11 @@ impl BackgroundConnect {
     pub fn interrupt(&mut self) -> ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
-        poll_until("boundary connect to exit after SIGINT", HANG_TIMEOUT, || {
-            self.child.try_wait().expect("try_wait")
-        })
+        poll_until(
+            "boundary connect to exit after SIGINT",
+            HANG_TIMEOUT,
+            || self.child.try_wait().expect("try_wait"),
+        )
     }
 }
 

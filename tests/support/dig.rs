@@ -113,7 +113,10 @@ impl DigReply {
 
     /// The data of each answer record.
     pub fn answer_data(&self) -> Vec<String> {
-        self.answers().into_iter().map(|record| record.data).collect()
+        self.answers()
+            .into_iter()
+            .map(|record| record.data)
+            .collect()
     }
 
     /// The addresses of the A and AAAA answers.

@@ -43,7 +43,9 @@ pub fn interface_addresses(links: &Value) -> Vec<InterfaceAddress> {
         let interface = link["ifname"].as_str().unwrap_or_default();
         for info in link["addr_info"].as_array().into_iter().flatten() {
             let address = info["local"].as_str().and_then(|a| a.parse().ok());
-            let prefix_len = info["prefixlen"].as_u64().and_then(|p| u8::try_from(p).ok());
+            let prefix_len = info["prefixlen"]
+                .as_u64()
+                .and_then(|p| u8::try_from(p).ok());
             if let (Some(address), Some(prefix_len)) = (address, prefix_len) {
                 addresses.push(InterfaceAddress {
                     interface: interface.to_owned(),

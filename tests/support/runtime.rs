@@ -19,10 +19,10 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    std::thread::scope(|scope| {
-        match scope.spawn(|| runtime().block_on(future)).join() {
+    std::thread::scope(
+        |scope| match scope.spawn(|| runtime().block_on(future)).join() {
             Ok(value) => value,
             Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
+        },
+    )
 }

@@ -32,8 +32,9 @@ impl ServerProcess {
     pub fn spawn(name: &str, mut command: Command, dir: &Path) -> ServerProcess {
         let stdout = dir.join(format!("{name}.stdout"));
         let stderr = dir.join(format!("{name}.stderr"));
-        let create =
-            |path: &Path| File::create(path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        let create = |path: &Path| {
+            File::create(path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()))
+        };
         let child = command
             .stdin(Stdio::null())
             .stdout(create(&stdout))

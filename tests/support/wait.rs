@@ -45,7 +45,10 @@ pub fn poll_until<T, A: Attempt<T>>(what: &str, timeout: Duration, probe: impl F
 
 /// [`poll_until`] for a caller that handles giving up itself: `Err` with the last reason
 /// once `timeout` has passed (`probe` runs at least once).
-pub fn poll<T, A: Attempt<T>>(timeout: Duration, mut probe: impl FnMut() -> A) -> Result<T, String> {
+pub fn poll<T, A: Attempt<T>>(
+    timeout: Duration,
+    mut probe: impl FnMut() -> A,
+) -> Result<T, String> {
     let deadline = Instant::now() + timeout;
     loop {
         match probe().into_result() {

@@ -6,12 +6,15 @@
 
 pub mod raw_client;
 
+use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
-use raw_client::SessionGrant;
+use raw_client::{Answer, SessionGrant, Ws, client_handshake, handshake, open_v1, read_bytes};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::Path;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use crate::support::cli::Cli;
 use crate::support::dev::{Dev, DevPorts, PROJECT_ID, base64, free_port, random_worker_auth_key};
@@ -26,6 +29,37 @@ pub fn tofu() -> Vec<u8> {
     (0..20)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
         .collect()
+}
+
+/// A v1 connection to `worker` for `grant`, and the worker's answer to the client
+/// handshake with `tofu`.
+pub async fn connect(worker: SocketAddr, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
+    let mut ws = open_v1(worker, grant).await;
+    let answer = handshake(
+        &mut ws,
+        Message::Binary(client_handshake(tofu, false).into()),
+    )
+    .await;
+    (ws, answer)
+}
+
+/// Sends `payload` and reads it back from the echo server.
+pub async fn echo_round_trip(ws: &mut Ws, payload: &[u8]) {
+    ws.send(Message::Binary(payload.to_vec().into()))
+        .await
+        .expect("send data");
+    assert_eq!(read_bytes(ws, payload.len()).await, payload);
+}
+
+/// Ends a connection the way a client does: a close frame, then the worker's answer.
+pub async fn close_normally(mut ws: Ws) {
+    ws.send(Message::Close(Some(CloseFrame {
+        code: 1000.into(),
+        reason: "".into(),
+    })))
+    .await
+    .expect("send close");
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, ws.next()).await {}
 }
 
 /// `boundary dev` (controller and its worker) on free ports, once its worker registered.
@@ -76,8 +110,14 @@ impl Dev {
         session_max_seconds: Option<u32>,
         connection_limit: Option<i32>,
     ) -> String {
-        self.create_target_in(PROJECT_ID, name, port, session_max_seconds, connection_limit)
-            .await
+        self.create_target_in(
+            PROJECT_ID,
+            name,
+            port,
+            session_max_seconds,
+            connection_limit,
+        )
+        .await
     }
 
     /// A tcp target on 127.0.0.1:`port` in `project_id`.
@@ -130,18 +170,22 @@ impl Dev {
 
     /// Waits until every connection of the session has a close reason; returns them.
     pub async fn closed_connections(&self, session_id: &str, count: usize) -> Vec<Value> {
-        poll_until_async("connections to be reported closed", HANG_TIMEOUT, || async {
-            let session = self.session(session_id).await;
-            let connections = session["connections"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let closed = connections
-                .iter()
-                .filter(|c| c["closed_reason"].as_str().is_some_and(|r| !r.is_empty()))
-                .count();
-            (connections.len() == count && closed == count).then_some(connections)
-        })
+        poll_until_async(
+            "connections to be reported closed",
+            HANG_TIMEOUT,
+            || async {
+                let session = self.session(session_id).await;
+                let connections = session["connections"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let closed = connections
+                    .iter()
+                    .filter(|c| c["closed_reason"].as_str().is_some_and(|r| !r.is_empty()))
+                    .count();
+                (connections.len() == count && closed == count).then_some(connections)
+            },
+        )
         .await
     }
 

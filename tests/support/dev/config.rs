@@ -78,7 +78,10 @@ impl ControllerConfig {
                 "listener \"tcp\" {{\n  purpose = \"{purpose}\"\n  address = \"127.0.0.1:0\"\n{tls}}}\n"
             );
         }
-        for (purpose, key) in [("root", &self.root_key), ("worker-auth", &self.worker_auth_key)] {
+        for (purpose, key) in [
+            ("root", &self.root_key),
+            ("worker-auth", &self.worker_auth_key),
+        ] {
             let _ = write!(
                 hcl,
                 "kms \"aead\" {{\n  purpose = \"{purpose}\"\n  aead_type = \"aes-gcm\"\n  \

@@ -77,8 +77,9 @@ impl Dev {
 
     /// Where clients reach the dev worker (panics for a controller without one).
     pub fn proxy(&self) -> SocketAddr {
-        self.proxy
-            .expect("this controller runs no dev worker (-controller-only or `boundary controller`)")
+        self.proxy.expect(
+            "this controller runs no dev worker (-controller-only or `boundary controller`)",
+        )
     }
 
     /// A directory for the test's files, removed with the controller.

@@ -120,14 +120,20 @@ impl Dev {
         let authorize = format!("/v1/targets/{TARGET_ID}:authorize-session");
         let session = poll_until_async("the dev worker to register", START_TIMEOUT, || async {
             self.process().assert_running();
-            match self.call(Method::POST, &authorize, Some(&token), None).await {
+            match self
+                .call(Method::POST, &authorize, Some(&token), None)
+                .await
+            {
                 Ok((StatusCode::OK, body)) => Ok(body),
                 Ok((status, body)) => Err(format!("{status} {body}")),
                 Err(e) => Err(format!("{e:#}")),
             }
         })
         .await;
-        let path = format!("/v1/sessions/{}", session["session_id"].as_str().unwrap_or_default());
+        let path = format!(
+            "/v1/sessions/{}",
+            session["session_id"].as_str().unwrap_or_default()
+        );
         let (_, read) = self
             .call(Method::GET, &path, Some(&token), None)
             .await
@@ -154,7 +160,9 @@ pub async fn login_with(
     password: &str,
 ) -> Result<String> {
     let response = http
-        .post(format!("{api}/v1/auth-methods/{auth_method_id}:authenticate"))
+        .post(format!(
+            "{api}/v1/auth-methods/{auth_method_id}:authenticate"
+        ))
         .json(&json!({
             "command": "login",
             "attributes": {"login_name": login_name, "password": password},
