@@ -5,7 +5,6 @@
 mod support;
 
 use boundary::api::ListQuery;
-use boundary::api::Secret;
 use boundary::api::alias::CreateAliasRequest;
 use boundary::api::target::{CreateTargetRequest, TcpTargetAttributes};
 use boundary::client::{ControllerClient, SessionTarget};
@@ -48,9 +47,7 @@ async fn create_alias(client: &ControllerClient, value: &str, target: &str) -> S
 #[test]
 fn lists_follow_every_page() {
     let dev = Dev::start();
-    let client = dev
-        .client()
-        .with_token(Some(Secret::new(dev.admin_token_blocking())));
+    let client = dev.admin_client_blocking();
     runtime().block_on(async {
         let mut created = vec![];
         for i in 0..3 {
@@ -77,9 +74,7 @@ fn lists_follow_every_page() {
 #[test]
 fn resolvable_aliases_full_then_incremental() {
     let dev = Dev::start();
-    let client = dev
-        .client()
-        .with_token(Some(Secret::new(dev.admin_token_blocking())));
+    let client = dev.admin_client_blocking();
     runtime().block_on(async {
         let token_id = client
             .token()

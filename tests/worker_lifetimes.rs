@@ -14,7 +14,8 @@ use support::tcp_servers::echo_server;
 use support::wait::poll_until_async;
 use worker_support::raw_client::{Answer, wait_close};
 use worker_support::{
-    close_normally, connect, echo_round_trip, start_dev, start_dev_on, start_worker, tofu,
+    close_normally, connect, echo_round_trip, echo_session, start_dev, start_dev_on, start_worker,
+    tofu,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,10 +52,7 @@ async fn a_live_connection_ends_when_its_session_expires() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canceling_at_the_controller_closes_live_connections() {
-    let dev = start_dev().await;
-    let echo = echo_server();
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, _, grant) = echo_session().await;
     let token = tofu();
     let (mut first, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");

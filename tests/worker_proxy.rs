@@ -16,7 +16,7 @@ use worker_support::raw_client::{
     self, Answer, ClientCert, SessionGrant, client_handshake, default_alpn, handshake, next_answer,
     open_v1, read_bytes, tls_connect, upgrade, wait_close,
 };
-use worker_support::{close_normally, connect, echo_round_trip, start_dev, tofu};
+use worker_support::{close_normally, connect, echo_round_trip, echo_session, start_dev, tofu};
 
 fn closed(code: u16, reason: &str) -> Answer {
     Answer::Closed {
@@ -79,10 +79,7 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v2_is_echoed_only_when_offered_and_a_half_close_keeps_the_reply() {
-    let dev = start_dev().await;
-    let echo = echo_server();
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
     let tls = tls_connect(
         dev.proxy(),
         &grant,
@@ -159,10 +156,7 @@ async fn assert_tls_refused(dev: &Dev, grant: &SessionGrant, cert: ClientCert, a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_refuses_missing_and_foreign_certificates_and_unknown_sessions() {
-    let dev = start_dev().await;
-    let echo = echo_server();
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
 
     assert_tls_refused(&dev, &grant, ClientCert::None, default_alpn(&grant)).await;
     assert_serves(&dev, &target).await;
@@ -197,10 +191,7 @@ async fn tls_refuses_missing_and_foreign_certificates_and_unknown_sessions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_refusals_carry_the_protocol_close_codes() {
-    let dev = start_dev().await;
-    let echo = echo_server();
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
 
     let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(&mut ws, Message::Text("hello".into())).await;
@@ -307,10 +298,7 @@ async fn a_dead_target_closes_with_3000_and_the_session_shows_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
-    let dev = start_dev().await;
-    let echo = echo_server();
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
     let token = tofu();
     let (mut live, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
@@ -352,10 +340,7 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_from_clients_never_stops_the_worker() {
     use tokio::io::AsyncWriteExt;
-    let dev = start_dev().await;
-    let echo = echo_server();
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
 
     // Not TLS at all, and a connection closed at once.
     let mut raw = tokio::net::TcpStream::connect(dev.proxy()).await.unwrap();

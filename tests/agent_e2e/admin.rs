@@ -45,34 +45,47 @@ pub struct Login {
 }
 
 /// `boundary authenticate password … -keyring-type none -format json` run in `infra`
-/// (another machine: nothing is pushed to the client's agent); the token comes from
-/// `.item.attributes`.
+/// (another machine: nothing is pushed to the client's agent).
 pub fn log_in(topology: &Topology, login_name: &str, password: &str) -> Login {
+    authenticate(Cli::in_netns(&topology.infra, None), login_name, password)
+}
+
+/// `boundary authenticate password` with `cli`; the token comes from `.item.attributes`.
+pub fn authenticate(cli: Cli, login_name: &str, password: &str) -> Login {
     let password_source = format!("env://{PASSWORD_VARIABLE}");
-    let document = Cli::in_netns(&topology.infra, None)
-        .env(PASSWORD_VARIABLE, password)
-        .run(&[
+    let document = run_json_cli(
+        &cli.env(PASSWORD_VARIABLE, password),
+        &[
             "authenticate",
             "password",
-            "-addr",
-            CONTROLLER_URL,
             "-auth-method-id",
             AUTH_METHOD_ID,
             "-login-name",
             login_name,
             "-password",
             &password_source,
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ])
-        .json();
+        ],
+    )
+    .json();
     login_from(&document)
 }
 
+/// `boundary <args> -addr … -keyring-type none -format json` with `cli`.
+fn run_json_cli(cli: &Cli, args: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    all.extend([
+        "-addr",
+        CONTROLLER_URL,
+        "-keyring-type",
+        "none",
+        "-format",
+        "json",
+    ]);
+    cli.run(&all)
+}
+
 /// The token and its id from `authenticate password -format json` output.
-pub fn login_from(document: &Value) -> Login {
+fn login_from(document: &Value) -> Login {
     let attributes = &document["item"]["attributes"];
     let field = |name: &str| {
         attributes[name]
@@ -118,16 +131,7 @@ impl Admin {
     }
 
     pub fn try_cli(&self, topology: &Topology, args: &[&str]) -> Run {
-        let mut all = args.to_vec();
-        all.extend([
-            "-addr",
-            CONTROLLER_URL,
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ]);
-        self.cli_env(topology).run(&all)
+        run_json_cli(&self.cli_env(topology), args)
     }
 
     /// `boundary` in `infra` with the admin's token.
@@ -214,10 +218,9 @@ impl Admin {
         grants: &[&str],
     ) -> BoundaryUser {
         let password_source = format!("env://{PASSWORD_VARIABLE}");
-        let account = self
-            .cli_env(topology)
-            .env(PASSWORD_VARIABLE, password)
-            .run(&[
+        let account = run_json_cli(
+            &self.cli_env(topology).env(PASSWORD_VARIABLE, password),
+            &[
                 "accounts",
                 "create",
                 "password",
@@ -227,14 +230,9 @@ impl Admin {
                 login_name,
                 "-password",
                 &password_source,
-                "-addr",
-                CONTROLLER_URL,
-                "-keyring-type",
-                "none",
-                "-format",
-                "json",
-            ])
-            .json();
+            ],
+        )
+        .json();
         let account_id = id_of(&account);
         let user_id = id_of(&self.cli(
             topology,

@@ -13,8 +13,8 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
-use crate::admin::{Login, login_from};
-use crate::controller::{AUTH_METHOD_ID, CONTROLLER_URL};
+use crate::admin::{Login, authenticate};
+use crate::controller::CONTROLLER_URL;
 use crate::scenario::fail_if_exited;
 use crate::support::cli::{Cli, Run, parse_json};
 use crate::support::curl::curl;
@@ -257,34 +257,29 @@ pub fn register_with_cli(
     login_name: &str,
     password: &str,
 ) -> Login {
-    const VARIABLE: &str = "BOUNDARY_E2E_PASSWORD";
-    let password_source = format!("env://{VARIABLE}");
-    let document = Cli::in_netns(&topology.client, Some(user))
-        .env(VARIABLE, password)
-        .run(&[
-            "authenticate",
-            "password",
-            "-addr",
-            CONTROLLER_URL,
-            "-auth-method-id",
-            AUTH_METHOD_ID,
-            "-login-name",
-            login_name,
-            "-password",
-            &password_source,
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ])
-        .json();
-    login_from(&document)
+    authenticate(
+        Cli::in_netns(&topology.client, Some(user)),
+        login_name,
+        password,
+    )
 }
 
 /// The namespace's resolv.conf as glibc in `client` reads it.
 pub fn read_resolv_conf(topology: &Topology) -> String {
     let path = topology.client.resolv_conf_path();
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Waits until the client's resolv.conf names the agent (and nothing else).
+pub fn wait_until_the_agent_is_the_resolver(topology: &Topology) {
+    poll_until("resolv.conf to name the agent", READY_TIMEOUT, || {
+        let resolv_conf = read_resolv_conf(topology);
+        if names_only_the_agent(&resolv_conf) {
+            Ok(())
+        } else {
+            Err(resolv_conf)
+        }
+    });
 }
 
 /// The `nameserver` addresses of a resolv.conf.

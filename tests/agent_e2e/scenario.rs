@@ -126,29 +126,40 @@ impl Scenario {
         )
     }
 
-    /// alice's IPv4 address for `name`, checked to lie in the agent's `v4_prefix` and not
-    /// to be its DNS server.
+    /// The user's IPv4 address for `name`, checked to lie in the agent's `v4_prefix` and
+    /// not to be its DNS server.
     pub fn alias_v4(&self, user: &OsUser, name: &str) -> IpAddr {
-        let address = self.resolve_as(user, name, "A");
-        let IpAddr::V4(v4) = address else {
-            panic!("an A answer holds {address}")
-        };
-        assert!(
-            V4_PREFIX.contains(&v4) && v4 != DNS_V4,
-            "{name} → {v4}, outside {V4_PREFIX} or the DNS server's address"
-        );
-        address
+        self.alias_address(user, name, "A")
     }
 
     /// Like [`Scenario::alias_v4`] for `AAAA` and `v6_prefix`.
     pub fn alias_v6(&self, user: &OsUser, name: &str) -> IpAddr {
-        let address = self.resolve_as(user, name, "AAAA");
-        let IpAddr::V6(v6) = address else {
-            panic!("an AAAA answer holds {address}")
+        self.alias_address(user, name, "AAAA")
+    }
+
+    /// Both addresses of the alias for the user, IPv4 first.
+    pub fn alias_addresses(&self, user: &OsUser, name: &str) -> [IpAddr; 2] {
+        [self.alias_v4(user, name), self.alias_v6(user, name)]
+    }
+
+    fn alias_address(&self, user: &OsUser, name: &str, record_type: &str) -> IpAddr {
+        let address = self.resolve_as(user, name, record_type);
+        let (in_prefix, prefix, dns_server) = match address {
+            IpAddr::V4(v4) if record_type == "A" => (
+                V4_PREFIX.contains(&v4),
+                V4_PREFIX.to_string(),
+                IpAddr::V4(DNS_V4),
+            ),
+            IpAddr::V6(v6) if record_type == "AAAA" => (
+                V6_PREFIX.contains(&v6),
+                V6_PREFIX.to_string(),
+                IpAddr::V6(DNS_V6),
+            ),
+            _ => panic!("an {record_type} answer holds {address}"),
         };
         assert!(
-            V6_PREFIX.contains(&v6) && v6 != DNS_V6,
-            "{name} → {v6}, outside {V6_PREFIX} or the DNS server's address"
+            in_prefix && address != dns_server,
+            "{name} → {address}, outside {prefix} or the DNS server's address"
         );
         address
     }

@@ -31,10 +31,7 @@ fn after_sigterm_resolv_conf_and_addresses_are_exactly_as_before() {
     let scenario = Scenario::start();
     let topology = &scenario.topology;
     let alice = &topology.alice;
-    let addresses = [
-        scenario.alias_v4(alice, ALIAS),
-        scenario.alias_v6(alice, ALIAS),
-    ];
+    let addresses = scenario.alias_addresses(alice, ALIAS);
     scenario.assert_ssh_reaches_target(alice, &[], ALIAS);
     assert_alias_addresses_added(&scenario, addresses);
     assert_ne!(
@@ -56,10 +53,7 @@ fn after_sigkill_the_next_start_repairs_and_sigterm_restores_everything() {
     let scenario = Scenario::start();
     let topology = &scenario.topology;
     let alice = &topology.alice;
-    let addresses = [
-        scenario.alias_v4(alice, ALIAS),
-        scenario.alias_v6(alice, ALIAS),
-    ];
+    let addresses = scenario.alias_addresses(alice, ALIAS);
     assert_alias_addresses_added(&scenario, addresses);
 
     // A crash leaves the agent's changes in place (the state file says what they were).

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use super::support::dev::free_port;
 use super::support::server_process::ServerProcess;
+use super::support::ssh_keygen::ssh_keygen;
 use super::support::wait::{READY_TIMEOUT, poll_until, tcp_accepts};
 
 pub struct Sshd {
@@ -21,13 +22,7 @@ impl Sshd {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path();
         for key in ["host_key", "client_key"] {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", ""])
-                .arg("-f")
-                .arg(path.join(key))
-                .status()
-                .expect("run ssh-keygen");
-            assert!(status.success(), "ssh-keygen failed");
+            ssh_keygen(&path.join(key), key);
         }
         std::fs::copy(path.join("client_key.pub"), path.join("authorized_keys"))
             .expect("authorized_keys");

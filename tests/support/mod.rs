@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod process;
 pub mod runtime;
 pub mod server_process;
+pub mod ssh_keygen;
 pub mod tcp_servers;
 pub mod topology;
 pub mod wait;

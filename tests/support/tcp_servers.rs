@@ -21,22 +21,28 @@ pub fn echo_server() -> u16 {
 /// request/response protocol that only works if a half-close crosses the tunnel.
 pub fn reply_after_eof_server() -> u16 {
     serve(|mut tcp| {
-        let mut hasher = Sha256::new();
-        let mut length = 0u64;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match tcp.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    hasher.update(&buf[..n]);
-                    length += n as u64;
-                }
-                Err(_) => return,
-            }
-        }
-        let _ = writeln!(tcp, "{length} {}", hex::encode(hasher.finalize()));
+        let Ok((sum, length)) = sha256_to_eof(&mut tcp) else {
+            return;
+        };
+        let _ = writeln!(tcp, "{length} {sum}");
         let _ = tcp.shutdown(Shutdown::Write);
     })
+}
+
+/// SHA-256 (hex) and length of everything `reader` yields until EOF.
+pub fn sha256_to_eof(mut reader: impl Read) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut length = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match reader.read(&mut buf)? {
+            0 => return Ok((hex::encode(hasher.finalize()), length)),
+            n => {
+                hasher.update(&buf[..n]);
+                length += n as u64;
+            }
+        }
+    }
 }
 
 /// Accepts forever on a free port, one thread per connection; returns the port.

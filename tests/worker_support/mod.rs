@@ -20,6 +20,7 @@ use crate::support::cli::Cli;
 use crate::support::dev::{Dev, DevPorts, PROJECT_ID, base64, free_port, random_worker_auth_key};
 use crate::support::process::HANG_TIMEOUT;
 use crate::support::server_process::ServerProcess;
+use crate::support::tcp_servers::echo_server;
 use crate::support::wait::poll_until_async;
 
 /// A 20-character base62 tofu token.
@@ -65,6 +66,14 @@ pub async fn close_normally(mut ws: Ws) {
 /// `boundary dev` (controller and its worker) on free ports, once its worker registered.
 pub async fn start_dev() -> Dev {
     start_dev_on(DevPorts::free(), random_worker_auth_key()).await
+}
+
+/// [`start_dev`], a target at a new echo server, and a session authorized on it.
+pub async fn echo_session() -> (Dev, String, SessionGrant) {
+    let dev = start_dev().await;
+    let target = dev.create_target("echo", echo_server(), None, None).await;
+    let (grant, _) = dev.authorize(&target).await;
+    (dev, target, grant)
 }
 
 /// [`start_dev`] on `ports` with `worker_auth_key` (a worker may already point at it).

@@ -23,6 +23,7 @@ use std::process::ExitStatus;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use boundary::api::Secret;
 use boundary::client::{ClientOptions, ControllerClient};
 
 use super::cli::Cli;
@@ -123,6 +124,13 @@ impl Dev {
     /// A library client for this controller (anonymous).
     pub fn client(&self) -> ControllerClient {
         ControllerClient::new(&self.api, ClientOptions::default()).expect("client")
+    }
+
+    /// A library client for this controller with the initial admin's token (for sync
+    /// tests: it logs in first if need be).
+    pub fn admin_client_blocking(&self) -> ControllerClient {
+        self.client()
+            .with_token(Some(Secret::new(self.admin_token_blocking())))
     }
 
     /// The `boundary` CLI on the host against this controller.

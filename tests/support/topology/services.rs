@@ -6,10 +6,9 @@ use std::fs;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
 use super::super::dnsmasq::DnsmasqConfig;
-use super::super::netns::run_ok;
+use super::super::ssh_keygen::ssh_keygen;
 use super::{ECHO_PORT, HTTP_PORT, SSH_PORT, Topology};
 
 /// Names dnsmasq answers (everything else under `.test` is NXDOMAIN).
@@ -44,17 +43,7 @@ impl Topology {
     pub(super) fn start_sshd(&self) {
         let dir = self.dir().join("target");
         let host_key = dir.join("ssh_host_ed25519_key");
-        run_ok(Command::new("ssh-keygen").args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            &self.target_hostname,
-            "-f",
-            &host_key.to_string_lossy(),
-        ]));
+        ssh_keygen(&host_key, &self.target_hostname);
         let authorized = self.authorized_keys_dir();
         make_dir(&authorized);
         let config = dir.join("sshd_config");
