@@ -52,22 +52,24 @@ pub fn log_in(topology: &Topology, login_name: &str, password: &str) -> Login {
 
 /// `boundary authenticate password` with `cli`; the token comes from `.item.attributes`.
 pub fn authenticate(cli: Cli, login_name: &str, password: &str) -> Login {
-    let password_source = format!("env://{PASSWORD_VARIABLE}");
-    let document = run_json_cli(
-        &cli.env(PASSWORD_VARIABLE, password),
-        &[
-            "authenticate",
-            "password",
-            "-auth-method-id",
-            AUTH_METHOD_ID,
-            "-login-name",
-            login_name,
-            "-password",
-            &password_source,
-        ],
-    )
-    .json();
+    let document = run_with_password(cli, &["authenticate", "password"], login_name, password);
     login_from(&document)
+}
+
+/// `boundary <command> -auth-method-id … -login-name <login_name> -password env://…`
+/// with `cli` (the password never on a command line); the JSON document.
+fn run_with_password(cli: Cli, command: &[&str], login_name: &str, password: &str) -> Value {
+    let password_source = format!("env://{PASSWORD_VARIABLE}");
+    let mut args = command.to_vec();
+    args.extend([
+        "-auth-method-id",
+        AUTH_METHOD_ID,
+        "-login-name",
+        login_name,
+        "-password",
+        &password_source,
+    ]);
+    run_json_cli(&cli.env(PASSWORD_VARIABLE, password), &args).json()
 }
 
 /// `boundary <args> -addr … -keyring-type none -format json` with `cli`.
@@ -217,22 +219,12 @@ impl Admin {
         password: &str,
         grants: &[&str],
     ) -> BoundaryUser {
-        let password_source = format!("env://{PASSWORD_VARIABLE}");
-        let account = run_json_cli(
-            &self.cli_env(topology).env(PASSWORD_VARIABLE, password),
-            &[
-                "accounts",
-                "create",
-                "password",
-                "-auth-method-id",
-                AUTH_METHOD_ID,
-                "-login-name",
-                login_name,
-                "-password",
-                &password_source,
-            ],
-        )
-        .json();
+        let account = run_with_password(
+            self.cli_env(topology),
+            &["accounts", "create", "password"],
+            login_name,
+            password,
+        );
         let account_id = id_of(&account);
         let user_id = id_of(&self.cli(
             topology,

@@ -12,6 +12,7 @@ pub mod ip_addresses;
 pub mod keyring;
 pub mod names;
 pub mod netns;
+pub mod netns_threads;
 pub mod os_user;
 pub mod postgres;
 pub mod process;

@@ -11,7 +11,7 @@
 //! - **Library code in this test process**: [`Netns::block_on`] runs a future on a
 //!   dedicated thread that has `setns`'d into the namespace, with its own current-thread
 //!   tokio runtime ([`Netns::run_on_thread`] runs plain code there; [`Netns::spawn_thread`]
-//!   starts a thread that outlives the call).
+//!   starts a thread that outlives the call); these are in `netns_threads.rs`.
 //!
 //! Per-thread pitfall: `setns(CLONE_NEWNET)` moves only the calling thread. The libtest
 //! harness and tokio's multi-thread runtime run code on other threads, which stay in the
@@ -23,7 +23,6 @@
 //! explicitly.
 
 use std::fs;
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -31,10 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -224,65 +221,10 @@ impl Netns {
         self.exec_ok(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
     }
 
-    /// Runs `task` to completion on a thread inside this namespace with a current-thread
-    /// tokio runtime (see the module docs for what that thread can and cannot see).
-    /// A panic in `task` is re-raised here.
-    pub fn block_on<F, Fut, T>(&self, task: F) -> T
-    where
-        F: FnOnce() -> Fut + Send,
-        Fut: Future<Output = T>,
-        T: Send,
-    {
-        self.run_on_thread(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime")
-                .block_on(task())
-        })
-    }
-
-    /// Runs `task` on a thread inside this namespace and returns its result (a panic in
-    /// `task` is re-raised here).
-    pub fn run_on_thread<T: Send>(&self, task: impl FnOnce() -> T + Send) -> T {
-        let path = self.path();
-        std::thread::scope(|scope| {
-            let thread = scope.spawn(move || {
-                enter(&path);
-                task()
-            });
-            match thread.join() {
-                Ok(value) => value,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
-    }
-
-    /// Starts a thread inside this namespace running `task`, for work that outlives one
-    /// call (a server the test talks to through several calls).
-    pub fn spawn_thread<T: Send + 'static>(
-        &self,
-        task: impl FnOnce() -> T + Send + 'static,
-    ) -> JoinHandle<T> {
-        let path = self.path();
-        std::thread::spawn(move || {
-            enter(&path);
-            task()
-        })
-    }
-
     /// `/run/netns/<name>`, the handle `setns` opens.
-    fn path(&self) -> PathBuf {
+    pub(super) fn path(&self) -> PathBuf {
         Path::new("/run/netns").join(&self.name)
     }
-}
-
-/// Moves the calling thread (only it) into the namespace at `path`.
-fn enter(path: &Path) {
-    let namespace =
-        fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    setns(namespace, CloneFlags::CLONE_NEWNET)
-        .unwrap_or_else(|e| panic!("setns into {}: {e}", path.display()));
 }
 
 impl Drop for Netns {
