@@ -8,7 +8,7 @@ mod worker_support;
 
 use nix::sys::signal::Signal;
 use std::net::SocketAddr;
-use support::dev::{Dev, DevPorts, random_worker_auth_key};
+use support::dev::{Dev, DevPorts, random_key};
 use support::process::HANG_TIMEOUT;
 use support::tcp_servers::echo_server;
 use support::wait::poll_until_async;
@@ -145,7 +145,7 @@ async fn hands_out(dev: &Dev, target: &str, worker: SocketAddr) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_waits_for_its_controller_and_registers_again_with_a_new_one() {
     let ports = DevPorts::free();
-    let worker_auth_key = random_worker_auth_key();
+    let worker_auth_key = random_key();
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on the cluster port yet: the worker retries with backoff.
     let (worker, worker_addr) = start_worker(

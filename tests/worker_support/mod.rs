@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use crate::support::cli::Cli;
-use crate::support::dev::{Dev, DevPorts, PROJECT_ID, base64, free_port, random_worker_auth_key};
+use crate::support::dev::{Dev, DevPorts, PROJECT_ID, base64, free_port, random_key};
 use crate::support::process::HANG_TIMEOUT;
 use crate::support::server_process::ServerProcess;
 use crate::support::tcp_servers::echo_server;
@@ -65,7 +65,7 @@ pub async fn close_normally(mut ws: Ws) {
 
 /// `boundary dev` (controller and its worker) on free ports, once its worker registered.
 pub async fn start_dev() -> Dev {
-    start_dev_on(DevPorts::free(), random_worker_auth_key()).await
+    start_dev_on(DevPorts::free(), random_key()).await
 }
 
 /// [`start_dev`], a target at a new echo server, and a session authorized on it.

@@ -35,8 +35,8 @@ pub fn free_port() -> u16 {
         .expect("a free local port")
 }
 
-/// A fresh 32-byte worker-auth key.
-pub fn random_worker_auth_key() -> [u8; 32] {
+/// A fresh random 32-byte key (worker-auth, root).
+pub fn random_key() -> [u8; 32] {
     rand::rng().random()
 }
 
@@ -83,7 +83,7 @@ impl DevBuilder {
             ports: DevPorts::free(),
             controller_only: false,
         };
-        DevBuilder::new(mode, random_worker_auth_key())
+        DevBuilder::new(mode, random_key())
     }
 
     pub(super) fn controller(config: &Path, worker_auth_key: [u8; 32]) -> DevBuilder {

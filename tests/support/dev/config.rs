@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
-use super::builder::{base64, random_worker_auth_key};
+use super::builder::{base64, random_key};
 
 /// The configuration of one `boundary controller` (listeners on 127.0.0.1, port 0).
 #[derive(Clone, Debug)]
@@ -30,8 +30,8 @@ impl ControllerConfig {
             database_url: database_url.to_owned(),
             api_tls: None,
             cluster_tls: None,
-            root_key: random_worker_auth_key(),
-            worker_auth_key: random_worker_auth_key(),
+            root_key: random_key(),
+            worker_auth_key: random_key(),
             top_level: Vec::new(),
         }
     }

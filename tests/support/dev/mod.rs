@@ -13,7 +13,7 @@ mod rest;
 
 // Re-exported for the test crates; each uses only some (see `dead_code` in support/mod.rs).
 #[allow(unused_imports)]
-pub use builder::{DevBuilder, DevPorts, base64, free_port, random_worker_auth_key};
+pub use builder::{DevBuilder, DevPorts, base64, free_port, random_key};
 #[allow(unused_imports)]
 pub use config::{ControllerConfig, TestTls};
 
