@@ -4,32 +4,34 @@
 mod support;
 
 use serde_json::Value;
-use support::cli::Cli;
+use support::cli::{Cli, Run};
 use support::dev::{AUTH_METHOD_ID, Dev, LOGIN_NAME, PASSWORD, PROJECT_ID, free_port};
 use support::keyring::KeyringEntry;
 use support::names::unique_alias;
 
+/// `boundary authenticate password` as the seeded admin with `password` (read from the
+/// environment), `-keyring-type none` and `extra` flags.
+fn authenticate(dev: &Dev, password: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "authenticate",
+        "password",
+        "-auth-method-id",
+        AUTH_METHOD_ID,
+        "-login-name",
+        LOGIN_NAME,
+        "-password",
+        "env://TEST_PASSWORD",
+        "-keyring-type",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    dev.cli().env("TEST_PASSWORD", password).run(&args)
+}
+
 /// Logs in with `-keyring-type none -format json` and returns the token from
 /// `.item.attributes.token`, as Boundary scripts do.
 fn login_json(dev: &Dev) -> String {
-    let doc = dev
-        .cli()
-        .env("TEST_PASSWORD", PASSWORD)
-        .run(&[
-            "authenticate",
-            "password",
-            "-auth-method-id",
-            AUTH_METHOD_ID,
-            "-login-name",
-            LOGIN_NAME,
-            "-password",
-            "env://TEST_PASSWORD",
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ])
-        .json();
+    let doc = authenticate(dev, PASSWORD, &["-format", "json"]).json();
     assert_eq!(doc["status_code"], 200, "{doc}");
     let token = doc["item"]["attributes"]["token"]
         .as_str()
@@ -272,18 +274,7 @@ fn a_bad_token_is_an_api_error_and_a_down_controller_names_its_address() {
     assert!(status == 401 || status == 403, "{doc}");
     assert!(!bad.stderr.contains("NotTheRealSecret"), "{}", bad.stderr);
 
-    let wrong_password = dev.cli().env("PW", "not-the-password").run(&[
-        "authenticate",
-        "password",
-        "-auth-method-id",
-        AUTH_METHOD_ID,
-        "-login-name",
-        LOGIN_NAME,
-        "-password",
-        "env://PW",
-        "-keyring-type",
-        "none",
-    ]);
+    let wrong_password = authenticate(&dev, "not-the-password", &[]);
     assert_eq!(wrong_password.code(), Some(1), "{}", wrong_password.stderr);
     assert!(
         wrong_password.stderr.contains("401"),
