@@ -6,8 +6,8 @@
 //! target pointing at an in-process server, and carries a local TCP connection through a
 //! `TunnelSession` the way `boundary connect` and the agent do.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use boundary::api::target::{CreateTargetRequest, TcpTargetAttributes};
 use boundary::client::{ClientOptions, ControllerClient, SessionTarget};
 use boundary::tunnel::TunnelSession;
+use support::dev::{Dev, PROJECT_ID};
+use support::names::unique_alias;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -29,10 +31,12 @@ fn main() {
         .unwrap_or(512)
         * 1024
         * 1024;
-    let dev = common::Dev::start();
-    let token = dev.admin_token();
+    let dev = Dev::start();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(run(&dev.addr, token, bytes));
+    runtime.block_on(async {
+        dev.wait_for_worker().await;
+        run(&dev.api, dev.admin_token().await, bytes).await
+    });
 }
 
 async fn run(controller: &str, token: String, bytes: u64) {
@@ -170,8 +174,8 @@ async fn authorize(controller: &str, token: String, port: u16) -> TunnelSession 
     let target = client
         .create_target(&CreateTargetRequest {
             kind: Some("tcp".into()),
-            scope_id: Some(common::PROJECT_ID.into()),
-            name: Some(common::unique_alias("bench")),
+            scope_id: Some(PROJECT_ID.into()),
+            name: Some(unique_alias("bench")),
             address: Some("127.0.0.1".into()),
             attributes: Some(TcpTargetAttributes {
                 default_port: Some(u32::from(port)),

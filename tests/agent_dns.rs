@@ -2,6 +2,7 @@
 //! upstream, all inside a network namespace made (and removed) by each test. Needs root.
 
 mod agent_dns_support;
+mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,7 +17,7 @@ fn ordinary_names_come_from_the_upstream_over_v4_and_v6() {
     for server in [SERVER_V4, SERVER_V6] {
         let out = fixture.dig_at(server, &["ordinary.test", "A"]);
         assert_eq!(out.status(), "NOERROR", "{}", out.text);
-        assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+        assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
     }
     let events = fixture.seen.events.lock().unwrap();
     assert!(events.iter().any(|e| matches!(
@@ -30,8 +31,8 @@ fn an_alias_a_query_gets_the_address_authoritatively_with_ttl_5() {
     let fixture = Fixture::start();
     let out = fixture.dig(&["db.alias.test", "A"]);
     assert_eq!(out.status(), "NOERROR", "{}", out.text);
-    assert_eq!(out.answers(), vec![ALIAS_V4]);
-    assert_eq!(out.section("ANSWER")[0][1], "5", "TTL: {}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4]);
+    assert_eq!(out.answers()[0].ttl, 5, "TTL: {}", out.text);
     let flags = out.flags();
     assert!(
         flags.contains(&"aa") && flags.contains(&"ra"),
@@ -45,7 +46,7 @@ fn an_alias_a_query_gets_the_address_authoritatively_with_ttl_5() {
 fn an_alias_aaaa_query_gets_the_v6_address() {
     let fixture = Fixture::start();
     let out = fixture.dig_at(SERVER_V6, &["db.alias.test", "AAAA"]);
-    assert_eq!(out.answers(), vec![ALIAS_V6], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V6], "{}", out.text);
     assert!(out.flags().contains(&"aa"));
 }
 
@@ -57,8 +58,8 @@ fn other_types_for_an_alias_get_nodata_with_an_soa() {
     assert!(out.answers().is_empty(), "{}", out.text);
     let authority = out.section("AUTHORITY");
     assert_eq!(authority.len(), 1, "{}", out.text);
-    assert_eq!(authority[0][3], "SOA");
-    assert_eq!(authority[0][1], "5", "negative TTL: {}", out.text);
+    assert_eq!(authority[0].kind, "SOA");
+    assert_eq!(authority[0].ttl, 5, "negative TTL: {}", out.text);
 }
 
 #[test]
@@ -66,7 +67,7 @@ fn upper_case_and_trailing_dots_match_the_alias() {
     let fixture = Fixture::start();
     for name in ["DB.Alias.TEST", "DB.ALIAS.TEST.", "db.alias.test."] {
         let out = fixture.dig(&[name, "A"]);
-        assert_eq!(out.answers(), vec![ALIAS_V4], "{name}: {}", out.text);
+        assert_eq!(out.answer_data(), vec![ALIAS_V4], "{name}: {}", out.text);
     }
     let questions = fixture.seen.questions.lock().unwrap();
     assert!(questions.iter().all(|q| q.name == ALIAS));
@@ -76,10 +77,10 @@ fn upper_case_and_trailing_dots_match_the_alias() {
 fn tcp_works_for_aliases_and_forwarded_names() {
     let fixture = Fixture::start();
     let out = fixture.dig(&["+tcp", "db.alias.test", "A"]);
-    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4], "{}", out.text);
     assert!(out.text.contains("(TCP)"), "{}", out.text);
     let out = fixture.dig_at(SERVER_V6, &["+tcp", "ordinary.test", "A"]);
-    assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
     let events = fixture.seen.events.lock().unwrap();
     assert!(events.iter().any(|e| matches!(
         e,
@@ -227,7 +228,7 @@ fn edns_and_the_do_bit_survive_forwarding_and_alias_answers() {
     );
     let out = fixture.dig(&["+noedns", "db.alias.test", "A"]);
     assert!(out.edns().is_none(), "{}", out.text);
-    assert_eq!(out.answers(), vec![ALIAS_V4]);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4]);
 }
 
 #[test]
@@ -256,7 +257,7 @@ fn every_upstream_down_is_servfail_and_a_later_upstream_is_tried() {
         .server
         .run(move |server| async move { server.set_upstreams(vec![dead, upstream]) });
     let out = fixture.dig(&["ordinary.test", "A"]);
-    assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
     let counters = fixture
         .server
         .run(|server| async move { server.counters() });
@@ -278,7 +279,7 @@ fn a_silent_upstream_times_out_and_the_next_one_answers() {
     });
     let out = fixture.dig(&["ordinary.test", "A"]);
     drop(blackhole);
-    assert_eq!(out.answers(), vec![ORDINARY_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
     let events = fixture.seen.events.lock().unwrap();
     assert!(events.contains(&ForwardEvent::UpstreamFailed {
         upstream: silent,
@@ -305,10 +306,10 @@ fn the_servers_own_address_is_never_an_upstream() {
 fn a_pending_decision_answers_the_alias_or_fails_open_to_the_upstream() {
     let fixture = Fixture::start();
     let out = fixture.dig(&["slow.alias.test", "A"]);
-    assert_eq!(out.answers(), vec!["100.64.0.8"], "{}", out.text);
+    assert_eq!(out.answer_data(), vec!["100.64.0.8"], "{}", out.text);
     assert!(out.flags().contains(&"aa"));
     let out = fixture.dig(&["denied.test", "A"]);
-    assert_eq!(out.answers(), vec![DENIED_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![DENIED_V4], "{}", out.text);
 }
 
 #[test]
@@ -317,7 +318,7 @@ fn the_policy_gets_each_query_origin_to_attribute_it() {
     for transport in ["+notcp", "+tcp"] {
         let out = fixture.dig(&[transport, "whoami.alias.test", "A"]);
         assert_eq!(
-            out.answers(),
+            out.answer_data(),
             vec![format!("100.64.1.{ATTRIBUTED_UID}")],
             "{}",
             out.text
@@ -357,7 +358,7 @@ fn malformed_packets_do_not_stop_the_server() {
     );
     assert_eq!(replies[3] & 0x0f, 1, "FORMERR");
     let out = fixture.dig(&["db.alias.test", "A"]);
-    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4], "{}", out.text);
     let counters = fixture
         .server
         .run(|server| async move { server.counters() });
@@ -430,7 +431,7 @@ fn listeners_start_and_stop_one_address_at_a_time() {
         .run(move |server| async move { server.listen(extra).map(|_| ()) })
         .unwrap();
     let out = fixture.dig_at("127.0.0.54", &["db.alias.test", "A"]);
-    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4], "{}", out.text);
 
     let stopped = fixture.server.run(move |server| async move {
         let stopped = server.stop_listening(extra.ip()).await;
@@ -449,7 +450,7 @@ fn listeners_start_and_stop_one_address_at_a_time() {
     );
     // the other addresses keep working
     let out = fixture.dig(&["db.alias.test", "A"]);
-    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4], "{}", out.text);
 
     let again = fixture
         .server
@@ -457,5 +458,5 @@ fn listeners_start_and_stop_one_address_at_a_time() {
         .unwrap();
     assert_eq!(again, extra);
     let out = fixture.dig_at("127.0.0.54", &["+tcp", "db.alias.test", "A"]);
-    assert_eq!(out.answers(), vec![ALIAS_V4], "{}", out.text);
+    assert_eq!(out.answer_data(), vec![ALIAS_V4], "{}", out.text);
 }

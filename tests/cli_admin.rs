@@ -1,32 +1,37 @@
 //! The admin CLI end to end: a real `boundary dev`, driven by the real `boundary` binary
 //! the way a user or a script does it.
 
-mod common;
+mod support;
 
-use common::{AUTH_METHOD_ID, Cli, Dev, LOGIN_NAME, PASSWORD, PROJECT_ID, unique_alias};
 use serde_json::Value;
+use support::cli::{Cli, Run};
+use support::dev::{AUTH_METHOD_ID, Dev, LOGIN_NAME, PASSWORD, PROJECT_ID, free_port};
+use support::keyring::KeyringEntry;
+use support::names::unique_alias;
+
+/// `boundary authenticate password` as the seeded admin with `password` (read from the
+/// environment), `-keyring-type none` and `extra` flags.
+fn authenticate(dev: &Dev, password: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "authenticate",
+        "password",
+        "-auth-method-id",
+        AUTH_METHOD_ID,
+        "-login-name",
+        LOGIN_NAME,
+        "-password",
+        "env://TEST_PASSWORD",
+        "-keyring-type",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    dev.cli().env("TEST_PASSWORD", password).run(&args)
+}
 
 /// Logs in with `-keyring-type none -format json` and returns the token from
 /// `.item.attributes.token`, as Boundary scripts do.
 fn login_json(dev: &Dev) -> String {
-    let doc = dev
-        .cli()
-        .env("TEST_PASSWORD", PASSWORD)
-        .run(&[
-            "authenticate",
-            "password",
-            "-auth-method-id",
-            AUTH_METHOD_ID,
-            "-login-name",
-            LOGIN_NAME,
-            "-password",
-            "env://TEST_PASSWORD",
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ])
-        .json();
+    let doc = authenticate(dev, PASSWORD, &["-format", "json"]).json();
     assert_eq!(doc["status_code"], 200, "{doc}");
     let token = doc["item"]["attributes"]["token"]
         .as_str()
@@ -154,13 +159,13 @@ fn targets_and_aliases_lifecycle_with_boundary_token() {
 
     // Reading what is gone: exit 1, the controller's error as JSON on stdout.
     let gone = cli.run(&["targets", "read", "-id", &target_id, "-format", "json"]);
-    assert_eq!(gone.code(), 1, "stderr: {}", gone.stderr());
+    assert_eq!(gone.code(), Some(1), "stderr: {}", gone.stderr);
     let doc = gone.json_any();
     assert_eq!(doc["status"], 404, "{doc}");
     assert_eq!(doc["api_error"]["kind"], "NotFound");
     let gone = cli.run(&["aliases", "read", "-id", &alias_id]);
-    assert_eq!(gone.code(), 1);
-    assert!(gone.stderr().contains("NotFound"), "{}", gone.stderr());
+    assert_eq!(gone.code(), Some(1));
+    assert!(gone.stderr.contains("NotFound"), "{}", gone.stderr);
 }
 
 #[test]
@@ -201,12 +206,8 @@ fn keyutils_keyring_stores_the_token_for_later_commands() {
     // Logging out deletes the token at the controller and forgets it in the keyring.
     cli.run(&["auth-tokens", "delete"]).ok();
     let after = cli.run(&["auth-tokens", "read"]);
-    assert_eq!(after.code(), 2, "stderr: {}", after.stderr());
-    assert!(
-        after.stderr().contains("no -id given"),
-        "{}",
-        after.stderr()
-    );
+    assert_eq!(after.code(), Some(2), "stderr: {}", after.stderr);
+    assert!(after.stderr.contains("no -id given"), "{}", after.stderr);
 }
 
 #[test]
@@ -247,8 +248,8 @@ fn token_lookup_order_flag_then_env() {
     .ok();
     // A literal -token is refused without echoing it.
     let literal = cli.run(&["targets", "list", "-token", &token, "-keyring-type", "none"]);
-    assert_eq!(literal.code(), 2);
-    assert!(!literal.stderr().contains(&token), "{}", literal.stderr());
+    assert_eq!(literal.code(), Some(2));
+    assert!(!literal.stderr.contains(&token), "{}", literal.stderr);
 }
 
 #[test]
@@ -267,43 +268,28 @@ fn a_bad_token_is_an_api_error_and_a_down_controller_names_its_address() {
             "-format",
             "json",
         ]);
-    assert_eq!(bad.code(), 1, "stderr: {}", bad.stderr());
+    assert_eq!(bad.code(), Some(1), "stderr: {}", bad.stderr);
     let doc = bad.json_any();
     let status = doc["status"].as_u64().unwrap_or_default();
     assert!(status == 401 || status == 403, "{doc}");
+    assert!(!bad.stderr.contains("NotTheRealSecret"), "{}", bad.stderr);
+
+    let wrong_password = authenticate(&dev, "not-the-password", &[]);
+    assert_eq!(wrong_password.code(), Some(1), "{}", wrong_password.stderr);
     assert!(
-        !bad.stderr().contains("NotTheRealSecret"),
+        wrong_password.stderr.contains("401"),
         "{}",
-        bad.stderr()
+        wrong_password.stderr
     );
 
-    let wrong_password = dev.cli().env("PW", "not-the-password").run(&[
-        "authenticate",
-        "password",
-        "-auth-method-id",
-        AUTH_METHOD_ID,
-        "-login-name",
-        LOGIN_NAME,
-        "-password",
-        "env://PW",
-        "-keyring-type",
-        "none",
-    ]);
-    assert_eq!(wrong_password.code(), 1, "{}", wrong_password.stderr());
-    assert!(
-        wrong_password.stderr().contains("401"),
-        "{}",
-        wrong_password.stderr()
-    );
-
-    let down = format!("http://127.0.0.1:{}", common::free_port());
+    let down = format!("http://127.0.0.1:{}", free_port());
     let run = Cli::new(&down).run(&["targets", "list", "-keyring-type", "none"]);
-    assert_eq!(run.code(), 2);
+    assert_eq!(run.code(), Some(2));
     assert!(
-        run.stderr()
+        run.stderr
             .contains(&format!("could not connect to the controller at {down}")),
         "{}",
-        run.stderr()
+        run.stderr
     );
     let run = Cli::new(&down).run(&[
         "aliases",
@@ -313,19 +299,10 @@ fn a_bad_token_is_an_api_error_and_a_down_controller_names_its_address() {
         "-format",
         "json",
     ]);
-    assert_eq!(run.code(), 2);
+    assert_eq!(run.code(), Some(2));
     let doc = run.json_any();
     assert!(
         doc["error"].as_str().unwrap_or_default().contains(&down),
         "{doc}"
     );
-}
-
-/// Removes the test's keyring entry even when an assertion fails.
-struct KeyringEntry(String);
-
-impl Drop for KeyringEntry {
-    fn drop(&mut self) {
-        let _ = common::runtime().block_on(boundary::cli::token_store::remove(&self.0));
-    }
 }

@@ -2,20 +2,15 @@
 //! process is found by a later `boundary` process (which then fails only because nothing
 //! listens at the address), and a missing entry is reported as such.
 
-mod common;
+mod support;
 
 use boundary::api::Secret;
 use boundary::api::auth::AuthToken;
 use boundary::api::ids::{AuthTokenString, random_base62};
-use common::{Cli, free_port, runtime};
-
-struct KeyringEntry(String);
-
-impl Drop for KeyringEntry {
-    fn drop(&mut self) {
-        let _ = runtime().block_on(boundary::cli::token_store::remove(&self.0));
-    }
-}
+use support::cli::Cli;
+use support::dev::free_port;
+use support::keyring::KeyringEntry;
+use support::runtime::runtime;
 
 fn token(t: &AuthTokenString) -> AuthToken {
     let now = boundary::api::time_format::now();
@@ -46,12 +41,12 @@ fn a_token_saved_by_one_process_is_used_by_the_next() {
 
     let addr = format!("http://127.0.0.1:{}", free_port());
     let run = Cli::new(&addr).run(&["auth-tokens", "read", "-token-name", &name]);
-    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert_eq!(run.code(), Some(2), "{}", run.stderr);
     assert!(
-        run.stderr()
+        run.stderr
             .contains(&format!("could not connect to the controller at {addr}")),
         "the stored token was found and used: {}",
-        run.stderr()
+        run.stderr
     );
 
     // `-keyring-type none` never reads it.
@@ -63,8 +58,8 @@ fn a_token_saved_by_one_process_is_used_by_the_next() {
         "-keyring-type",
         "none",
     ]);
-    assert_eq!(run.code(), 2);
-    assert!(run.stderr().contains("no -id given"), "{}", run.stderr());
+    assert_eq!(run.code(), Some(2));
+    assert!(run.stderr.contains("no -id given"), "{}", run.stderr);
 
     // Gone from the keyring → not found by the next process either.
     assert!(
@@ -73,6 +68,6 @@ fn a_token_saved_by_one_process_is_used_by_the_next() {
             .expect("remove")
     );
     let run = Cli::new(&addr).run(&["auth-tokens", "read", "-token-name", &name]);
-    assert_eq!(run.code(), 2);
-    assert!(run.stderr().contains("no -id given"), "{}", run.stderr());
+    assert_eq!(run.code(), Some(2));
+    assert!(run.stderr.contains("no -id given"), "{}", run.stderr);
 }

@@ -6,7 +6,7 @@ mod support;
 use anyhow::Result;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::dev_controller::DevController;
+use support::dev::Dev;
 
 const AM: &str = "ampw_1234567890";
 const PROJECT: &str = "p_1234567890";
@@ -19,7 +19,7 @@ fn field(e: &Value) -> &str {
 
 #[tokio::test]
 async fn authorize_session_checks_in_order() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
     let authorize = |id: String, body: Value, token: Option<String>| {
@@ -152,7 +152,7 @@ async fn authorize_session_checks_in_order() -> Result<()> {
 
 #[tokio::test]
 async fn session_lifecycle_through_the_worker_api() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
     let worker_id = dev.register_worker("w1", "127.0.0.1:9202").await?;
@@ -352,7 +352,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
 
 #[tokio::test]
 async fn brokered_credentials_in_authorize_session() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
     dev.register_worker("w1", "127.0.0.1:9202").await?;
@@ -477,7 +477,7 @@ async fn brokered_credentials_in_authorize_session() -> Result<()> {
 
 #[tokio::test]
 async fn roles_grants_and_scopes() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
     dev.register_worker("w1", "127.0.0.1:9202").await?;
@@ -695,7 +695,7 @@ async fn roles_grants_and_scopes() -> Result<()> {
 
 #[tokio::test]
 async fn every_live_worker_is_offered_in_random_order() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     dev.register_worker("w1", "10.0.0.1:9202").await?;
     dev.register_worker("w2", "worker-2.example:9202").await?;

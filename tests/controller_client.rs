@@ -2,14 +2,15 @@
 //! resolvable aliases (full and incremental listing, as the client agent uses them),
 //! session authorization by alias, and error mapping.
 
-mod common;
+mod support;
 
 use boundary::api::ListQuery;
-use boundary::api::Secret;
 use boundary::api::alias::CreateAliasRequest;
 use boundary::api::target::{CreateTargetRequest, TcpTargetAttributes};
 use boundary::client::{ControllerClient, SessionTarget};
-use common::{Dev, PROJECT_ID, runtime, unique_alias};
+use support::dev::{Dev, PROJECT_ID};
+use support::names::unique_alias;
+use support::runtime::runtime;
 
 async fn create_target(client: &ControllerClient, name: &str) -> String {
     client
@@ -46,9 +47,7 @@ async fn create_alias(client: &ControllerClient, value: &str, target: &str) -> S
 #[test]
 fn lists_follow_every_page() {
     let dev = Dev::start();
-    let client = dev
-        .client()
-        .with_token(Some(Secret::new(dev.admin_token())));
+    let client = dev.admin_client_blocking();
     runtime().block_on(async {
         let mut created = vec![];
         for i in 0..3 {
@@ -75,9 +74,7 @@ fn lists_follow_every_page() {
 #[test]
 fn resolvable_aliases_full_then_incremental() {
     let dev = Dev::start();
-    let client = dev
-        .client()
-        .with_token(Some(Secret::new(dev.admin_token())));
+    let client = dev.admin_client_blocking();
     runtime().block_on(async {
         let token_id = client
             .token()

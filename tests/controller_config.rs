@@ -6,126 +6,35 @@ mod support;
 
 use anyhow::Result;
 use base64::Engine;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::sync::Arc;
-use support::dev_controller::{DevController, WORKER_AUTH_KEY};
-
-struct Tls {
-    ca_der: Vec<u8>,
-    cert_pem: String,
-    key_pem: String,
-}
-
-fn make_tls() -> Result<Tls> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-    let leaf_key = KeyPair::generate()?;
-    let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?
-        .signed_by(&leaf_key, &Issuer::new(ca_params, ca_key))?;
-    Ok(Tls {
-        ca_der: ca_cert.der().to_vec(),
-        cert_pem: leaf.pem(),
-        key_pem: leaf_key.serialize_pem(),
-    })
-}
+use support::dev::{ControllerConfig, Dev, TestTls};
 
 #[tokio::test]
 async fn controller_from_config_with_tls_and_a_database_file() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let tls = make_tls()?;
-    let (cert, key) = (dir.path().join("api.crt"), dir.path().join("api.key"));
-    std::fs::write(&cert, &tls.cert_pem)?;
-    std::fs::write(&key, &tls.key_pem)?;
+    let tls = TestTls::write(dir.path(), "api", &["localhost", "127.0.0.1"]);
     let b64 = base64::engine::general_purpose::STANDARD;
     let db = dir.path().join("controller.db");
-    let config = format!(
-        r#"
-disable_mlock = true
-controller {{
-  name = "test-controller"
-  database {{
-    url = "sqlite://{db}"
-  }}
-}}
-listener "tcp" {{
-  purpose = "api"
-  address = "127.0.0.1:0"
-  tls_cert_file = "{cert}"
-  tls_key_file = "{key}"
-}}
-listener "tcp" {{
-  purpose = "cluster"
-  address = "127.0.0.1:0"
-  tls_disable = true
-}}
-kms "aead" {{
-  purpose = "root"
-  aead_type = "aes-gcm"
-  key = "{root}"
-  key_id = "root"
-}}
-kms "aead" {{
-  purpose = "worker-auth"
-  aead_type = "aes-gcm"
-  key = "{wa}"
-  key_id = "worker-auth"
-}}
-"#,
-        db = db.display(),
-        cert = cert.display(),
-        key = key.display(),
-        root = b64.encode([3u8; 32]),
-        wa = b64.encode(WORKER_AUTH_KEY),
-    );
+    let config = ControllerConfig::new("test-controller", &format!("sqlite://{}", db.display()))
+        .top_level("disable_mlock = true")
+        .api_tls(&tls);
     let path = dir.path().join("controller.hcl");
-    std::fs::write(&path, config)?;
-    let path = path.to_str().unwrap().to_owned();
-
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls_pki_types::CertificateDer::from(tls.ca_der.clone()))?;
-    let client_tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let https = reqwest::Client::builder()
-        .tls_backend_preconfigured(client_tls)
-        .build()?;
+    let https = tls.https_client();
 
     let (password, am, session_id) = {
-        let ctl =
-            DevController::spawn_with_client(&["controller", "-config", &path], https.clone())
-                .await?;
+        let ctl = Dev::controller(&path, &config)
+            .http_client(https.clone())
+            .start();
         assert!(ctl.api.starts_with("https://"), "{}", ctl.api);
-        let field = |name: &str| {
-            ctl.stdout
-                .iter()
-                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-                .unwrap_or_default()
-        };
+        let field = |name: &str| ctl.banner(name).unwrap_or_default();
         let (am, password) = (field("Auth Method ID:"), field("Password:"));
-        assert_eq!(password.len(), 20, "{:?}", ctl.stdout);
+        assert_eq!(password.len(), 20, "{:?}", ctl.stdout_lines());
         let token = ctl.login(&am, "admin", &password).await?;
         let t = Some(token.as_str());
-        let (_, org) = ctl
-            .call(Method::POST, "/v1/scopes", t, Some(json!({"name": "org"})))
-            .await?;
-        let (_, project) = ctl
-            .call(
-                Method::POST,
-                "/v1/scopes",
-                t,
-                Some(json!({"scope_id": org["id"], "name": "project"})),
-            )
-            .await?;
+        let project_id = ctl.create_org_and_project(&token).await?;
         let (s, target) = ctl
-            .call(Method::POST, "/v1/targets", t, Some(json!({"scope_id": project["id"], "name": "ssh", "address": "127.0.0.1", "attributes": {"default_port": 22}})))
+            .call(Method::POST, "/v1/targets", t, Some(json!({"scope_id": project_id, "name": "ssh", "address": "127.0.0.1", "attributes": {"default_port": 22}})))
             .await?;
         assert_eq!(s, StatusCode::OK, "{target}");
         ctl.register_worker("w1", "127.0.0.1:9202").await?;
@@ -156,11 +65,11 @@ kms "aead" {{
 
     // Restart on the same database: nothing is generated again, the login still works,
     // and the session key sealed before the restart opens.
-    let ctl = DevController::spawn_with_client(&["controller", "-config", &path], https).await?;
+    let ctl = Dev::controller(&path, &config).http_client(https).start();
     assert!(
-        !ctl.stdout.iter().any(|l| l.contains("Password:")),
+        !ctl.stdout_lines().iter().any(|l| l.contains("Password:")),
         "{:?}",
-        ctl.stdout
+        ctl.stdout_lines()
     );
     ctl.login(&am, "admin", &password).await?;
     let (s, ws) = ctl
@@ -208,15 +117,15 @@ async fn bad_config_is_a_clear_error() -> Result<()> {
 
 #[tokio::test]
 async fn sigterm_stops_dev_cleanly() -> Result<()> {
-    let mut dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     // An open keep-alive connection must not hold the shutdown up.
     let (s, _) = dev.call(Method::GET, "/v1/scopes", None, None).await?;
     assert_eq!(s, StatusCode::OK);
-    let status = dev.terminate().await?;
+    let status = dev.terminate();
     assert!(
         status.success(),
         "exit status {status:?}; stderr:\n{}",
-        dev.stderr_tail()
+        dev.output_tail()
     );
     Ok(())
 }

@@ -6,10 +6,9 @@
 mod support;
 
 use anyhow::{Result, bail};
-use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::dev_controller::{DevController, WORKER_AUTH_KEY};
+use support::dev::{ControllerConfig, Dev};
 use support::postgres::PostgresCluster;
 
 const LIMIT: usize = 3;
@@ -17,7 +16,7 @@ const ATTEMPTS: usize = 20;
 
 /// Authorizes a session on `target_id`, activates it, and fires the attempts spread over
 /// `controllers`. Returns how many were admitted.
-async fn admitted(controllers: &[&DevController], token: &str, target_id: &str) -> Result<usize> {
+async fn admitted(controllers: &[&Dev], token: &str, target_id: &str) -> Result<usize> {
     let first = controllers[0];
     let worker_id = first
         .register_worker("limit-worker", "127.0.0.1:9202")
@@ -89,7 +88,7 @@ async fn admitted(controllers: &[&DevController], token: &str, target_id: &str) 
 
 #[tokio::test]
 async fn sqlite_admits_exactly_the_limit() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let token = dev.login("ampw_1234567890", "admin", "password").await?;
     let (s, t) = dev
         .call(
@@ -114,83 +113,28 @@ async fn sqlite_admits_exactly_the_limit() -> Result<()> {
 async fn postgres_shared_by_two_controllers_admits_exactly_the_limit() -> Result<()> {
     let cluster = tokio::task::spawn_blocking(PostgresCluster::start).await??;
     let dir = tempfile::tempdir()?;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let config = format!(
-        r#"
-controller {{
-  name = "c"
-  database {{
-    url = "{url}"
-  }}
-}}
-listener "tcp" {{
-  purpose = "api"
-  address = "127.0.0.1:0"
-  tls_disable = true
-}}
-listener "tcp" {{
-  purpose = "cluster"
-  address = "127.0.0.1:0"
-  tls_disable = true
-}}
-kms "aead" {{
-  purpose = "root"
-  aead_type = "aes-gcm"
-  key = "{root}"
-}}
-kms "aead" {{
-  purpose = "worker-auth"
-  aead_type = "aes-gcm"
-  key = "{wa}"
-}}
-"#,
-        url = cluster.url(),
-        root = b64.encode([9u8; 32]),
-        wa = b64.encode(WORKER_AUTH_KEY),
-    );
+    let config = ControllerConfig::new("c", &cluster.url());
     let path = dir.path().join("controller.hcl");
-    std::fs::write(&path, config)?;
-    let path = path.to_str().unwrap();
-    let a = DevController::spawn(&["controller", "-config", path]).await?;
-    let b = DevController::spawn(&["controller", "-config", path]).await?;
+    let a = Dev::controller(&path, &config).start();
+    let b = Dev::controller(&path, &config).start();
     // The first controller initialised the database and printed the admin's login.
-    let field = |name: &str| {
-        a.stdout
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-            .unwrap_or_default()
-    };
+    let field = |name: &str| a.banner(name).unwrap_or_default();
     let (am, password) = (field("Auth Method ID:"), field("Password:"));
-    assert!(am.starts_with("ampw_"), "{:?}", a.stdout);
+    assert!(am.starts_with("ampw_"), "{:?}", a.stdout_lines());
     assert!(
-        !b.stdout.iter().any(|l| l.contains("Password:")),
+        !b.stdout_lines().iter().any(|l| l.contains("Password:")),
         "the second controller must not initialise again"
     );
     let token = a.login(&am, "admin", &password).await?;
     let t = Some(token.as_str());
-    let (_, org) = a
-        .call(
-            Method::POST,
-            "/v1/scopes",
-            t,
-            Some(json!({"scope_id": "global", "name": "org"})),
-        )
-        .await?;
-    let (_, project) = a
-        .call(
-            Method::POST,
-            "/v1/scopes",
-            t,
-            Some(json!({"scope_id": org["id"], "name": "project"})),
-        )
-        .await?;
+    let project_id = a.create_org_and_project(&token).await?;
     let (s, target) = b
         .call(
             Method::POST,
             "/v1/targets",
             t,
             Some(json!({
-                "scope_id": project["id"], "name": "limited", "address": "127.0.0.1",
+                "scope_id": project_id, "name": "limited", "address": "127.0.0.1",
                 "attributes": {"default_port": 22}, "session_connection_limit": LIMIT
             })),
         )

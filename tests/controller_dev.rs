@@ -8,7 +8,7 @@ use anyhow::Result;
 use boundary::proto::{decode_authorization_token, from_timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::dev_controller::DevController;
+use support::dev::Dev;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -32,7 +32,7 @@ fn removed(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn alias_lifecycle_worker_and_authorize_by_alias() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
 
@@ -333,7 +333,7 @@ fn check_authorization(auth: &Value, target_id: &str) -> Result<()> {
 
 #[tokio::test]
 async fn user_without_grants_is_refused_and_resolves_nothing() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
     dev.register_worker("w1", "127.0.0.1:9202").await?;
@@ -506,7 +506,7 @@ async fn user_without_grants_is_refused_and_resolves_nothing() -> Result<()> {
 
 /// Walks a listing page by page; returns (ids in order, removed ids, last token, sort_by).
 async fn walk(
-    dev: &DevController,
+    dev: &Dev,
     tok: &str,
     start: Option<&str>,
 ) -> Result<(Vec<String>, Vec<String>, String, String)> {
@@ -543,7 +543,7 @@ async fn walk(
 
 #[tokio::test]
 async fn resolvable_aliases_page_in_both_phases() -> Result<()> {
-    let dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let admin = dev.login(AM, "admin", "password").await?;
     let tok = Some(admin.as_str());
     let mut created = vec!["alt_1234567890".to_owned()];

@@ -8,7 +8,7 @@ mod support;
 use anyhow::Result;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::dev_controller::DevController;
+use support::dev::Dev;
 
 /// The ids of one resource of each kind, created before the garbage.
 struct Fixture {
@@ -168,7 +168,7 @@ fn assert_error(what: &str, status: StatusCode, body: &[u8]) {
 }
 
 async fn send(
-    dev: &DevController,
+    dev: &Dev,
     base: &str,
     method: &str,
     path: &str,
@@ -189,7 +189,7 @@ async fn send(
     Ok((resp.status(), resp.bytes().await?.to_vec()))
 }
 
-async fn fixture(dev: &DevController) -> Result<Fixture> {
+async fn fixture(dev: &Dev) -> Result<Fixture> {
     let token = dev.login("ampw_1234567890", "admin", "password").await?;
     let t = Some(token.as_str());
     let id = |v: &Value| v["id"].as_str().unwrap_or_default().to_owned();
@@ -258,7 +258,7 @@ async fn fixture(dev: &DevController) -> Result<Fixture> {
 
 #[tokio::test]
 async fn garbage_gets_4xx_with_error_bodies_and_the_server_survives() -> Result<()> {
-    let mut dev = DevController::start(&[]).await?;
+    let dev = Dev::builder().controller_only().start();
     let fx = fixture(&dev).await?;
     let admin = format!("Bearer {}", fx.token);
     let worker = dev.worker_bearer();
@@ -440,7 +440,7 @@ async fn garbage_gets_4xx_with_error_bodies_and_the_server_survives() -> Result<
     assert!(
         dev.is_running(),
         "the controller died; stderr:\n{}",
-        dev.stderr_tail()
+        dev.output_tail()
     );
     let (s, _) = dev.call(Method::GET, "/v1/scopes", None, None).await?;
     assert_eq!(s, StatusCode::OK);

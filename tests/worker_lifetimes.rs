@@ -3,42 +3,29 @@
 //! worker serving any connection of a session. Real `boundary dev`, a real standalone
 //! `boundary worker -config`, and the independent raw client.
 
+mod support;
 mod worker_support;
 
-use futures_util::{SinkExt, StreamExt};
+use nix::sys::signal::Signal;
 use std::net::SocketAddr;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use worker_support::raw_client::{
-    self, Answer, SessionGrant, Ws, client_handshake, handshake, open_v1, read_bytes, wait_close,
+use support::dev::{Dev, DevPorts, random_key};
+use support::process::HANG_TIMEOUT;
+use support::tcp_servers::echo_server;
+use support::wait::poll_until_async;
+use worker_support::raw_client::{Answer, wait_close};
+use worker_support::{
+    close_normally, connect, echo_round_trip, echo_session, start_dev, start_dev_on, start_worker,
+    tofu,
 };
-use worker_support::{Dev, DevPorts, echo_server, eventually, start_worker, tofu};
-
-async fn connect_via(worker: SocketAddr, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
-    let mut ws = open_v1(worker, grant).await;
-    let answer = handshake(
-        &mut ws,
-        Message::Binary(client_handshake(tofu, false).into()),
-    )
-    .await;
-    (ws, answer)
-}
-
-async fn echo_round_trip(ws: &mut Ws, payload: &[u8]) {
-    ws.send(Message::Binary(payload.to_vec().into()))
-        .await
-        .expect("send data");
-    assert_eq!(read_bytes(ws, payload.len()).await, payload);
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_connection_ends_when_its_session_expires() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
+    let dev = start_dev().await;
+    let echo = echo_server();
     // Long enough to set the connection up on a slow machine; the test then just waits.
     let target = dev.create_target("expiring", echo, Some(8), None).await;
     let (grant, _) = dev.authorize(&target).await;
-    let (mut ws, answer) = connect_via(dev.proxy, &grant, &tofu()).await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut ws, b"alive").await;
 
@@ -50,25 +37,26 @@ async fn a_live_connection_ends_when_its_session_expires() {
     assert_eq!(connections[0]["closed_reason"], "timed out");
     // The controller's sweep may record the close first, with zero byte counts; the
     // worker's report still brings the real ones ("alive" went up and came back).
-    let counted = eventually("the worker's byte counts to be recorded", || async {
-        let session = dev.session(&grant.session_id).await;
-        let c = session["connections"][0].clone();
-        (c["bytes_up"] == 5 && c["bytes_down"] == 5).then_some(c)
-    })
+    let counted = poll_until_async(
+        "the worker's byte counts to be recorded",
+        HANG_TIMEOUT,
+        || async {
+            let session = dev.session(&grant.session_id).await;
+            let c = session["connections"][0].clone();
+            (c["bytes_up"] == 5 && c["bytes_down"] == 5).then_some(c)
+        },
+    )
     .await;
     assert_eq!(counted["closed_reason"], "timed out");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canceling_at_the_controller_closes_live_connections() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, _, grant) = echo_session().await;
     let token = tofu();
-    let (mut first, answer) = connect_via(dev.proxy, &grant, &token).await;
+    let (mut first, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
-    let (mut second, answer) = connect_via(dev.proxy, &grant, &token).await;
+    let (mut second, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut first, b"one").await;
     echo_round_trip(&mut second, b"two").await;
@@ -81,7 +69,7 @@ async fn canceling_at_the_controller_closes_live_connections() {
     for connection in &connections {
         assert_eq!(connection["closed_reason"], "canceled");
     }
-    eventually("the session to terminate", || async {
+    poll_until_async("the session to terminate", HANG_TIMEOUT, || async {
         (dev.session(&grant.session_id).await["status"] == "terminated").then_some(())
     })
     .await;
@@ -89,8 +77,8 @@ async fn canceling_at_the_controller_closes_live_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
+    let dev = start_dev().await;
+    let echo = echo_server();
     let target = dev.create_target("echo", echo, None, None).await;
     let (worker, worker_addr) = dev.start_worker("second-worker", "");
     let (grant, _) = dev.authorize(&target).await;
@@ -98,17 +86,17 @@ async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
 
     // Activated through the dev worker, continued through the standalone one: the tofu
     // binding lives at the controller.
-    let (mut via_dev, answer) = connect_via(dev.proxy, &grant, &token).await;
+    let (mut via_dev, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
-    let (mut via_second, answer) = connect_via(worker_addr, &grant, &token).await;
+    let (mut via_second, answer) = connect(worker_addr, &grant, &token).await;
     assert!(
         matches!(answer, Answer::Result(_)),
         "{answer:?}\n{}",
-        worker.log_text()
+        worker.output()
     );
     echo_round_trip(&mut via_dev, b"first worker").await;
     echo_round_trip(&mut via_second, b"second worker").await;
-    let (_, answer) = connect_via(worker_addr, &grant, &tofu()).await;
+    let (_, answer) = connect(worker_addr, &grant, &tofu()).await;
     assert_eq!(
         answer,
         Answer::Closed {
@@ -119,23 +107,19 @@ async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
 
     // SIGTERM: no new connections, the live one keeps working until its client ends it,
     // then the worker exits cleanly.
-    worker.terminate();
-    eventually("the worker to stop accepting", || async {
+    worker.signal(Signal::SIGTERM);
+    poll_until_async("the worker to stop accepting", HANG_TIMEOUT, || async {
         tokio::net::TcpStream::connect(worker_addr).await.err()
     })
     .await;
     worker.assert_running();
     echo_round_trip(&mut via_second, b"during drain").await;
-    via_second
-        .send(Message::Close(Some(CloseFrame {
-            code: 1000.into(),
-            reason: "".into(),
-        })))
-        .await
-        .unwrap();
-    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, via_second.next()).await {}
-    let status = eventually("the worker to exit", || async { worker.try_exit() }).await;
-    assert!(status.success(), "{status}\n{}", worker.log_text());
+    close_normally(via_second).await;
+    let status = poll_until_async("the worker to exit", HANG_TIMEOUT, || async {
+        worker.exit_status()
+    })
+    .await;
+    assert!(status.success(), "{status}\n{}", worker.output());
 
     // Its connection was reported before it left; the dev worker still serves.
     echo_round_trip(&mut via_dev, b"dev worker unaffected").await;
@@ -160,41 +144,46 @@ async fn hands_out(dev: &Dev, target: &str, worker: SocketAddr) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_waits_for_its_controller_and_registers_again_with_a_new_one() {
-    let ports = DevPorts::new();
+    let ports = DevPorts::free();
+    let worker_auth_key = random_key();
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on the cluster port yet: the worker retries with backoff.
     let (worker, worker_addr) = start_worker(
         dir.path(),
         &format!("127.0.0.1:{}", ports.cluster),
-        &ports.worker_auth_key,
+        &worker_auth_key,
         "early-worker",
         "",
     );
-    eventually("the worker to retry registering", || async {
+    poll_until_async("the worker to retry registering", HANG_TIMEOUT, || async {
         worker.assert_running();
-        worker.log_text().contains("cannot register").then_some(())
+        worker.output().contains("cannot register").then_some(())
     })
     .await;
 
-    let echo = echo_server().await;
-    let first = Dev::start_on(ports.clone()).await;
+    let echo = echo_server();
+    let first = start_dev_on(ports, worker_auth_key).await;
     let target = first.create_target("echo", echo, None, None).await;
-    eventually("the first controller to hand out the worker", || async {
-        hands_out(&first, &target, worker_addr).await.then_some(())
-    })
+    poll_until_async(
+        "the first controller to hand out the worker",
+        HANG_TIMEOUT,
+        || async { hands_out(&first, &target, worker_addr).await.then_some(()) },
+    )
     .await;
 
     // The controller is replaced by one with an empty database on the same addresses:
     // the worker's heartbeat is refused and it registers again.
     drop(first);
-    let second = Dev::start_on(ports).await;
+    let second = start_dev_on(ports, worker_auth_key).await;
     let target = second.create_target("echo", echo, None, None).await;
-    eventually("the new controller to hand out the worker", || async {
-        hands_out(&second, &target, worker_addr).await.then_some(())
-    })
+    poll_until_async(
+        "the new controller to hand out the worker",
+        HANG_TIMEOUT,
+        || async { hands_out(&second, &target, worker_addr).await.then_some(()) },
+    )
     .await;
     let (grant, _) = second.authorize(&target).await;
-    let (mut ws, answer) = connect_via(worker_addr, &grant, &tofu()).await;
+    let (mut ws, answer) = connect(worker_addr, &grant, &tofu()).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut ws, b"after the controller changed").await;
     worker.assert_running();

@@ -3,16 +3,20 @@
 //! that shares no code with our tunnel. Every refusal is followed by a good connection, to
 //! show the worker keeps serving others.
 
+mod support;
 mod worker_support;
 
 use futures_util::{SinkExt, StreamExt};
+use support::dev::{Dev, free_port};
+use support::process::HANG_TIMEOUT;
+use support::tcp_servers::echo_server;
+use support::wait::poll_until_async;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use worker_support::raw_client::{
-    self, Answer, ClientCert, SessionGrant, Ws, client_handshake, default_alpn, handshake,
-    next_answer, open_v1, read_bytes, tls_connect, upgrade, wait_close,
+    self, Answer, ClientCert, SessionGrant, client_handshake, default_alpn, handshake, next_answer,
+    open_v1, read_bytes, tls_connect, upgrade, wait_close,
 };
-use worker_support::{Dev, echo_server, free_port, tofu};
+use worker_support::{close_normally, connect, echo_round_trip, echo_session, start_dev, tofu};
 
 fn closed(code: u16, reason: &str) -> Answer {
     Answer::Closed {
@@ -21,55 +25,22 @@ fn closed(code: u16, reason: &str) -> Answer {
     }
 }
 
-async fn echo_round_trip(ws: &mut Ws, payload: &[u8]) {
-    ws.send(Message::Binary(payload.to_vec().into()))
-        .await
-        .expect("send data");
-    assert_eq!(read_bytes(ws, payload.len()).await, payload);
-}
-
-/// Ends a connection the way a client does: a close frame, then the worker's answer.
-async fn close_normally(mut ws: Ws) {
-    ws.send(Message::Close(Some(CloseFrame {
-        code: 1000.into(),
-        reason: "".into(),
-    })))
-    .await
-    .expect("send close");
-    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, ws.next()).await {}
-}
-
 /// A fresh session on `target`, one connection, one echo: the worker still serves.
 async fn assert_serves(dev: &Dev, target: &str) {
     let (grant, _) = dev.authorize(target).await;
-    let mut ws = open_v1(dev.proxy, &grant).await;
-    let answer = handshake(
-        &mut ws,
-        Message::Binary(client_handshake(&tofu(), false).into()),
-    )
-    .await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut ws, b"still serving").await;
     close_normally(ws).await;
 }
 
-async fn connect(dev: &Dev, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
-    let mut ws = open_v1(dev.proxy, grant).await;
-    let answer = handshake(
-        &mut ws,
-        Message::Binary(client_handshake(tofu, false).into()),
-    )
-    .await;
-    (ws, answer)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
+    let dev = start_dev().await;
+    let echo = echo_server();
     let target = dev.create_target("echo", echo, None, None).await;
     let (grant, authorization) = dev.authorize(&target).await;
-    assert_eq!(grant.worker_addresses[0], dev.proxy.to_string());
+    assert_eq!(grant.worker_addresses[0], dev.proxy().to_string());
     let expiration = time::OffsetDateTime::parse(
         authorization["expiration"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
@@ -77,7 +48,7 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
     .unwrap();
 
     let token = tofu();
-    let (mut ws, answer) = connect(&dev, &grant, &token).await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &token).await;
     let Answer::Result(result) = answer else {
         panic!("expected a HandshakeResult, got {answer:?}");
     };
@@ -99,7 +70,7 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
     assert_eq!(connections[0]["client_tcp_address"], "127.0.0.1");
 
     // The same tofu opens further connections of the session.
-    let (mut ws, answer) = connect(&dev, &grant, &token).await;
+    let (mut ws, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut ws, b"again").await;
     close_normally(ws).await;
@@ -108,16 +79,18 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v2_is_echoed_only_when_offered_and_a_half_close_keeps_the_reply() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
-    let tls = tls_connect(dev.proxy, &grant, ClientCert::Session, default_alpn(&grant))
-        .await
-        .unwrap();
+    let (dev, target, grant) = echo_session().await;
+    let tls = tls_connect(
+        dev.proxy(),
+        &grant,
+        ClientCert::Session,
+        default_alpn(&grant),
+    )
+    .await
+    .unwrap();
     let (mut ws, echoed) = upgrade(
         tls,
-        dev.proxy,
+        dev.proxy(),
         "/v1/proxy",
         "boundary-tcp-proxy-v2, boundary-tcp-proxy-v1",
     )
@@ -152,11 +125,16 @@ async fn v2_is_echoed_only_when_offered_and_a_half_close_keeps_the_reply() {
         ("/v1/proxy", ""),
         ("/v1/other", "boundary-tcp-proxy-v1"),
     ] {
-        let tls = tls_connect(dev.proxy, &grant, ClientCert::Session, default_alpn(&grant))
-            .await
-            .unwrap();
+        let tls = tls_connect(
+            dev.proxy(),
+            &grant,
+            ClientCert::Session,
+            default_alpn(&grant),
+        )
+        .await
+        .unwrap();
         assert!(
-            upgrade(tls, dev.proxy, path, protocols).await.is_err(),
+            upgrade(tls, dev.proxy(), path, protocols).await.is_err(),
             "{path} {protocols:?} was upgraded"
         );
     }
@@ -165,11 +143,11 @@ async fn v2_is_echoed_only_when_offered_and_a_half_close_keeps_the_reply() {
 
 /// The TLS handshake (or the first read after it, in TLS 1.3) must fail.
 async fn assert_tls_refused(dev: &Dev, grant: &SessionGrant, cert: ClientCert, alpn: Vec<Vec<u8>>) {
-    let Ok(tls) = tls_connect(dev.proxy, grant, cert, alpn).await else {
+    let Ok(tls) = tls_connect(dev.proxy(), grant, cert, alpn).await else {
         return;
     };
     assert!(
-        upgrade(tls, dev.proxy, "/v1/proxy", "boundary-tcp-proxy-v1")
+        upgrade(tls, dev.proxy(), "/v1/proxy", "boundary-tcp-proxy-v1")
             .await
             .is_err(),
         "the worker served a client it should have refused"
@@ -178,10 +156,7 @@ async fn assert_tls_refused(dev: &Dev, grant: &SessionGrant, cert: ClientCert, a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_refuses_missing_and_foreign_certificates_and_unknown_sessions() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
 
     assert_tls_refused(&dev, &grant, ClientCert::None, default_alpn(&grant)).await;
     assert_serves(&dev, &target).await;
@@ -216,12 +191,9 @@ async fn tls_refuses_missing_and_foreign_certificates_and_unknown_sessions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_refusals_carry_the_protocol_close_codes() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
 
-    let mut ws = open_v1(dev.proxy, &grant).await;
+    let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(&mut ws, Message::Text("hello".into())).await;
     assert!(
         matches!(answer, Answer::Closed { code: 1003, .. }),
@@ -229,7 +201,7 @@ async fn handshake_refusals_carry_the_protocol_close_codes() {
     );
     assert_serves(&dev, &target).await;
 
-    let mut ws = open_v1(dev.proxy, &grant).await;
+    let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(&mut ws, Message::Binary(vec![0xff, 0xff, 0xff].into())).await;
     assert!(
         matches!(answer, Answer::Closed { code: 1007, .. }),
@@ -238,7 +210,7 @@ async fn handshake_refusals_carry_the_protocol_close_codes() {
     assert_serves(&dev, &target).await;
 
     for length in [0, 19, 21] {
-        let mut ws = open_v1(dev.proxy, &grant).await;
+        let mut ws = open_v1(dev.proxy(), &grant).await;
         let short = &tofu().repeat(2)[..length];
         let answer = handshake(
             &mut ws,
@@ -255,12 +227,12 @@ async fn handshake_refusals_carry_the_protocol_close_codes() {
 
     // The first tofu binds the session; another one is refused, the first still works.
     let first = tofu();
-    let (ws, answer) = connect(&dev, &grant, &first).await;
+    let (ws, answer) = connect(dev.proxy(), &grant, &first).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     close_normally(ws).await;
-    let (_, answer) = connect(&dev, &grant, &tofu()).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert_eq!(answer, closed(1008, "tofu token not allowed"));
-    let (ws, answer) = connect(&dev, &grant, &first).await;
+    let (ws, answer) = connect(dev.proxy(), &grant, &first).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     close_normally(ws).await;
     assert_serves(&dev, &target).await;
@@ -268,8 +240,8 @@ async fn handshake_refusals_carry_the_protocol_close_codes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_exhausted_sessions_are_refused_with_1011() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
+    let dev = start_dev().await;
+    let echo = echo_server();
 
     let short = dev.create_target("short", echo, Some(1), None).await;
     let (grant, authorization) = dev.authorize(&short).await;
@@ -278,27 +250,27 @@ async fn expired_and_exhausted_sessions_are_refused_with_1011() {
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
-    worker_support::eventually("the session to expire", || async {
+    poll_until_async("the session to expire", HANG_TIMEOUT, || async {
         (time::OffsetDateTime::now_utc() > expiration).then_some(())
     })
     .await;
-    let (_, answer) = connect(&dev, &grant, &tofu()).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert_eq!(answer, closed(1011, "unable to authorize connection"));
 
     let limited = dev.create_target("limited", echo, None, Some(2)).await;
     let (grant, _) = dev.authorize(&limited).await;
     let token = tofu();
-    let (first, answer) = connect(&dev, &grant, &token).await;
+    let (first, answer) = connect(dev.proxy(), &grant, &token).await;
     let Answer::Result(result) = answer else {
         panic!("{answer:?}");
     };
     assert_eq!((result.connection_limit, result.connections_left), (2, 1));
-    let (second, answer) = connect(&dev, &grant, &token).await;
+    let (second, answer) = connect(dev.proxy(), &grant, &token).await;
     let Answer::Result(result) = answer else {
         panic!("{answer:?}");
     };
     assert_eq!((result.connection_limit, result.connections_left), (2, 0));
-    let (_, answer) = connect(&dev, &grant, &token).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &token).await;
     assert_eq!(answer, closed(1011, "unable to authorize connection"));
     close_normally(first).await;
     close_normally(second).await;
@@ -307,10 +279,10 @@ async fn expired_and_exhausted_sessions_are_refused_with_1011() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_target_closes_with_3000_and_the_session_shows_why() {
-    let dev = Dev::start().await;
+    let dev = start_dev().await;
     let target = dev.create_target("dead", free_port(), None, None).await;
     let (grant, _) = dev.authorize(&target).await;
-    let (_, answer) = connect(&dev, &grant, &tofu()).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &tofu()).await;
     assert!(
         matches!(answer, Answer::Closed { code: 3000, .. }),
         "{answer:?}"
@@ -319,24 +291,21 @@ async fn a_dead_target_closes_with_3000_and_the_session_shows_why() {
     assert_eq!(connections[0]["closed_reason"], "network error");
     assert_eq!(connections[0]["bytes_up"], 0);
 
-    let echo = echo_server().await;
+    let echo = echo_server();
     let alive = dev.create_target("echo", echo, None, None).await;
     assert_serves(&dev, &alive).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
     let token = tofu();
-    let (mut live, answer) = connect(&dev, &grant, &token).await;
+    let (mut live, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
     echo_round_trip(&mut live, b"before cancel").await;
 
     // A cancel with another tofu is refused and changes nothing.
-    let mut ws = open_v1(dev.proxy, &grant).await;
+    let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(
         &mut ws,
         Message::Binary(client_handshake(&tofu(), true).into()),
@@ -345,7 +314,7 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
     assert_eq!(answer, closed(1008, "tofu token not allowed"));
     echo_round_trip(&mut live, b"still live").await;
 
-    let mut ws = open_v1(dev.proxy, &grant).await;
+    let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(
         &mut ws,
         Message::Binary(client_handshake(&token, true).into()),
@@ -360,7 +329,7 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
     let status = dev.session(&grant.session_id).await["status"].clone();
     assert!(status == "canceling" || status == "terminated", "{status}");
 
-    let (_, answer) = connect(&dev, &grant, &token).await;
+    let (_, answer) = connect(dev.proxy(), &grant, &token).await;
     assert!(
         matches!(answer, Answer::Closed { code: 1011, .. }),
         "{answer:?}"
@@ -371,33 +340,35 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_from_clients_never_stops_the_worker() {
     use tokio::io::AsyncWriteExt;
-    let dev = Dev::start().await;
-    let echo = echo_server().await;
-    let target = dev.create_target("echo", echo, None, None).await;
-    let (grant, _) = dev.authorize(&target).await;
+    let (dev, target, grant) = echo_session().await;
 
     // Not TLS at all, and a connection closed at once.
-    let mut raw = tokio::net::TcpStream::connect(dev.proxy).await.unwrap();
+    let mut raw = tokio::net::TcpStream::connect(dev.proxy()).await.unwrap();
     raw.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3, 4])
         .await
         .unwrap();
     drop(raw);
-    drop(tokio::net::TcpStream::connect(dev.proxy).await.unwrap());
+    drop(tokio::net::TcpStream::connect(dev.proxy()).await.unwrap());
     assert_serves(&dev, &target).await;
 
     // TLS, then something that is not HTTP.
-    let mut tls = tls_connect(dev.proxy, &grant, ClientCert::Session, default_alpn(&grant))
-        .await
-        .unwrap();
+    let mut tls = tls_connect(
+        dev.proxy(),
+        &grant,
+        ClientCert::Session,
+        default_alpn(&grant),
+    )
+    .await
+    .unwrap();
     tls.write_all(b"\x00\x01garbage\r\n\r\n").await.unwrap();
     drop(tls);
     assert_serves(&dev, &target).await;
 
     // A WebSocket that leaves without a handshake, and one whose first message is too big.
-    drop(open_v1(dev.proxy, &grant).await);
-    let mut ws = open_v1(dev.proxy, &grant).await;
+    drop(open_v1(dev.proxy(), &grant).await);
+    let mut ws = open_v1(dev.proxy(), &grant).await;
     let _ = ws.send(Message::Binary(vec![0x52; 17 << 20].into())).await;
     while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, ws.next()).await {}
     assert_serves(&dev, &target).await;
-    dev.process.assert_running();
+    dev.process().assert_running();
 }

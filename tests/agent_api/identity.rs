@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::control::{Call, RecordingControl};
+use crate::support::cli::parse_json;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::{
@@ -167,7 +168,7 @@ fn a_token_the_agent_refuses_is_reported_with_the_error_body() {
         )
         .await;
         assert_eq!(code, 400, "{body}");
-        let body = crate::json(&body);
+        let body = parse_json(&body);
         assert_eq!(body["kind"], "InvalidArgument");
         assert_eq!(body["details"]["request_fields"][0]["name"], "token");
         assert!(!body.to_string().contains("s1rejected"), "{body}");

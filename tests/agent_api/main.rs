@@ -15,9 +15,7 @@ mod refusals;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
 
 use boundary::agent::api::ApiServer;
 use boundary::agent::os::linux::SockDiagPeerLookup;
@@ -27,16 +25,15 @@ use boundary::api::session::SessionAuthorization;
 use boundary::api::{ScopeInfo, Secret};
 
 use control::RecordingControl;
+use support::cli::{Cli, Run};
+use support::curl::curl_async;
 use support::netns::Netns;
 use support::os_user::OsUser;
 
 /// Prefix of every namespace this suite creates.
 const NETNS_PREFIX: &str = "bt-agentapi";
-/// Stops a hung command; never an expectation about speed.
-const HANG_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default `api_listen_address`: each test has its own namespace, so it is free.
 const DEFAULT_ADDRESS: &str = "127.0.0.1:9300";
-const BOUNDARY: &str = env!("CARGO_BIN_EXE_boundary");
 
 const ALICE_TOKEN: &str = "at_AAAAAAAAAA_s1alicesecret";
 const BOB_TOKEN: &str = "at_BBBBBBBBBB_s1bobsecret";
@@ -52,58 +49,6 @@ async fn start_agent(control: Arc<RecordingControl>, address: &str) -> ApiServer
         .expect("the API server starts")
 }
 
-/// What a finished command printed.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn success(&self) -> bool {
-        self.code == Some(0)
-    }
-}
-
-/// Runs `program args` in `netns` as `user` (root when `None`), with `env` set and the
-/// CLI's own variables otherwise unset.
-async fn run(
-    netns: &Netns,
-    user: Option<&OsUser>,
-    env: &[(&str, &str)],
-    program: &str,
-    args: &[&str],
-) -> Run {
-    let mut command = tokio::process::Command::new("ip");
-    command.args(["netns", "exec", netns.name()]);
-    if let Some(user) = user {
-        command.args(["runuser", "-u", &user.name, "--"]);
-    }
-    command.args([
-        "env",
-        "-u",
-        "BOUNDARY_CLI_FORMAT",
-        "-u",
-        "BOUNDARY_CLIENT_AGENT_LISTENING_PORT",
-    ]);
-    command.args(env.iter().map(|(k, v)| format!("{k}={v}")));
-    command
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(HANG_TIMEOUT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("{program} {args:?} hung"))
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// `boundary client-agent <args>` as `user`.
 async fn cli(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> Run {
     cli_env(netns, user, &[], args).await
@@ -112,20 +57,12 @@ async fn cli(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> Run {
 async fn cli_env(netns: &Netns, user: Option<&OsUser>, env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut full = vec!["client-agent"];
     full.extend_from_slice(args);
-    run(netns, user, env, BOUNDARY, &full).await
-}
-
-/// curl as `user`; returns the HTTP status and the body.
-async fn curl(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> (u16, String) {
-    let mut full = vec!["-sS", "--max-time", "30", "-w", "\n%{http_code}"];
-    full.extend_from_slice(args);
-    let run = run(netns, user, &[], "curl", &full).await;
-    assert!(run.success(), "curl {args:?}: {run:?}");
-    let (body, code) = run
-        .stdout
-        .rsplit_once('\n')
-        .unwrap_or_else(|| panic!("curl output {run:?}"));
-    (code.parse().expect("an HTTP status"), body.to_owned())
+    let cli = env
+        .iter()
+        .fold(Cli::in_netns(netns, user), |cli, (key, value)| {
+            cli.env(key, value)
+        });
+    cli.run_async(&full).await
 }
 
 /// `POST /v1/tokens` with curl as `user`.
@@ -136,7 +73,7 @@ async fn post_token(
     token: &str,
 ) -> (u16, String) {
     let body = serde_json::json!({ "boundary_addr": addr, "token": token }).to_string();
-    curl(
+    curl_async(
         netns,
         user,
         &[
@@ -150,10 +87,6 @@ async fn post_token(
         ],
     )
     .await
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 /// A session for `db.prod.example` with one brokered username/password credential.

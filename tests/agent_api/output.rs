@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use crate::control::RecordingControl;
+use crate::support::cli::parse_json;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::{
-    ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, cli_env, json, post_token,
-    sessions_for, start_agent,
+    ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, cli_env, post_token, sessions_for,
+    start_agent,
 };
 
 #[test]
@@ -24,7 +25,7 @@ fn json_output_wraps_items_like_boundary() {
         let status = cli(&netns, Some(&alice), &["status", "-format", "json"]).await;
         assert!(status.success(), "{status:?}");
         assert_eq!(status.stdout.lines().count(), 1, "one document: {status:?}");
-        let document = json(&status.stdout);
+        let document = parse_json(&status.stdout);
         assert_eq!(document["status_code"], 200);
         let item = &document["item"];
         assert_eq!(item["boundary_addr"], CONTROLLER);
@@ -45,7 +46,7 @@ fn json_output_wraps_items_like_boundary() {
         )
         .await;
         assert!(sessions.success(), "{sessions:?}");
-        let document = json(&sessions.stdout);
+        let document = parse_json(&sessions.stdout);
         assert_eq!(document["status_code"], 200);
         let items = document["items"].as_array().expect("items");
         assert_eq!(items.len(), 1);
@@ -58,13 +59,13 @@ fn json_output_wraps_items_like_boundary() {
 
         let none = cli(&netns, None, &["sessions", "-format=json"]).await;
         assert_eq!(
-            json(&none.stdout),
+            parse_json(&none.stdout),
             serde_json::json!({"status_code": 200, "items": []})
         );
 
         let resumed = cli(&netns, None, &["resume", "-format", "json"]).await;
         assert!(resumed.success(), "{resumed:?}");
-        let document = json(&resumed.stdout);
+        let document = parse_json(&resumed.stdout);
         assert_eq!(document["status_code"], 200);
         assert_eq!(document["item"]["status"], "running");
         server.shutdown().await.expect("graceful shutdown");
@@ -79,7 +80,7 @@ fn the_port_comes_from_the_flag_or_the_environment() {
     netns.block_on(|| async {
         let server = start_agent(control.clone(), "127.0.0.1:9411").await;
         let default = cli(&netns, Some(&alice), &["status"]).await;
-        assert_eq!(default.code, Some(1), "nothing on 9300: {default:?}");
+        assert_eq!(default.code(), Some(1), "nothing on 9300: {default:?}");
 
         let flag = cli(
             &netns,
@@ -125,7 +126,7 @@ fn a_missing_agent_is_a_clear_error() {
     netns.block_on(|| async {
         for args in [&["status"][..], &["pause"], &["resume"], &["sessions"]] {
             let down = cli(&netns, Some(&alice), args).await;
-            assert_eq!(down.code, Some(1), "{args:?}: {down:?}");
+            assert_eq!(down.code(), Some(1), "{args:?}: {down:?}");
             assert!(down.stdout.is_empty(), "{down:?}");
             assert!(down.stderr.contains("127.0.0.1:9300"), "{down:?}");
             assert!(
@@ -135,9 +136,9 @@ fn a_missing_agent_is_a_clear_error() {
             assert!(down.stderr.contains("-client-agent-port"), "{down:?}");
         }
         let down = cli(&netns, Some(&alice), &["status", "-format", "json"]).await;
-        assert_eq!(down.code, Some(1));
+        assert_eq!(down.code(), Some(1));
         assert!(
-            json(&down.stderr)["error"]
+            parse_json(&down.stderr)["error"]
                 .as_str()
                 .unwrap()
                 .contains("127.0.0.1:9300")
@@ -148,7 +149,7 @@ fn a_missing_agent_is_a_clear_error() {
         assert!(cli(&netns, Some(&alice), &["status"]).await.success());
         server.shutdown().await.expect("graceful shutdown");
         let down = cli(&netns, Some(&alice), &["status"]).await;
-        assert_eq!(down.code, Some(1), "{down:?}");
+        assert_eq!(down.code(), Some(1), "{down:?}");
         assert!(down.stderr.contains("Connection refused"), "{down:?}");
     });
 }

@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use crate::control::{Call, RecordingControl};
+use crate::support::cli::parse_json;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::{
-    ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, json, post_token, start_agent,
-};
+use crate::{ALICE_TOKEN, CONTROLLER, DEFAULT_ADDRESS, NETNS_PREFIX, cli, post_token, start_agent};
 
 #[test]
 fn users_with_a_token_and_root_may_pause_and_resume_others_may_not() {
@@ -23,7 +22,7 @@ fn users_with_a_token_and_root_may_pause_and_resume_others_may_not() {
 
         // Carol has no token: refused, nothing reaches pause().
         let refused = cli(&netns, Some(&carol), &["pause"]).await;
-        assert_eq!(refused.code, Some(1), "{refused:?}");
+        assert_eq!(refused.code(), Some(1), "{refused:?}");
         assert!(refused.stdout.is_empty(), "{refused:?}");
         assert!(
             refused
@@ -36,8 +35,8 @@ fn users_with_a_token_and_root_may_pause_and_resume_others_may_not() {
         assert!(!control.paused());
 
         let refused = cli(&netns, Some(&carol), &["resume", "-format", "json"]).await;
-        assert_eq!(refused.code, Some(1), "{refused:?}");
-        let error = json(&refused.stderr);
+        assert_eq!(refused.code(), Some(1), "{refused:?}");
+        let error = parse_json(&refused.stderr);
         assert_eq!(error["status"], 403, "{error}");
         assert_eq!(error["api_error"]["kind"], "PermissionDenied", "{error}");
 
@@ -65,7 +64,7 @@ fn users_with_a_token_and_root_may_pause_and_resume_others_may_not() {
         // -format json: the item is the caller's status after the change.
         let paused = cli(&netns, None, &["pause", "-format=json"]).await;
         assert!(paused.success(), "{paused:?}");
-        let document = json(&paused.stdout);
+        let document = parse_json(&paused.stdout);
         assert_eq!(document["status_code"], 200, "{document}");
         assert_eq!(document["item"]["status"], "paused", "{document}");
 

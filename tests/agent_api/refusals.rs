@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use crate::control::RecordingControl;
+use crate::support::cli::parse_json;
+use crate::support::curl::curl_async;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::{DEFAULT_ADDRESS, NETNS_PREFIX, curl, json, start_agent};
+use crate::{DEFAULT_ADDRESS, NETNS_PREFIX, start_agent};
 
 const STATUS_URL: &str = "http://127.0.0.1:9300/v1/status";
 const TOKENS_URL: &str = "http://127.0.0.1:9300/v1/tokens";
@@ -27,14 +29,14 @@ fn browser_like_requests_are_refused_before_reaching_the_agent() {
                 "Host: evil.example:9300",
                 "Host: 127.0.0.1.evil.example",
             ] {
-                let (code, body) = curl(&netns, user, &["-H", header, STATUS_URL]).await;
+                let (code, body) = curl_async(&netns, user, &["-H", header, STATUS_URL]).await;
                 assert_eq!(code, 403, "{header}: {body}");
-                let body = json(&body);
+                let body = parse_json(&body);
                 assert_eq!(body["kind"], "PermissionDenied", "{header}: {body}");
                 assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
             }
             // A page POSTing a token is refused too.
-            let (code, _) = curl(
+            let (code, _) = curl_async(
                 &netns,
                 user,
                 &[
@@ -56,7 +58,7 @@ fn browser_like_requests_are_refused_before_reaching_the_agent() {
             "Host: [::1]:9300",
             "Host: 127.0.0.1",
         ] {
-            let (code, body) = curl(&netns, Some(&alice), &["-H", host, STATUS_URL]).await;
+            let (code, body) = curl_async(&netns, Some(&alice), &["-H", host, STATUS_URL]).await;
             assert_eq!(code, 200, "{host}: {body}");
         }
         server.shutdown().await.expect("graceful shutdown");
@@ -86,30 +88,30 @@ fn bad_bodies_and_unknown_routes_get_the_error_body() {
         let server = start_agent(control.clone(), DEFAULT_ADDRESS).await;
         let post = |body: &'static str| ["-X", "POST", "--data-binary", body, TOKENS_URL];
 
-        let (code, body) = curl(
+        let (code, body) = curl_async(
             &netns,
             Some(&alice),
             &["--data-binary", &big_arg, TOKENS_URL],
         )
         .await;
         assert_eq!(code, 400, "{body}");
-        let body = json(&body);
+        let body = parse_json(&body);
         assert_eq!(body["kind"], "InvalidArgument");
         assert!(
             body["message"].as_str().unwrap().contains("65536"),
             "{body}"
         );
 
-        let (code, body) = curl(&netns, Some(&alice), &post(r#"{"boundary_addr": "#)).await;
+        let (code, body) = curl_async(&netns, Some(&alice), &post(r#"{"boundary_addr": "#)).await;
         assert_eq!(code, 400, "{body}");
-        let body = json(&body);
+        let body = parse_json(&body);
         assert_eq!(body["kind"], "InvalidArgument");
         assert!(
             body["message"].as_str().unwrap().contains("not valid JSON"),
             "{body}"
         );
 
-        let (code, body) = curl(
+        let (code, body) = curl_async(
             &netns,
             Some(&alice),
             &post(r#"{"token":"at_1234567890_s1x"}"#),
@@ -118,14 +120,14 @@ fn bad_bodies_and_unknown_routes_get_the_error_body() {
         assert_eq!(code, 400, "{body}");
         assert!(body.contains("boundary_addr"), "{body}");
 
-        let (code, body) = curl(
+        let (code, body) = curl_async(
             &netns,
             Some(&alice),
             &post(r#"{"boundary_addr":"https://ctl.example","token":"hunter2-not-a-token"}"#),
         )
         .await;
         assert_eq!(code, 400, "{body}");
-        let body = json(&body);
+        let body = parse_json(&body);
         assert_eq!(
             body["details"]["request_fields"][0]["name"], "token",
             "{body}"
@@ -135,7 +137,7 @@ fn bad_bodies_and_unknown_routes_get_the_error_body() {
             "never echoed: {body}"
         );
 
-        let (code, body) = curl(
+        let (code, body) = curl_async(
             &netns,
             Some(&alice),
             &post(r#"{"boundary_addr":"ctl.example","token":"at_1234567890_s1x"}"#),
@@ -143,19 +145,21 @@ fn bad_bodies_and_unknown_routes_get_the_error_body() {
         .await;
         assert_eq!(code, 400, "{body}");
         assert_eq!(
-            json(&body)["details"]["request_fields"][0]["name"],
+            parse_json(&body)["details"]["request_fields"][0]["name"],
             "boundary_addr"
         );
 
-        let (code, body) = curl(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/nothing"]).await;
+        let (code, body) =
+            curl_async(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/nothing"]).await;
         assert_eq!(code, 404, "{body}");
-        assert_eq!(json(&body)["kind"], "NotFound");
+        assert_eq!(parse_json(&body)["kind"], "NotFound");
 
-        let (code, body) = curl(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/pause"]).await;
+        let (code, body) =
+            curl_async(&netns, Some(&alice), &["http://127.0.0.1:9300/v1/pause"]).await;
         assert_eq!(code, 405, "GET on a POST route: {body}");
-        assert!(json(&body)["kind"].is_string());
+        assert!(parse_json(&body)["kind"].is_string());
 
-        let (code, body) = curl(&netns, Some(&alice), &["-X", "POST", STATUS_URL]).await;
+        let (code, body) = curl_async(&netns, Some(&alice), &["-X", "POST", STATUS_URL]).await;
         assert_eq!(code, 405, "POST on a GET route: {body}");
 
         assert!(control.calls().is_empty(), "{:?}", control.calls());

@@ -13,17 +13,16 @@ mod refusals;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::Output;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use support::cli::{Cli, Run};
+use support::dig::run_dig;
 use support::netns::Netns;
-use support::process::expect_success;
 use support::topology::{CLIENT_INTERFACE, Topology};
 use support::wait::{READY_TIMEOUT, poll_until};
 
 pub const AGENT: &str = env!("CARGO_BIN_EXE_boundary-client-agent");
-pub const BOUNDARY: &str = env!("CARGO_BIN_EXE_boundary");
 /// Stops a hung agent; never an expectation about speed.
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 const READY_LINE: &str = "the client agent is ready";
@@ -157,35 +156,37 @@ impl Fixture {
     }
 
     /// `boundary client-agent <verb>` as root in the client namespace.
-    pub fn cli(&self, args: &[&str]) -> Output {
-        let mut full = vec![BOUNDARY, "client-agent"];
+    pub fn cli(&self, args: &[&str]) -> Run {
+        let mut full = vec!["client-agent"];
         full.extend_from_slice(args);
-        self.client().run(&full)
+        Cli::in_netns(self.client(), None).run(&full)
     }
 
     pub fn cli_ok(&self, args: &[&str]) -> String {
-        expect_success(&format!("boundary client-agent {args:?}"), &self.cli(args))
+        self.cli(args).ok()
     }
 }
 
 /// `<interface> <address>/<prefix>` for every address in the namespace.
 pub fn addresses(netns: &Netns) -> BTreeSet<String> {
     netns
-        .exec_ok(&["ip", "-o", "addr", "show"])
-        .lines()
-        .filter_map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let family = words.iter().position(|w| *w == "inet" || *w == "inet6")?;
-            Some(format!("{} {}", words.get(1)?, words.get(family + 1)?))
-        })
+        .addresses()
+        .iter()
+        .map(|a| format!("{} {}/{}", a.interface, a.address, a.prefix_len))
         .collect()
 }
 
 /// `dig +short name type` through the namespace's resolv.conf.
 pub fn dig(netns: &Netns, name: &str, record_type: &str) -> Vec<String> {
-    let output = netns.run(&["dig", "+short", "+time=2", "+tries=2", name, record_type]);
-    expect_success("dig", &output)
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    let reply = run_dig(
+        netns,
+        None,
+        &["+short", "+time=2", "+tries=2", name, record_type],
+    );
+    assert!(
+        reply.success,
+        "dig {name} {record_type}: {}{}",
+        reply.text, reply.stderr
+    );
+    reply.text.lines().map(str::to_owned).collect()
 }

@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// Starts an agent that must give up by itself with exit code 1; returns its log.
+fn start_refused(fixture: &mut Fixture) -> String {
+    let agent = fixture.spawn();
+    let status = fixture
+        .client()
+        .wait_exit(agent.pid, EXIT_TIMEOUT)
+        .expect("the agent gives up by itself");
+    assert_eq!(status.code(), Some(1));
+    fixture.topology.log(&agent.log)
+}
+
 #[test]
 fn port_53_taken_refuses_to_start_and_changes_nothing() {
     let mut fixture = Fixture::in_topology();
@@ -29,13 +40,7 @@ fn port_53_taken_refuses_to_start_and_changes_nothing() {
         }
     });
 
-    let agent = fixture.spawn();
-    let status = fixture
-        .client()
-        .wait_exit(agent.pid, EXIT_TIMEOUT)
-        .expect("the agent gives up by itself");
-    assert_eq!(status.code(), Some(1));
-    let log = fixture.topology.log(&agent.log);
+    let log = start_refused(&mut fixture);
     assert!(
         log.contains("Error: cannot listen for DNS on 100.64.0.1:53")
             && log.contains("already in use"),
@@ -48,13 +53,7 @@ fn port_53_taken_refuses_to_start_and_changes_nothing() {
 fn a_bad_configuration_is_refused_naming_the_key() {
     let mut fixture = Fixture::in_topology();
     std::fs::write(&fixture.config, "v4_prefix = \"10.0.0.0/24\"\n").unwrap();
-    let agent = fixture.spawn();
-    let status = fixture
-        .client()
-        .wait_exit(agent.pid, EXIT_TIMEOUT)
-        .expect("the agent gives up by itself");
-    assert_eq!(status.code(), Some(1));
-    let log = fixture.topology.log(&agent.log);
+    let log = start_refused(&mut fixture);
     assert!(log.contains("v4_prefix"), "{log}");
     fixture.assert_untouched();
 }
@@ -66,13 +65,7 @@ fn a_second_agent_refuses_and_leaves_the_running_one_alone() {
     let ours = fixture.wait_taken_over();
     let taken_over = fixture.resolv_conf();
 
-    let second = fixture.spawn();
-    let status = fixture
-        .client()
-        .wait_exit(second.pid, EXIT_TIMEOUT)
-        .expect("the second agent gives up by itself");
-    assert_eq!(status.code(), Some(1));
-    let log = fixture.topology.log(&second.log);
+    let log = start_refused(&mut fixture);
     assert!(
         log.contains("another boundary-client-agent is running"),
         "{log}"

@@ -1,16 +1,18 @@
 //! A real dnsmasq inside the test namespace, the DNS server's upstream.
 
-use std::net::SocketAddr;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::process::Stdio;
 
-use super::netns::Netns;
+use crate::support::dnsmasq::DnsmasqConfig;
+use crate::support::netns::Netns;
+use crate::support::wait::READY_TIMEOUT;
 
 /// Names dnsmasq answers: `ordinary.test` and `denied.test` (A), `big.test` (10 TXT
-/// records of ~250 bytes: 2.6 KB, more than any UDP answer dnsmasq sends).
+/// records of ~250 bytes: 2.6 KB, more than any UDP answer dnsmasq sends). It runs until
+/// the namespace is removed.
 pub struct Dnsmasq {
-    child: Child,
     pub addr: SocketAddr,
+    _config_dir: tempfile::TempDir,
 }
 
 pub const ORDINARY_V4: &str = "198.18.5.5";
@@ -19,61 +21,31 @@ pub const BIG_TXT_RECORDS: usize = 10;
 
 impl Dnsmasq {
     pub fn start(netns: &Netns, listen: &str) -> Dnsmasq {
+        let listen: IpAddr = listen.parse().expect("listen address");
+        let v4 = |ip: &str| -> IpAddr { ip.parse().expect("an IPv4 address") };
         let filler = "x".repeat(250);
-        let mut args = vec![
-            "--no-daemon".to_owned(),
-            "--conf-file=/dev/null".to_owned(),
-            "--no-resolv".to_owned(),
-            "--no-hosts".to_owned(),
-            "--bind-interfaces".to_owned(),
-            "--port=53".to_owned(),
-            format!("--listen-address={listen}"),
-            "--pid-file=".to_owned(),
-            format!("--address=/ordinary.test/{ORDINARY_V4}"),
-            format!("--address=/denied.test/{DENIED_V4}"),
-        ];
+        let mut config = DnsmasqConfig::new()
+            .listen(listen)
+            .host_record("ordinary.test", &[v4(ORDINARY_V4)])
+            .host_record("denied.test", &[v4(DENIED_V4)]);
         for i in 0..BIG_TXT_RECORDS {
-            args.push(format!("--txt-record=big.test,{i}{filler}"));
+            config = config.txt_record("big.test", &format!("{i}{filler}"));
         }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let child = netns
-            .command("dnsmasq", &args)
+        let config_dir = tempfile::tempdir().expect("tempdir");
+        let args = config.write(&config_dir.path().join("dnsmasq.conf"));
+        let mut command = netns.command(&args[0]);
+        command
+            .args(&args[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dnsmasq");
-        let dnsmasq = Dnsmasq {
-            child,
-            addr: SocketAddr::new(listen.parse().expect("listen address"), 53),
-        };
-        dnsmasq.wait_ready(netns);
-        dnsmasq
-    }
-
-    fn wait_ready(&self, netns: &Netns) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let server = format!("@{}", self.addr.ip());
-        loop {
-            let out = netns
-                .command(
-                    "dig",
-                    &[&server, "+time=1", "+tries=1", "+short", "ordinary.test"],
-                )
-                .output()
-                .expect("run dig");
-            if String::from_utf8_lossy(&out.stdout).trim() == ORDINARY_V4 {
-                return;
-            }
-            assert!(Instant::now() < deadline, "dnsmasq did not come up");
-            std::thread::sleep(Duration::from_millis(50));
+            .stderr(Stdio::null());
+        netns.spawn(command);
+        let addr = SocketAddr::new(listen, 53);
+        let answers = netns.wait_dns(addr, "ordinary.test", "A", READY_TIMEOUT);
+        assert_eq!(answers, [ORDINARY_V4], "dnsmasq's answer");
+        Dnsmasq {
+            addr,
+            _config_dir: config_dir,
         }
-    }
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

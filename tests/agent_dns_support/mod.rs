@@ -3,9 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod dig;
 pub mod dnsmasq;
-pub mod netns;
 pub mod server_thread;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -15,8 +13,9 @@ use std::time::Duration;
 use boundary::agent::core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
 use boundary::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, QueryOrigin, Verdict};
 
+use crate::support::dig::{DigReply, run_dig};
+use crate::support::netns::Netns;
 use dnsmasq::Dnsmasq;
-use netns::Netns;
 use server_thread::ServerThread;
 
 pub const SERVER_V4: &str = "127.0.0.53";
@@ -49,10 +48,16 @@ pub struct Fixture {
 impl Fixture {
     pub fn start() -> Fixture {
         let netns = Netns::new("agent-dns");
-        netns.run(
+        netns.exec_ok(&[
             "ip",
-            &["-6", "addr", "add", "fd00:53::53/128", "dev", "lo", "nodad"],
-        );
+            "-6",
+            "addr",
+            "add",
+            "fd00:53::53/128",
+            "dev",
+            "lo",
+            "nodad",
+        ]);
         let dnsmasq = Dnsmasq::start(&netns, UPSTREAM);
         let seen = Arc::new(Seen::default());
         let config = DnsServerConfig {
@@ -81,12 +86,16 @@ impl Fixture {
         }
     }
 
-    pub fn dig(&self, args: &[&str]) -> dig::DigOutput {
-        dig::dig(&self.netns, SERVER_V4, args)
+    /// dig at the server's IPv4 address, whatever it printed.
+    pub fn dig(&self, args: &[&str]) -> DigReply {
+        self.dig_at(SERVER_V4, args)
     }
 
-    pub fn dig_at(&self, server: &str, args: &[&str]) -> dig::DigOutput {
-        dig::dig(&self.netns, server, args)
+    pub fn dig_at(&self, server: &str, args: &[&str]) -> DigReply {
+        let mut all = vec![format!("@{server}")];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        run_dig(&self.netns, None, &all)
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use boundary::agent::dns::{DnsServer, DnsServerBuilder};
 use tokio::sync::mpsc;
 
-use super::netns::Netns;
+use crate::support::netns::Netns;
 
 type Job = Box<dyn FnOnce(DnsServer) -> Pin<Box<dyn Future<Output = ()>>> + Send>;
 
@@ -26,9 +26,7 @@ impl ServerThread {
     pub fn start(netns: &Netns, builder: DnsServerBuilder) -> ServerThread {
         let (jobs, mut receiver) = mpsc::unbounded_channel::<Job>();
         let (ready, is_ready) = std_mpsc::channel();
-        let path = format!("/var/run/netns/{}", netns.name());
-        let thread = std::thread::spawn(move || {
-            enter(&path);
+        let thread = netns.spawn_thread(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -82,12 +80,4 @@ impl Drop for ServerThread {
             let _ = thread.join();
         }
     }
-}
-
-fn enter(path: &str) {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::File::open(path).expect("open netns");
-    // SAFETY: see Netns::enter_current_thread.
-    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
 }

@@ -6,14 +6,12 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::controller::{
-    AUTH_METHOD_ID, BOUNDARY, CONTROLLER_URL, Controller, PROJECT_ID, TARGET_ID,
-};
-use crate::support::process::{HANG_TIMEOUT, expect_success, run_with_timeout};
+use crate::controller::{AUTH_METHOD_ID, CONTROLLER_URL, Controller, PROJECT_ID, TARGET_ID};
+use crate::support::cli::{Cli, Run, parse_json};
+use crate::support::curl::curl;
 use crate::support::topology::Topology;
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
@@ -47,39 +45,49 @@ pub struct Login {
 }
 
 /// `boundary authenticate password … -keyring-type none -format json` run in `infra`
-/// (another machine: nothing is pushed to the client's agent); the token comes from
-/// `.item.attributes`.
+/// (another machine: nothing is pushed to the client's agent).
 pub fn log_in(topology: &Topology, login_name: &str, password: &str) -> Login {
-    let mut command = topology.infra.command(BOUNDARY);
-    command
-        .args([
-            "authenticate",
-            "password",
-            "-addr",
-            CONTROLLER_URL,
-            "-auth-method-id",
-            AUTH_METHOD_ID,
-            "-login-name",
-            login_name,
-            "-password",
-            &format!("env://{PASSWORD_VARIABLE}"),
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ])
-        .env(PASSWORD_VARIABLE, password)
-        .env_remove("BOUNDARY_TOKEN");
-    let output = run_with_timeout(&mut command, None, HANG_TIMEOUT);
-    let document = json(&expect_success(
-        &format!("boundary authenticate password as {login_name}"),
-        &output,
-    ));
+    authenticate(Cli::in_netns(&topology.infra, None), login_name, password)
+}
+
+/// `boundary authenticate password` with `cli`; the token comes from `.item.attributes`.
+pub fn authenticate(cli: Cli, login_name: &str, password: &str) -> Login {
+    let document = run_with_password(cli, &["authenticate", "password"], login_name, password);
     login_from(&document)
 }
 
+/// `boundary <command> -auth-method-id … -login-name <login_name> -password env://…`
+/// with `cli` (the password never on a command line); the JSON document.
+fn run_with_password(cli: Cli, command: &[&str], login_name: &str, password: &str) -> Value {
+    let password_source = format!("env://{PASSWORD_VARIABLE}");
+    let mut args = command.to_vec();
+    args.extend([
+        "-auth-method-id",
+        AUTH_METHOD_ID,
+        "-login-name",
+        login_name,
+        "-password",
+        &password_source,
+    ]);
+    run_json_cli(&cli.env(PASSWORD_VARIABLE, password), &args).json()
+}
+
+/// `boundary <args> -addr … -keyring-type none -format json` with `cli`.
+fn run_json_cli(cli: &Cli, args: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    all.extend([
+        "-addr",
+        CONTROLLER_URL,
+        "-keyring-type",
+        "none",
+        "-format",
+        "json",
+    ]);
+    cli.run(&all)
+}
+
 /// The token and its id from `authenticate password -format json` output.
-pub fn login_from(document: &Value) -> Login {
+fn login_from(document: &Value) -> Login {
     let attributes = &document["item"]["attributes"];
     let field = |name: &str| {
         attributes[name]
@@ -121,24 +129,16 @@ impl Admin {
     /// `boundary <args> -addr … -keyring-type none -format json` in `infra` with the
     /// admin's token; panics unless it succeeds; returns the JSON document.
     pub fn cli(&self, topology: &Topology, args: &[&str]) -> Value {
-        let output = self.try_cli(topology, args);
-        json(&expect_success(&format!("boundary {args:?}"), &output))
+        self.try_cli(topology, args).json()
     }
 
-    pub fn try_cli(&self, topology: &Topology, args: &[&str]) -> Output {
-        let mut command: Command = topology.infra.command(BOUNDARY);
-        command
-            .args(args)
-            .args([
-                "-addr",
-                CONTROLLER_URL,
-                "-keyring-type",
-                "none",
-                "-format",
-                "json",
-            ])
-            .env("BOUNDARY_TOKEN", &self.token);
-        run_with_timeout(&mut command, None, HANG_TIMEOUT)
+    pub fn try_cli(&self, topology: &Topology, args: &[&str]) -> Run {
+        run_json_cli(&self.cli_env(topology), args)
+    }
+
+    /// `boundary` in `infra` with the admin's token.
+    fn cli_env<'a>(&self, topology: &'a Topology) -> Cli<'a> {
+        Cli::in_netns(&topology.infra, None).env("BOUNDARY_TOKEN", &self.token)
     }
 
     /// A REST call with curl in `infra`; panics unless the answer is 2xx; returns the
@@ -148,12 +148,6 @@ impl Admin {
         let url = format!("{CONTROLLER_URL}{path}");
         let body = body.to_string();
         let args = [
-            "curl",
-            "-sS",
-            "--max-time",
-            "30",
-            "-w",
-            "\n%{http_code}",
             "-X",
             method,
             "-H",
@@ -164,19 +158,15 @@ impl Admin {
             &body,
             &url,
         ];
-        let output = topology.infra.run(&args);
-        let stdout = expect_success(&format!("curl {method} {path}"), &output);
-        let (text, code) = stdout
-            .rsplit_once('\n')
-            .unwrap_or_else(|| panic!("curl output {stdout:?}"));
+        let (code, text) = curl(&topology.infra, None, &args, None);
         assert!(
-            code.starts_with('2'),
+            (200..300).contains(&code),
             "{method} {path} answered {code}: {text}"
         );
         if text.trim().is_empty() {
             Value::Null
         } else {
-            json(text)
+            parse_json(&text)
         }
     }
 
@@ -186,18 +176,14 @@ impl Admin {
     pub fn wait_for_worker(&self, topology: &Topology, controller: &Controller) {
         let session_id = poll_until("the dev worker to register", READY_TIMEOUT, || {
             controller.fail_if_exited(topology);
-            let output = self.try_cli(
+            let run = self.try_cli(
                 topology,
                 &["targets", "authorize-session", "-id", TARGET_ID],
             );
-            if !output.status.success() {
-                return Err(format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                ));
+            if !run.success() {
+                return Err(format!("{}{}", run.stdout, run.stderr));
             }
-            let document = json(&String::from_utf8_lossy(&output.stdout));
+            let document = run.json();
             Ok(document["item"]["session_id"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no session_id in {document}"))
@@ -233,32 +219,13 @@ impl Admin {
         password: &str,
         grants: &[&str],
     ) -> BoundaryUser {
-        let mut command = topology.infra.command(BOUNDARY);
-        command
-            .args([
-                "accounts",
-                "create",
-                "password",
-                "-auth-method-id",
-                AUTH_METHOD_ID,
-                "-login-name",
-                login_name,
-                "-password",
-                &format!("env://{PASSWORD_VARIABLE}"),
-                "-addr",
-                CONTROLLER_URL,
-                "-keyring-type",
-                "none",
-                "-format",
-                "json",
-            ])
-            .env(PASSWORD_VARIABLE, password)
-            .env("BOUNDARY_TOKEN", &self.token);
-        let output = run_with_timeout(&mut command, None, HANG_TIMEOUT);
-        let account_id = id_of(&json(&expect_success(
-            &format!("boundary accounts create password {login_name}"),
-            &output,
-        )));
+        let account = run_with_password(
+            self.cli_env(topology),
+            &["accounts", "create", "password"],
+            login_name,
+            password,
+        );
+        let account_id = id_of(&account);
         let user_id = id_of(&self.cli(
             topology,
             &[
@@ -374,10 +341,6 @@ impl Admin {
             .unwrap_or_else(|| panic!("no items in {document}"))
             .clone()
     }
-}
-
-pub fn json(text: &str) -> Value {
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 fn id_of(document: &Value) -> String {

@@ -6,19 +6,20 @@
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
-use std::process::{ExitStatus, Output};
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
-use crate::admin::{Login, json, login_from};
-use crate::controller::{AUTH_METHOD_ID, BOUNDARY, CONTROLLER_URL};
-use crate::dig::dig;
+use crate::admin::{Login, authenticate};
+use crate::controller::CONTROLLER_URL;
 use crate::scenario::fail_if_exited;
+use crate::support::cli::{Cli, Run, parse_json};
+use crate::support::curl::curl;
+use crate::support::dig::dig;
 use crate::support::os_user::OsUser;
-use crate::support::process::{HANG_TIMEOUT, expect_success, run_with_timeout};
 use crate::support::topology::{CLIENT_INTERFACE, ORDINARY_NAME, ORDINARY_V4, Topology};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
@@ -153,14 +154,11 @@ impl Agent {
 
     /// The agent's `status` (`running`, `paused`) as root sees it, or why there is none.
     fn api_status(&self, topology: &Topology) -> Result<String, String> {
-        let output = client_agent(topology, None, &["status", "-format", "json"]);
-        if !output.status.success() {
-            return Err(format!(
-                "boundary client-agent status: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
+        let run = client_agent(topology, None, &["status", "-format", "json"]);
+        if !run.success() {
+            return Err(format!("boundary client-agent status: {}", run.stderr));
         }
-        let document = json(&String::from_utf8_lossy(&output.stdout));
+        let document = run.json();
         Ok(document["item"]["status"]
             .as_str()
             .unwrap_or_default()
@@ -193,31 +191,20 @@ impl Agent {
 }
 
 /// `boundary client-agent <args>` in `client` as `user` (root when `None`).
-pub fn client_agent(topology: &Topology, user: Option<&OsUser>, args: &[&str]) -> Output {
-    let mut command = match user {
-        Some(user) => topology.client.command_as(user, BOUNDARY),
-        None => topology.client.command(BOUNDARY),
-    };
-    command
-        .arg("client-agent")
-        .args(args)
-        .env_remove("BOUNDARY_CLI_FORMAT")
-        .env_remove("BOUNDARY_CLIENT_AGENT_LISTENING_PORT");
-    run_with_timeout(&mut command, None, HANG_TIMEOUT)
+pub fn client_agent(topology: &Topology, user: Option<&OsUser>, args: &[&str]) -> Run {
+    let mut all = vec!["client-agent"];
+    all.extend_from_slice(args);
+    Cli::in_netns(&topology.client, user).run(&all)
 }
 
 /// [`client_agent`] that panics unless it succeeds; returns stdout.
 pub fn client_agent_ok(topology: &Topology, user: Option<&OsUser>, args: &[&str]) -> String {
-    let who = user.map_or("root", |u| u.name.as_str());
-    expect_success(
-        &format!("boundary client-agent {args:?} as {who}"),
-        &client_agent(topology, user, args),
-    )
+    client_agent(topology, user, args).ok()
 }
 
 /// `status -format json` as `user`: the item.
 pub fn status_json(topology: &Topology, user: Option<&OsUser>) -> Value {
-    let document = json(&client_agent_ok(
+    let document = parse_json(&client_agent_ok(
         topology,
         user,
         &["status", "-format", "json"],
@@ -228,7 +215,7 @@ pub fn status_json(topology: &Topology, user: Option<&OsUser>) -> Value {
 
 /// `sessions -format json` as `user`: the items.
 pub fn sessions_json(topology: &Topology, user: Option<&OsUser>) -> Vec<Value> {
-    let document = json(&client_agent_ok(
+    let document = parse_json(&client_agent_ok(
         topology,
         user,
         &["sessions", "-format", "json"],
@@ -245,9 +232,9 @@ pub fn sessions_json(topology: &Topology, user: Option<&OsUser>) -> Vec<Value> {
 pub fn register_with_curl(topology: &Topology, user: &OsUser, token: &str) -> (u16, String) {
     let body = json!({"boundary_addr": CONTROLLER_URL, "token": token}).to_string();
     let url = format!("{API_URL}/v1/tokens");
-    curl_as(
-        topology,
-        user,
+    curl(
+        &topology.client,
+        Some(user),
         &[
             "-X",
             "POST",
@@ -261,29 +248,6 @@ pub fn register_with_curl(topology: &Topology, user: &OsUser, token: &str) -> (u
     )
 }
 
-/// curl as `user` in `client` with `args`; returns the HTTP status and the body.
-pub fn curl_as(
-    topology: &Topology,
-    user: &OsUser,
-    args: &[&str],
-    stdin: Option<&[u8]>,
-) -> (u16, String) {
-    let mut command = topology.client.command_as(user, "curl");
-    command
-        .args(["-sS", "--max-time", "30", "-w", "\n%{http_code}"])
-        .args(args);
-    let output = run_with_timeout(&mut command, stdin, HANG_TIMEOUT);
-    let stdout = expect_success(&format!("curl {args:?} as {}", user.name), &output);
-    let (body, code) = stdout
-        .rsplit_once('\n')
-        .unwrap_or_else(|| panic!("curl output {stdout:?}"));
-    (
-        code.parse()
-            .unwrap_or_else(|_| panic!("not an HTTP status: {code}")),
-        body.to_owned(),
-    )
-}
-
 /// `boundary authenticate password` run as `user` in `client`, the way a user logs in:
 /// the stock CLI pushes the new token to the agent itself. `-keyring-type none` keeps
 /// the token out of the kernel keyring (nothing left behind when the user is deleted).
@@ -293,40 +257,29 @@ pub fn register_with_cli(
     login_name: &str,
     password: &str,
 ) -> Login {
-    const VARIABLE: &str = "BOUNDARY_E2E_PASSWORD";
-    let mut command = topology.client.command_as(user, BOUNDARY);
-    command
-        .args([
-            "authenticate",
-            "password",
-            "-addr",
-            CONTROLLER_URL,
-            "-auth-method-id",
-            AUTH_METHOD_ID,
-            "-login-name",
-            login_name,
-            "-password",
-            &format!("env://{VARIABLE}"),
-            "-keyring-type",
-            "none",
-            "-format",
-            "json",
-        ])
-        .env(VARIABLE, password)
-        .env_remove("BOUNDARY_SKIP_CLIENT_AGENT")
-        .env_remove("BOUNDARY_CLIENT_AGENT_LISTENING_PORT");
-    let output = run_with_timeout(&mut command, None, HANG_TIMEOUT);
-    let document = json(&expect_success(
-        &format!("boundary authenticate password as {}", user.name),
-        &output,
-    ));
-    login_from(&document)
+    authenticate(
+        Cli::in_netns(&topology.client, Some(user)),
+        login_name,
+        password,
+    )
 }
 
 /// The namespace's resolv.conf as glibc in `client` reads it.
 pub fn read_resolv_conf(topology: &Topology) -> String {
     let path = topology.client.resolv_conf_path();
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Waits until the client's resolv.conf names the agent (and nothing else).
+pub fn wait_until_the_agent_is_the_resolver(topology: &Topology) {
+    poll_until("resolv.conf to name the agent", READY_TIMEOUT, || {
+        let resolv_conf = read_resolv_conf(topology);
+        if names_only_the_agent(&resolv_conf) {
+            Ok(())
+        } else {
+            Err(resolv_conf)
+        }
+    });
 }
 
 /// The `nameserver` addresses of a resolv.conf.

@@ -1,31 +1,29 @@
 //! `boundary dev` (controller and worker in one process) in `infra`, as its operator runs
-//! it: the seeded ids, the addresses it listens on, start (ready when its listeners
-//! accept connections from the client) and a hard stop.
+//! it: the seeded ids, the addresses it listens on, start (ready once it printed its
+//! addresses and its listeners accept connections from the client) and a hard stop. The
+//! flags and the readiness checks are those of `support::dev`; only the process lives in
+//! the topology.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use crate::scenario::fail_if_exited;
-use crate::support::netns::Netns;
+use crate::support::dev::{Dev, DevPorts, START_TIMEOUT, printed_addresses};
 use crate::support::topology::{INFRA_V4, TARGET_V4, Topology};
-use crate::support::wait::{READY_TIMEOUT, poll_until};
+use crate::support::wait::{READY_TIMEOUT, poll_until, tcp_accepts};
 
-pub const BOUNDARY: &str = env!("CARGO_BIN_EXE_boundary");
+pub use crate::support::cli::BOUNDARY;
+pub use crate::support::dev::{AUTH_METHOD_ID, PROJECT_ID, TARGET_ID};
+
 /// Where `boundary dev` listens (infra's address toward the client).
-pub const API_PORT: u16 = 9200;
-pub const CLUSTER_PORT: u16 = 9201;
-pub const PROXY_PORT: u16 = 9202;
+pub const PORTS: DevPorts = DevPorts {
+    api: 9200,
+    cluster: 9201,
+    proxy: 9202,
+};
 /// The controller address users and the agent know.
 pub const CONTROLLER_URL: &str = "http://198.18.1.2:9200";
-/// `boundary dev`'s seeded ids.
-pub const AUTH_METHOD_ID: &str = "ampw_1234567890";
-pub const PROJECT_ID: &str = "p_1234567890";
-pub const TARGET_ID: &str = "ttcp_1234567890";
 /// The log name of `boundary dev`.
 pub const CONTROLLER_LOG: &str = "boundary-dev";
-/// Stops a hung start (a debug build hashes the admin password first); not a speed
-/// expectation.
-const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The running `boundary dev`.
 pub struct Controller {
@@ -36,48 +34,39 @@ impl Controller {
     /// Starts `boundary dev` in `infra` with its target at the target's sshd, and returns
     /// once the API, cluster and proxy ports accept connections from the client.
     pub fn start(topology: &Topology) -> Controller {
-        let address = |port: u16| SocketAddr::new(INFRA_V4.into(), port).to_string();
-        let (api, cluster, proxy) = (
-            address(API_PORT),
-            address(CLUSTER_PORT),
-            address(PROXY_PORT),
-        );
+        let proxy = SocketAddr::new(INFRA_V4.into(), PORTS.proxy).to_string();
         let target = TARGET_V4.to_string();
-        let pid = topology.spawn(
-            &topology.infra,
-            CONTROLLER_LOG,
-            &[
-                BOUNDARY,
-                "dev",
-                "-api-listen-address",
-                &api,
-                "-cluster-listen-address",
-                &cluster,
-                "-proxy-listen-address",
-                &proxy,
-                "-worker-public-address",
-                &proxy,
-                "-target-address",
-                &target,
-                "-target-default-port",
-                "22",
-            ],
+        let mut command_line = vec![BOUNDARY.to_owned()];
+        command_line.extend(
+            Dev::builder()
+                .listen_on(INFRA_V4.into(), PORTS)
+                .args(&[
+                    "-worker-public-address",
+                    &proxy,
+                    "-target-address",
+                    &target,
+                    "-target-default-port",
+                    "22",
+                ])
+                .command_line(),
         );
+        let command_line: Vec<&str> = command_line.iter().map(String::as_str).collect();
+        let pid = topology.spawn(&topology.infra, CONTROLLER_LOG, &command_line);
         let controller = Controller { pid };
-        // The API may take long to come up (password hashing, database migration in a
-        // debug build); once it answers, the cluster and proxy listeners follow promptly.
-        for (port, timeout) in [
-            (API_PORT, START_TIMEOUT),
-            (CLUSTER_PORT, READY_TIMEOUT),
-            (PROXY_PORT, READY_TIMEOUT),
-        ] {
+        // The banner comes once the database is ready (password hashing and migration may
+        // take long in a debug build); the listeners are bound by then.
+        poll_until("boundary dev to print its addresses", START_TIMEOUT, || {
+            controller.fail_if_exited(topology);
+            printed_addresses(&topology.log(CONTROLLER_LOG)).ok_or("not yet")
+        });
+        for port in [PORTS.api, PORTS.cluster, PORTS.proxy] {
             let address = SocketAddr::new(INFRA_V4.into(), port);
             poll_until(
-                &format!("boundary dev to accept connections on {address}"),
-                timeout,
+                &format!("boundary dev to accept connections on {address} from the client"),
+                READY_TIMEOUT,
                 || {
                     controller.fail_if_exited(topology);
-                    tcp_accepts(&topology.client, address)
+                    topology.client.run_on_thread(|| tcp_accepts(address))
                 },
             );
         }
@@ -93,20 +82,4 @@ impl Controller {
     pub fn kill(&self, topology: &Topology) {
         topology.infra.kill(self.pid);
     }
-}
-
-/// Whether one TCP connection from `netns` to `address` is accepted.
-pub fn tcp_accepts(netns: &Netns, address: SocketAddr) -> Result<(), String> {
-    netns.block_on(|| async move {
-        match tokio::time::timeout(
-            Duration::from_secs(1),
-            tokio::net::TcpStream::connect(address),
-        )
-        .await
-        {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(format!("{address}: {e}")),
-            Err(_) => Err(format!("{address}: connect timed out")),
-        }
-    })
 }

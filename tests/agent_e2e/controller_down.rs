@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 
 use crate::agent::{DNS_V4, client_agent_ok, status_json};
-use crate::dig::dig_ok;
 use crate::scenario::{ALIAS, SECOND_ALIAS, Scenario};
+use crate::support::dig::dig_ok;
 use crate::support::topology::{CLIENT_UPSTREAM_SIDE_V4, ORDINARY_NAME, ORDINARY_V4};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 

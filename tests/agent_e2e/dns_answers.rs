@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use crate::agent::{DNS_V4, DNS_V6, names_only_the_agent, read_resolv_conf};
-use crate::dig::dig_ok;
 use crate::scenario::{ALIAS, Scenario};
+use crate::support::dig::dig_ok;
 use crate::support::topology::{
     MISSING_NAME, ORDINARY_NAME, ORDINARY_V4, ORDINARY_V6, WWW_NAME, WWW_V4,
 };

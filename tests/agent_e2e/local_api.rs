@@ -3,8 +3,9 @@
 //! rebinding). Refused requests change nothing.
 
 use crate::admin::{AGENT_USER_GRANTS, log_in};
-use crate::agent::{API_URL, curl_as, register_with_curl, status_json};
+use crate::agent::{API_URL, register_with_curl, status_json};
 use crate::scenario::Scenario;
+use crate::support::curl::curl;
 
 #[test]
 fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
@@ -14,7 +15,7 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
     let status_url = format!("{API_URL}/v1/status");
     let pause_url = format!("{API_URL}/v1/pause");
 
-    let (code, body) = curl_as(topology, alice, &[&status_url], None);
+    let (code, body) = curl(&topology.client, Some(alice), &[&status_url], None);
     assert_eq!(code, 200, "a plain request: {body}");
 
     for header in [
@@ -23,11 +24,16 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
         "Host: evil.example",
         "Host: evil.example:9300",
     ] {
-        let (code, body) = curl_as(topology, alice, &["-H", header, &status_url], None);
+        let (code, body) = curl(
+            &topology.client,
+            Some(alice),
+            &["-H", header, &status_url],
+            None,
+        );
         assert_eq!(code, 403, "GET /v1/status with {header:?}: {body}");
-        let (code, body) = curl_as(
-            topology,
-            alice,
+        let (code, body) = curl(
+            &topology.client,
+            Some(alice),
             &["-X", "POST", "-H", header, &pause_url],
             None,
         );
@@ -54,9 +60,9 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
     })
     .to_string();
     let tokens_url = format!("{API_URL}/v1/tokens");
-    let (code, answer) = curl_as(
-        topology,
-        bob,
+    let (code, answer) = curl(
+        &topology.client,
+        Some(bob),
         &[
             "-X",
             "POST",

@@ -18,7 +18,6 @@ mod support;
 mod admin;
 mod agent;
 mod controller;
-mod dig;
 mod probe;
 mod scenario;
 

@@ -5,11 +5,11 @@
 use std::net::IpAddr;
 
 use crate::agent::{
-    DNS_V4, DNS_V6, Expect, client_agent_ok, names_only_the_agent, read_resolv_conf, sessions_json,
-    status_json,
+    DNS_V4, DNS_V6, Expect, client_agent_ok, sessions_json, status_json,
+    wait_until_the_agent_is_the_resolver,
 };
-use crate::dig::{dig, dig_ok};
 use crate::scenario::{ALIAS, Scenario};
+use crate::support::dig::{dig, dig_ok};
 use crate::support::topology::UPSTREAM_V4;
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
@@ -66,18 +66,7 @@ fn pause_gives_dns_back_and_resume_takes_it_again_with_the_same_alias_address() 
     let resumed = client_agent_ok(topology, Some(alice), &["resume"]);
     assert_eq!(resumed, "The client agent has been successfully resumed.\n");
     assert_eq!(status_json(topology, Some(alice))["status"], "running");
-    poll_until(
-        "resolv.conf to name the agent after resume",
-        READY_TIMEOUT,
-        || {
-            let resolv_conf = read_resolv_conf(topology);
-            if names_only_the_agent(&resolv_conf) {
-                Ok(())
-            } else {
-                Err(resolv_conf)
-            }
-        },
-    );
+    wait_until_the_agent_is_the_resolver(topology);
     // Through the default resolver again, the alias has the address it had.
     let again = poll_until("the alias to resolve after resume", READY_TIMEOUT, || {
         let reply = dig(&topology.client, Some(alice), &[ALIAS, "A"])?;
@@ -127,16 +116,5 @@ fn a_paused_agent_stays_paused_across_a_restart_and_leaves_dns_alone() {
     // root may resume for everyone; then the agent takes over again.
     let resumed = client_agent_ok(topology, None, &["resume"]);
     assert_eq!(resumed, "The client agent has been successfully resumed.\n");
-    poll_until(
-        "resolv.conf to name the agent after resume",
-        READY_TIMEOUT,
-        || {
-            let resolv_conf = read_resolv_conf(topology);
-            if names_only_the_agent(&resolv_conf) {
-                Ok(())
-            } else {
-                Err(resolv_conf)
-            }
-        },
-    );
+    wait_until_the_agent_is_the_resolver(topology);
 }

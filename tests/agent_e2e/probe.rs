@@ -58,10 +58,7 @@ pub fn connect_and_read(netns: &Netns, user: Option<&OsUser>, address: SocketAdd
         address.ip(),
         address.port()
     );
-    let mut command = match user {
-        Some(user) => netns.command_as(user, "bash"),
-        None => netns.command("bash"),
-    };
+    let mut command = netns.command_for(user, "bash");
     command.args(["-c", &script]);
     let output = run_with_timeout(&mut command, None, HANG_TIMEOUT);
     Probe {

@@ -26,10 +26,7 @@ fn bob_without_a_token_or_without_grants_is_refused_at_alices_alias_address() {
     let scenario = Scenario::start();
     let topology = &scenario.topology;
     let (alice, bob) = (&topology.alice, &topology.bob);
-    let addresses = [
-        scenario.alias_v4(alice, ALIAS),
-        scenario.alias_v6(alice, ALIAS),
-    ];
+    let addresses = scenario.alias_addresses(alice, ALIAS);
     // The probe itself works: alice gets the target's sshd banner on both.
     for address in addresses {
         let probe = connect_and_read(&topology.client, Some(alice), ssh_socket(address));
@@ -85,10 +82,7 @@ fn connections_from_another_host_to_an_alias_address_are_refused() {
     let scenario = Scenario::start();
     let topology = &scenario.topology;
     let alice = &topology.alice;
-    let addresses = [
-        scenario.alias_v4(alice, ALIAS),
-        scenario.alias_v6(alice, ALIAS),
-    ];
+    let addresses = scenario.alias_addresses(alice, ALIAS);
     assert!(!addresses.contains(&IpAddr::V6(DNS_V6)));
 
     // `upstream` is another host on a link of the client: route the agent's prefixes to

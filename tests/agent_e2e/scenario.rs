@@ -16,7 +16,8 @@ use crate::agent::{
     Agent, AgentFiles, DNS_V4, DNS_V6, Expect, V4_PREFIX, V6_PREFIX, register_with_curl,
 };
 use crate::controller::{Controller, TARGET_ID};
-use crate::dig::dig;
+use crate::support::dig::dig;
+use crate::support::ip_addresses::interface_addresses;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::support::process::{HANG_TIMEOUT, run_with_timeout};
@@ -125,29 +126,40 @@ impl Scenario {
         )
     }
 
-    /// alice's IPv4 address for `name`, checked to lie in the agent's `v4_prefix` and not
-    /// to be its DNS server.
+    /// The user's IPv4 address for `name`, checked to lie in the agent's `v4_prefix` and
+    /// not to be its DNS server.
     pub fn alias_v4(&self, user: &OsUser, name: &str) -> IpAddr {
-        let address = self.resolve_as(user, name, "A");
-        let IpAddr::V4(v4) = address else {
-            panic!("an A answer holds {address}")
-        };
-        assert!(
-            V4_PREFIX.contains(&v4) && v4 != DNS_V4,
-            "{name} → {v4}, outside {V4_PREFIX} or the DNS server's address"
-        );
-        address
+        self.alias_address(user, name, "A")
     }
 
     /// Like [`Scenario::alias_v4`] for `AAAA` and `v6_prefix`.
     pub fn alias_v6(&self, user: &OsUser, name: &str) -> IpAddr {
-        let address = self.resolve_as(user, name, "AAAA");
-        let IpAddr::V6(v6) = address else {
-            panic!("an AAAA answer holds {address}")
+        self.alias_address(user, name, "AAAA")
+    }
+
+    /// Both addresses of the alias for the user, IPv4 first.
+    pub fn alias_addresses(&self, user: &OsUser, name: &str) -> [IpAddr; 2] {
+        [self.alias_v4(user, name), self.alias_v6(user, name)]
+    }
+
+    fn alias_address(&self, user: &OsUser, name: &str, record_type: &str) -> IpAddr {
+        let address = self.resolve_as(user, name, record_type);
+        let (in_prefix, prefix, dns_server) = match address {
+            IpAddr::V4(v4) if record_type == "A" => (
+                V4_PREFIX.contains(&v4),
+                V4_PREFIX.to_string(),
+                IpAddr::V4(DNS_V4),
+            ),
+            IpAddr::V6(v6) if record_type == "AAAA" => (
+                V6_PREFIX.contains(&v6),
+                V6_PREFIX.to_string(),
+                IpAddr::V6(DNS_V6),
+            ),
+            _ => panic!("an {record_type} answer holds {address}"),
         };
         assert!(
-            V6_PREFIX.contains(&v6) && v6 != DNS_V6,
-            "{name} → {v6}, outside {V6_PREFIX} or the DNS server's address"
+            in_prefix && address != dns_server,
+            "{name} → {address}, outside {prefix} or the DNS server's address"
         );
         address
     }
@@ -185,17 +197,26 @@ impl Scenario {
 
     /// Whether `address` is currently assigned to an interface of `client`.
     pub fn client_has_address(&self, address: IpAddr) -> bool {
-        interface_addresses(&self.topology.client)
+        self.topology
+            .client
+            .addresses()
             .iter()
-            .any(|(_, a)| *a == address)
+            .any(|a| a.address == address)
     }
 
     /// Addresses on the client now that were not there before the agent started.
     pub fn added_addresses(&self) -> Vec<(String, IpAddr)> {
-        let before = addresses_in(&self.before.addresses);
-        interface_addresses(&self.topology.client)
+        let before = interface_addresses(&self.before.addresses);
+        self.topology
+            .client
+            .addresses()
             .into_iter()
-            .filter(|address| !before.contains(address))
+            .filter(|now| {
+                !before
+                    .iter()
+                    .any(|b| (&b.interface, b.address) == (&now.interface, now.address))
+            })
+            .map(|a| (a.interface, a.address))
             .collect()
     }
 
@@ -255,11 +276,9 @@ impl Snapshot {
         let path = topology.client.resolv_conf_path();
         let resolv_conf =
             fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let addresses = serde_json::from_str(&topology.client.exec_ok(&["ip", "-j", "addr"]))
-            .expect("ip -j prints JSON");
         Snapshot {
             resolv_conf,
-            addresses,
+            addresses: topology.client.ip_addr_json(),
         }
     }
 
@@ -281,34 +300,6 @@ impl Snapshot {
         }
         out
     }
-}
-
-/// `(interface, address)` for every address in `netns`.
-fn interface_addresses(netns: &Netns) -> Vec<(String, IpAddr)> {
-    let links =
-        serde_json::from_str(&netns.exec_ok(&["ip", "-j", "addr"])).expect("ip -j prints JSON");
-    addresses_in(&links)
-}
-
-/// `(interface, address)` for every address in `ip -j addr` output.
-fn addresses_in(links: &Value) -> Vec<(String, IpAddr)> {
-    links
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|link| {
-            let name = link["ifname"].as_str().unwrap_or_default().to_owned();
-            link["addr_info"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(move |info| {
-                    let address = info["local"].as_str()?.parse().ok()?;
-                    Some((name.clone(), address))
-                })
-        })
-        .collect()
 }
 
 /// Panics with the log of the process started as `log_name` if it has exited: a program

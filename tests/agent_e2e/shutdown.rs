@@ -4,8 +4,6 @@
 
 use std::net::IpAddr;
 
-use serde_json::Value;
-
 use crate::agent::{Expect, names_only_the_agent, read_resolv_conf};
 use crate::scenario::{ALIAS, Scenario};
 use crate::support::topology::CLIENT_INTERFACE;
@@ -13,21 +11,13 @@ use crate::support::topology::CLIENT_INTERFACE;
 /// The agent added both alias addresses to the default route's interface, as host
 /// addresses (`/32`, `/128`), the IPv6 one without duplicate address detection.
 fn assert_alias_addresses_added(scenario: &Scenario, addresses: [IpAddr; 2]) {
-    let output =
-        scenario
-            .topology
-            .client
-            .exec_ok(&["ip", "-j", "addr", "show", "dev", CLIENT_INTERFACE]);
-    let links: Vec<Value> = serde_json::from_str(&output).expect("ip -j prints JSON");
-    let infos: Vec<&Value> = links
-        .iter()
-        .flat_map(|link| link["addr_info"].as_array().into_iter().flatten())
-        .collect();
+    let on_interface = scenario.topology.client.addresses_on(CLIENT_INTERFACE);
     for address in addresses {
-        let info = infos
+        let info = &on_interface
             .iter()
-            .find(|info| info["local"] == address.to_string().as_str())
-            .unwrap_or_else(|| panic!("{address} on {CLIENT_INTERFACE}: {output}"));
+            .find(|a| a.address == address)
+            .unwrap_or_else(|| panic!("{address} on {CLIENT_INTERFACE}: {on_interface:?}"))
+            .info;
         let host_length = if address.is_ipv4() { 32 } else { 128 };
         assert_eq!(info["prefixlen"], host_length, "{info}");
         if address.is_ipv6() {
@@ -41,10 +31,7 @@ fn after_sigterm_resolv_conf_and_addresses_are_exactly_as_before() {
     let scenario = Scenario::start();
     let topology = &scenario.topology;
     let alice = &topology.alice;
-    let addresses = [
-        scenario.alias_v4(alice, ALIAS),
-        scenario.alias_v6(alice, ALIAS),
-    ];
+    let addresses = scenario.alias_addresses(alice, ALIAS);
     scenario.assert_ssh_reaches_target(alice, &[], ALIAS);
     assert_alias_addresses_added(&scenario, addresses);
     assert_ne!(
@@ -66,10 +53,7 @@ fn after_sigkill_the_next_start_repairs_and_sigterm_restores_everything() {
     let scenario = Scenario::start();
     let topology = &scenario.topology;
     let alice = &topology.alice;
-    let addresses = [
-        scenario.alias_v4(alice, ALIAS),
-        scenario.alias_v6(alice, ALIAS),
-    ];
+    let addresses = scenario.alias_addresses(alice, ALIAS);
     assert_alias_addresses_added(&scenario, addresses);
 
     // A crash leaves the agent's changes in place (the state file says what they were).

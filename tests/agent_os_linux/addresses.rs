@@ -7,7 +7,7 @@ use boundary::agent::os::{AddressError, AddressManager};
 use ipnet::IpNet;
 
 use crate::support::netns::{Netns, connect};
-use crate::{NETNS_PREFIX, has_address, ip_addresses};
+use crate::{NETNS_PREFIX, has_address};
 
 fn agent_prefixes() -> Vec<IpNet> {
     vec![
@@ -67,15 +67,23 @@ fn add_list_and_remove_v4_and_v6_on_the_default_route_interface() {
         interface
     });
 
-    let shown = ip_addresses(&client, &link.a_interface);
-    let (_, v6_info) = shown.iter().find(|(a, _)| *a == v6).expect("v6 added");
+    let shown = client.addresses_on(&link.a_interface);
+    let v6_info = &shown
+        .iter()
+        .find(|a| a.address == v6)
+        .expect("v6 added")
+        .info;
     assert_eq!(v6_info["prefixlen"], 128);
     assert_eq!(v6_info["nodad"], true, "{v6_info}");
     assert!(
         v6_info.get("tentative").is_none(),
         "usable at once: {v6_info}"
     );
-    let (_, v4_info) = shown.iter().find(|(a, _)| *a == v4).expect("v4 added");
+    let v4_info = &shown
+        .iter()
+        .find(|a| a.address == v4)
+        .expect("v4 added")
+        .info;
     assert_eq!(v4_info["prefixlen"], 32);
 
     client.block_on(|| async {

@@ -7,25 +7,16 @@ use boundary::agent::os::PeerUidLookup;
 use boundary::agent::os::linux::SockDiagPeerLookup;
 use tokio::net::{TcpListener, UdpSocket};
 
+use crate::NETNS_PREFIX;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::{HANG_TIMEOUT, NETNS_PREFIX};
+use crate::support::process::HANG_TIMEOUT;
 
 /// Starts `args` in `netns` as `user` (root when `None`), output discarded.
 fn spawn_as(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> u32 {
-    let mut command = match user {
-        Some(user) => {
-            let mut command = netns.command("runuser");
-            command.args(["-u", &user.name, "--"]).args(args);
-            command
-        }
-        None => {
-            let mut command = netns.command(args[0]);
-            command.args(&args[1..]);
-            command
-        }
-    };
+    let mut command = netns.command_for(user, args[0]);
     command
+        .args(&args[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -3,19 +3,22 @@
 //! user does it, plus the tunnel library against the same worker for the protocol's
 //! refusals.
 
-#[path = "../common/mod.rs"]
-mod common;
-mod servers;
+#[path = "../support/mod.rs"]
+mod support;
+
 mod sshd;
+mod transfer_data;
 mod world;
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use boundary::tunnel::{TunnelError, TunnelSession};
-use common::{boundary_bin, runtime};
-use servers::{echo_server, hash_stream, random_file, reply_after_eof_server};
 use sshd::Sshd;
+use support::cli::BOUNDARY;
+use support::runtime::runtime;
+use support::tcp_servers::{echo_server, reply_after_eof_server};
+use transfer_data::{assert_moves_each_way, hash_stream, random_file};
 use world::{BackgroundConnect, World, wait_output};
 
 const TRANSFER: usize = 256 * 1024 * 1024;
@@ -82,22 +85,7 @@ fn ssh_helper_moves_256_mib_each_way() {
             .expect("run boundary connect ssh")
     };
 
-    let upload = ssh(
-        "sha256sum",
-        Stdio::from(std::fs::File::open(&data).unwrap()),
-    );
-    let output = wait_output(upload, "upload");
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout)
-            .split_whitespace()
-            .next(),
-        Some(sum.as_str())
-    );
-
-    let mut download = ssh(&format!("cat {}", data.display()), Stdio::null());
-    let (downloaded, length) = hash_stream(download.stdout.take().unwrap());
-    wait_output(download, "download");
-    assert_eq!((downloaded, length), (sum, TRANSFER as u64));
+    assert_moves_each_way(ssh, &data, &sum, TRANSFER, "");
 }
 
 #[test]
@@ -108,7 +96,7 @@ fn stdio_proxy_command_carries_ssh_to_an_alias() {
     let alias = world.alias(&target);
     let data = sshd.dir().join("data");
     let sum = random_file(&data, TRANSFER);
-    let proxy_command = format!("ProxyCommand={} connect -stdio %h", boundary_bin());
+    let proxy_command = format!("ProxyCommand={} connect -stdio %h", BOUNDARY);
     let ssh = |remote: &str, stdin: Stdio| {
         world
             .program("ssh")
@@ -127,22 +115,7 @@ fn stdio_proxy_command_carries_ssh_to_an_alias() {
         "hello-over-stdio"
     );
 
-    let upload = ssh(
-        "sha256sum",
-        Stdio::from(std::fs::File::open(&data).unwrap()),
-    );
-    let output = wait_output(upload, "upload over -stdio");
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout)
-            .split_whitespace()
-            .next(),
-        Some(sum.as_str())
-    );
-
-    let mut download = ssh(&format!("cat {}", data.display()), Stdio::null());
-    let (downloaded, length) = hash_stream(download.stdout.take().unwrap());
-    wait_output(download, "download over -stdio");
-    assert_eq!((downloaded, length), (sum, TRANSFER as u64));
+    assert_moves_each_way(ssh, &data, &sum, TRANSFER, " over -stdio");
 
     // Each ssh run authorized its own session and canceled it when ssh was done.
     world.wait_target_sessions_ended(&target);

@@ -1,15 +1,19 @@
 //! A real OpenSSH server on a free local port, with a host key and a client key made for
-//! this run; root logs in with the client key only. Killed (by its pid) when dropped.
+//! this run; root logs in with the client key only. Killed when dropped.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use super::common::free_port;
+use super::support::dev::free_port;
+use super::support::server_process::ServerProcess;
+use super::support::ssh_keygen::ssh_keygen;
+use super::support::wait::{READY_TIMEOUT, poll_until, tcp_accepts};
 
 pub struct Sshd {
-    child: Child,
+    _process: ServerProcess,
     pub port: u16,
+    /// Declared last: removed after sshd is killed.
     dir: tempfile::TempDir,
 }
 
@@ -18,13 +22,7 @@ impl Sshd {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path();
         for key in ["host_key", "client_key"] {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", ""])
-                .arg("-f")
-                .arg(path.join(key))
-                .status()
-                .expect("run ssh-keygen");
-            assert!(status.success(), "ssh-keygen failed");
+            ssh_keygen(&path.join(key), key);
         }
         std::fs::copy(path.join("client_key.pub"), path.join("authorized_keys"))
             .expect("authorized_keys");
@@ -39,28 +37,24 @@ impl Sshd {
         std::fs::write(path.join("sshd_config"), config).expect("sshd_config");
         // sshd's privilege separation directory; Debian creates it only when the service runs.
         std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
-        let child = Command::new("/usr/sbin/sshd")
+        let mut command = Command::new("/usr/sbin/sshd");
+        command
             .args(["-D", "-e", "-f"])
-            .arg(path.join("sshd_config"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sshd");
-        let sshd = Sshd { child, port, dir };
-        sshd.wait_listening();
-        sshd
-    }
-
-    fn wait_listening(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "sshd did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(50));
+            .arg(path.join("sshd_config"));
+        let process = ServerProcess::spawn("sshd", command, path);
+        let address = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port);
+        poll_until(
+            &format!("sshd to listen on {address}"),
+            READY_TIMEOUT,
+            || {
+                process.assert_running();
+                tcp_accepts(address)
+            },
+        );
+        Sshd {
+            _process: process,
+            port,
+            dir,
         }
     }
 
@@ -97,12 +91,5 @@ impl Sshd {
 
     pub fn known_hosts(&self) -> PathBuf {
         self.dir.path().join("known_hosts")
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -1,14 +1,16 @@
 //! The harness of the connect tests: a `boundary dev` with an admin token, commands with
 //! its environment, and `boundary connect` running in the background.
 
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use super::common::{self, Dev, PROJECT_ID, boundary_bin, unique_alias};
+use super::support::cli::Cli;
+use super::support::dev::{Dev, PROJECT_ID};
+use super::support::names::unique_alias;
+use super::support::process::HANG_TIMEOUT;
+use super::support::wait::{READY_TIMEOUT, poll_until};
 
 /// A `boundary dev` with an admin token, and the environment every `boundary` run gets.
 pub struct World {
@@ -19,30 +21,21 @@ pub struct World {
 impl World {
     pub fn start() -> World {
         let dev = Dev::start();
-        let token = dev.admin_token();
+        let token = dev.admin_token_blocking();
         World { dev, token }
     }
 
     /// `boundary` with a clean environment pointing at this controller and token.
     pub fn command(&self) -> Command {
-        self.program(boundary_bin())
+        self.cli().command(&[])
     }
 
     /// Any program with that environment (ssh passes it on to its ProxyCommand).
     pub fn program(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        for (key, _) in std::env::vars() {
-            if key.starts_with("BOUNDARY_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("BOUNDARY_ADDR", &self.dev.addr)
-            .env("BOUNDARY_TOKEN", &self.token)
-            .env("BOUNDARY_KEYRING_TYPE", "none");
-        cmd
+        self.cli().program(program)
     }
 
-    pub fn cli(&self) -> common::Cli {
+    pub fn cli(&self) -> Cli<'static> {
         self.dev
             .cli()
             .env("BOUNDARY_TOKEN", &self.token)
@@ -150,35 +143,34 @@ impl World {
 
     /// Polls until no session of the target is pending or active any more.
     pub fn wait_target_sessions_ended(&self, target_id: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        poll_until("the target's sessions to end", READY_TIMEOUT, || {
             let live: Vec<_> = self
                 .sessions_of(target_id)
                 .into_iter()
                 .filter(|s| s["status"] == "pending" || s["status"] == "active")
                 .collect();
             if live.is_empty() {
-                return;
+                Ok(())
+            } else {
+                Err(format!("sessions still live: {live:?}"))
             }
-            assert!(Instant::now() < deadline, "sessions still live: {live:?}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        });
     }
 
     /// Polls until the session is no longer usable (canceling or terminated).
     pub fn wait_session_ended(&self, session_id: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let status = self.session_status(session_id);
-            if status == "canceling" || status == "terminated" {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "session {session_id} is still {status:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        poll_until(
+            &format!("session {session_id} to end"),
+            READY_TIMEOUT,
+            || {
+                let status = self.session_status(session_id);
+                if status == "canceling" || status == "terminated" {
+                    Ok(())
+                } else {
+                    Err(format!("session {session_id} is still {status:?}"))
+                }
+            },
+        );
     }
 }
 
@@ -233,7 +225,7 @@ impl BackgroundConnect {
     pub fn next_json(&mut self) -> Value {
         let line = self
             .lines
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(HANG_TIMEOUT)
             .expect("boundary connect printed a line");
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
     }
@@ -254,14 +246,11 @@ impl BackgroundConnect {
     pub fn interrupt(&mut self) -> ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "boundary connect ignored SIGINT");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll_until(
+            "boundary connect to exit after SIGINT",
+            HANG_TIMEOUT,
+            || self.child.try_wait().expect("try_wait"),
+        )
     }
 }
 

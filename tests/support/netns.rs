@@ -10,7 +10,8 @@
 //!   `wait.rs`.
 //! - **Library code in this test process**: [`Netns::block_on`] runs a future on a
 //!   dedicated thread that has `setns`'d into the namespace, with its own current-thread
-//!   tokio runtime.
+//!   tokio runtime ([`Netns::run_on_thread`] runs plain code there; [`Netns::spawn_thread`]
+//!   starts a thread that outlives the call); these are in `netns_threads.rs`.
 //!
 //! Per-thread pitfall: `setns(CLONE_NEWNET)` moves only the calling thread. The libtest
 //! harness and tokio's multi-thread runtime run code on other threads, which stay in the
@@ -22,7 +23,6 @@
 //! explicitly.
 
 use std::fs;
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -30,11 +30,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+
+use super::wait::poll;
 
 static NAMESPACES: AtomicU32 = AtomicU32::new(0);
 static LINKS: AtomicU32 = AtomicU32::new(0);
@@ -163,22 +164,20 @@ impl Netns {
         }
     }
 
-    /// Waits (polling, up to `timeout`) for a spawned process to exit by itself.
+    /// Waits (polling, up to `timeout`) for a spawned process to exit by itself; `None`
+    /// if it is still running then (or was not spawned here).
     pub fn wait_exit(&self, pid: u32, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            {
-                let mut processes = self.processes.lock().unwrap();
-                let child = processes.iter_mut().find(|c| c.id() == pid)?;
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Some(status);
-                }
+        let exited = poll(timeout, || {
+            let mut processes = self.processes.lock().unwrap();
+            match processes.iter_mut().find(|c| c.id() == pid) {
+                None => Ok(None),
+                Some(child) => match child.try_wait() {
+                    Ok(Some(status)) => Ok(Some(status)),
+                    _ => Err("still running"),
+                },
             }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        });
+        exited.ok().flatten()
     }
 
     /// `/etc/netns/<name>/resolv.conf`: what processes started through `ip netns exec`
@@ -222,33 +221,9 @@ impl Netns {
         self.exec_ok(&["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
     }
 
-    /// Runs `task` to completion on a thread inside this namespace with a current-thread
-    /// tokio runtime (see the module docs for what that thread can and cannot see).
-    /// A panic in `task` is re-raised here.
-    pub fn block_on<F, Fut, T>(&self, task: F) -> T
-    where
-        F: FnOnce() -> Fut + Send,
-        Fut: Future<Output = T>,
-        T: Send,
-    {
-        let path = Path::new("/run/netns").join(&self.name);
-        std::thread::scope(|scope| {
-            let thread = scope.spawn(move || {
-                let namespace = fs::File::open(&path)
-                    .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-                setns(namespace, CloneFlags::CLONE_NEWNET)
-                    .unwrap_or_else(|e| panic!("setns into {}: {e}", path.display()));
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime")
-                    .block_on(task())
-            });
-            match thread.join() {
-                Ok(value) => value,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+    /// `/run/netns/<name>`, the handle `setns` opens.
+    pub(super) fn path(&self) -> PathBuf {
+        Path::new("/run/netns").join(&self.name)
     }
 }
 
@@ -373,20 +348,19 @@ pub fn remove_stale(prefix: &str) {
 
 /// SIGKILLs every process in namespace `name` until none is left (warns after 10 s).
 fn kill_processes_in(name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    let killed = poll(Duration::from_secs(10), || {
         let pids = pids_in(name);
-        if pids.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            eprintln!("warning: processes {pids:?} are still running in network namespace {name}");
-            return;
-        }
-        for pid in pids {
+        for &pid in &pids {
             let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
         }
-        std::thread::sleep(Duration::from_millis(10));
+        if pids.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{pids:?}"))
+        }
+    });
+    if let Err(pids) = killed {
+        eprintln!("warning: processes {pids} are still running in network namespace {name}");
     }
 }
 

@@ -8,9 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::netns::run_ok;
+use super::wait::poll;
 
 static USERS: AtomicU32 = AtomicU32::new(0);
 
@@ -123,18 +124,22 @@ fn retry_while_locked(command: &mut Command) {
 }
 
 fn run_retrying(command: &mut Command) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let output = command
-            .output()
-            .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    // Ok(Err(…)): a failure that retrying cannot help; Err(…): the lock, retry.
+    let finished = poll(Duration::from_secs(30), || {
+        let output = match command.output() {
+            Ok(output) => output,
+            Err(e) => return Ok(Err(format!("cannot run {command:?}: {e}"))),
+        };
         if output.status.success() {
-            return Ok(());
+            return Ok(Ok(()));
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
-        if !stderr.contains("lock") || Instant::now() > deadline {
-            return Err(format!("{command:?} failed ({}): {stderr}", output.status));
+        let error = format!("{command:?} failed ({}): {stderr}", output.status);
+        if stderr.contains("lock") {
+            Err(error)
+        } else {
+            Ok(Err(error))
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    });
+    finished.and_then(|result| result)
 }

@@ -73,6 +73,22 @@ pub fn run_with_timeout(command: &mut Command, stdin: Option<&[u8]>, timeout: Du
     }
 }
 
+/// [`run_with_timeout`] for async code: the command runs on tokio's blocking pool, so the
+/// runtime keeps serving other tasks (e.g. a server the command talks to) meanwhile.
+pub async fn run_with_timeout_async(
+    mut command: Command,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+) -> Output {
+    let run = tokio::task::spawn_blocking(move || {
+        run_with_timeout(&mut command, stdin.as_deref(), timeout)
+    });
+    match run.await {
+        Ok(output) => output,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
 /// The command's stdout; panics with everything it printed unless it succeeded.
 pub fn expect_success(what: &str, output: &Output) -> String {
     assert!(
@@ -113,6 +129,14 @@ impl Netns {
         let mut command = self.command("runuser");
         command.args(["-u", &user.name, "--", program]);
         command
+    }
+
+    /// [`Netns::command_as`] for `Some(user)`, [`Netns::command`] (root) for `None`.
+    pub fn command_for(&self, user: Option<&OsUser>, program: &str) -> Command {
+        match user {
+            Some(user) => self.command_as(user, program),
+            None => self.command(program),
+        }
     }
 
     /// Runs `args` in the namespace as root (bounded by [`HANG_TIMEOUT`]).

@@ -1,54 +1,27 @@
-//! Harness for the worker tests: a real `boundary dev` (controller and its worker) on free
-//! local ports, a standalone `boundary worker -config`, an echo server, and the admin REST
-//! calls the tests need, written as plain JSON so nothing of ours sits between the test
-//! and the wire.
+//! Harness for the worker tests: a real `boundary dev` (`support::dev`) with its worker
+//! registered, a standalone `boundary worker -config`, and the admin REST calls the tests
+//! need as plain JSON, so nothing of ours sits between the test and the wire. The proxy
+//! protocol itself is spoken by `raw_client`, which shares no code with `src/tunnel`.
 #![allow(dead_code)]
 
 pub mod raw_client;
 
-use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
-use raw_client::SessionGrant;
+use raw_client::{Answer, SessionGrant, Ws, client_handshake, handshake, open_v1, read_bytes};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use std::path::Path;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-pub const AUTH_METHOD_ID: &str = "ampw_1234567890";
-pub const PROJECT_ID: &str = "p_1234567890";
-pub const DEV_TARGET_ID: &str = "ttcp_1234567890";
-
-/// Only stops a hung test; never an assertion about speed.
-pub const DEADLINE: Duration = Duration::from_secs(60);
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
-}
-
-/// Polls `check` until it returns `Some`, failing the test at [`DEADLINE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::support::cli::Cli;
+use crate::support::dev::{Dev, DevPorts, PROJECT_ID, base64, free_port, random_key};
+use crate::support::process::HANG_TIMEOUT;
+use crate::support::server_process::ServerProcess;
+use crate::support::tcp_servers::echo_server;
+use crate::support::wait::poll_until_async;
 
 /// A 20-character base62 tofu token.
 pub fn tofu() -> Vec<u8> {
@@ -59,267 +32,83 @@ pub fn tofu() -> Vec<u8> {
         .collect()
 }
 
-/// A child process killed (by its own pid) when dropped; its output is kept in a file.
-pub struct Process {
-    child: std::sync::Mutex<Child>,
-    log: PathBuf,
+/// A v1 connection to `worker` for `grant`, and the worker's answer to the client
+/// handshake with `tofu`.
+pub async fn connect(worker: SocketAddr, grant: &SessionGrant, tofu: &[u8]) -> (Ws, Answer) {
+    let mut ws = open_v1(worker, grant).await;
+    let answer = handshake(
+        &mut ws,
+        Message::Binary(client_handshake(tofu, false).into()),
+    )
+    .await;
+    (ws, answer)
 }
 
-impl Process {
-    fn spawn(command: &mut Command, log: PathBuf) -> Process {
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
-            .spawn()
-            .expect("start boundary");
-        Process {
-            child: std::sync::Mutex::new(child),
-            log,
-        }
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn pid(&self) -> i32 {
-        i32::try_from(self.child.lock().unwrap().id()).expect("pid")
-    }
-
-    pub fn assert_running(&self) {
-        if let Ok(Some(status)) = self.child.lock().unwrap().try_wait() {
-            panic!(
-                "process exited early ({status}); output:\n{}",
-                self.log_text()
-            );
-        }
-    }
-
-    /// Sends SIGTERM (graceful shutdown).
-    pub fn terminate(&self) {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.pid()),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .expect("SIGTERM");
-    }
-
-    /// The exit status, once the process has ended.
-    pub fn try_exit(&self) -> Option<std::process::ExitStatus> {
-        self.child.lock().unwrap().try_wait().ok().flatten()
-    }
+/// Sends `payload` and reads it back from the echo server.
+pub async fn echo_round_trip(ws: &mut Ws, payload: &[u8]) {
+    ws.send(Message::Binary(payload.to_vec().into()))
+        .await
+        .expect("send data");
+    assert_eq!(read_bytes(ws, payload.len()).await, payload);
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
-        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+/// Ends a connection the way a client does: a close frame, then the worker's answer.
+pub async fn close_normally(mut ws: Ws) {
+    ws.send(Message::Close(Some(CloseFrame {
+        code: 1000.into(),
+        reason: "".into(),
+    })))
+    .await
+    .expect("send close");
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(raw_client::STEP, ws.next()).await {}
 }
 
-/// `boundary dev` with its worker, logged in as the seeded admin.
-pub struct Dev {
-    pub process: Process,
-    pub api: String,
-    pub cluster: String,
-    pub proxy: SocketAddr,
-    pub worker_auth_key: String,
-    /// The project targets are created in.
-    pub project_id: String,
-    token: String,
-    http: reqwest::Client,
-    pub dir: tempfile::TempDir,
+/// `boundary dev` (controller and its worker) on free ports, once its worker registered.
+pub async fn start_dev() -> Dev {
+    start_dev_on(DevPorts::free(), random_key()).await
 }
 
-pub fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("HTTP client")
+/// [`start_dev`], a target at a new echo server, and a session authorized on it.
+pub async fn echo_session() -> (Dev, String, SessionGrant) {
+    let dev = start_dev().await;
+    let target = dev.create_target("echo", echo_server(), None, None).await;
+    let (grant, _) = dev.authorize(&target).await;
+    (dev, target, grant)
 }
 
-/// Where a `boundary dev` listens and the worker-auth key it shares, chosen before it
-/// starts (so a worker can be pointed at it first, or a second dev can take its place).
-#[derive(Clone, Debug)]
-pub struct DevPorts {
-    pub api: u16,
-    pub cluster: u16,
-    pub proxy: u16,
-    pub worker_auth_key: String,
+/// [`start_dev`] on `ports` with `worker_auth_key` (a worker may already point at it).
+pub async fn start_dev_on(ports: DevPorts, worker_auth_key: [u8; 32]) -> Dev {
+    let dev = Dev::builder()
+        .ports(ports)
+        .worker_auth_key(worker_auth_key)
+        .start();
+    dev.wait_for_worker().await;
+    dev
 }
 
-impl DevPorts {
-    pub fn new() -> DevPorts {
-        let key: [u8; 32] = rand::rng().random();
-        DevPorts {
-            api: free_port(),
-            cluster: free_port(),
-            proxy: free_port(),
-            worker_auth_key: base64::engine::general_purpose::STANDARD.encode(key),
-        }
-    }
-}
-
+/// The admin calls of the worker tests, as the seeded or initial admin.
 impl Dev {
-    pub async fn start() -> Dev {
-        Dev::start_on(DevPorts::new()).await
-    }
-
-    pub async fn start_on(ports: DevPorts) -> Dev {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let DevPorts {
-            api,
-            cluster,
-            proxy,
-            worker_auth_key,
-        } = ports;
-        let process = Process::spawn(
-            Command::new(env!("CARGO_BIN_EXE_boundary"))
-                .args(["dev", "-api-listen-address"])
-                .arg(format!("127.0.0.1:{api}"))
-                .arg("-cluster-listen-address")
-                .arg(format!("127.0.0.1:{cluster}"))
-                .arg("-proxy-listen-address")
-                .arg(format!("127.0.0.1:{proxy}"))
-                .arg("-worker-auth-key")
-                .arg(&worker_auth_key)
-                .env("RUST_LOG", "info,boundary::worker=debug"),
-            dir.path().join("dev.log"),
-        );
-        let mut dev = Dev {
-            process,
-            api: format!("http://127.0.0.1:{api}"),
-            cluster: format!("127.0.0.1:{cluster}"),
-            proxy: format!("127.0.0.1:{proxy}").parse().unwrap(),
-            worker_auth_key,
-            project_id: PROJECT_ID.to_owned(),
-            token: String::new(),
-            http: http_client(),
-            dir,
-        };
-        dev.token = dev.login(AUTH_METHOD_ID, "password").await;
-        // The dev worker registers asynchronously; authorize-session answers "no workers"
-        // until it has.
-        let probe = dev.create_target("probe", 1, None, None).await;
-        eventually("the dev worker to register", || async {
-            dev.process.assert_running();
-            let r = dev
-                .post(&format!("/v1/targets/{probe}:authorize-session"), json!({}))
-                .await;
-            r.ok()
-        })
-        .await;
-        dev
-    }
-
-    /// `boundary controller -config` (no worker of its own) from `config`, whose
-    /// worker-auth key is `worker_auth_key`; logged in as the admin it prints on first
-    /// start, with an org and a project made for the test.
-    pub async fn controller(config: &str, worker_auth_key: &str, dir: tempfile::TempDir) -> Dev {
-        let path = dir.path().join("controller.hcl");
-        std::fs::write(&path, config).expect("write controller config");
-        let log = dir.path().join("controller.log");
-        let process = Process::spawn(
-            Command::new(env!("CARGO_BIN_EXE_boundary"))
-                .args(["controller", "-config"])
-                .arg(&path),
-            log,
-        );
-        let field = |text: &str, name: &str| {
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-        };
-        let text = eventually("the controller to start", || async {
-            process.assert_running();
-            let text = process.log_text();
-            field(&text, "Cluster address:").map(|_| text)
-        })
-        .await;
-        let mut dev = Dev {
-            api: field(&text, "API address:").expect("API address"),
-            cluster: field(&text, "Cluster address:").expect("cluster address"),
-            proxy: "127.0.0.1:0".parse().unwrap(),
-            worker_auth_key: worker_auth_key.to_owned(),
-            project_id: String::new(),
-            token: String::new(),
-            http: http_client(),
-            process,
-            dir,
-        };
-        let auth_method = field(&text, "Auth Method ID:").expect("auth method");
-        let password = field(&text, "Password:").expect("password");
-        dev.token = dev.login(&auth_method, &password).await;
-        let org = dev
-            .post("/v1/scopes", json!({"scope_id": "global", "name": "org"}))
-            .await
-            .expect("create org");
-        let project = dev
-            .post(
-                "/v1/scopes",
-                json!({"scope_id": org["id"], "name": "project"}),
-            )
-            .await
-            .expect("create project");
-        dev.project_id = project["id"].as_str().expect("project id").to_owned();
-        dev
-    }
-
-    async fn login(&self, auth_method: &str, password: &str) -> String {
-        let body = json!({"attributes": {"login_name": "admin", "password": password}});
-        let url = format!("{}/v1/auth-methods/{auth_method}:authenticate", self.api);
-        let response = eventually("boundary dev to answer", || async {
-            self.process.assert_running();
-            self.http.post(&url).json(&body).send().await.ok()
-        })
-        .await;
-        assert!(
-            response.status().is_success(),
-            "admin login: {}",
-            response.status()
-        );
-        let value: Value = response.json().await.expect("login JSON");
-        value["attributes"]["token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
-    }
-
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, (u16, Value)> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.api))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
+        let token = self.admin_token().await;
+        let (status, value) = self
+            .call(Method::POST, path, Some(&token), Some(body))
             .await
             .expect("controller reachable");
-        let status = response.status().as_u16();
-        let value: Value = response.json().await.unwrap_or(Value::Null);
-        if (200..300).contains(&status) {
+        if status.is_success() {
             Ok(value)
         } else {
-            Err((status, value))
+            Err((status.as_u16(), value))
         }
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.api))
-            .bearer_auth(&self.token)
-            .send()
+        let token = self.admin_token().await;
+        let (status, value) = self
+            .call(Method::GET, path, Some(&token), None)
             .await
             .expect("controller reachable");
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        response.json().await.expect("JSON")
+        assert_eq!(status, StatusCode::OK, "GET {path}: {value}");
+        value
     }
 
     /// A tcp target on 127.0.0.1:`port` in the dev project.
@@ -330,9 +119,28 @@ impl Dev {
         session_max_seconds: Option<u32>,
         connection_limit: Option<i32>,
     ) -> String {
+        self.create_target_in(
+            PROJECT_ID,
+            name,
+            port,
+            session_max_seconds,
+            connection_limit,
+        )
+        .await
+    }
+
+    /// A tcp target on 127.0.0.1:`port` in `project_id`.
+    pub async fn create_target_in(
+        &self,
+        project_id: &str,
+        name: &str,
+        port: u16,
+        session_max_seconds: Option<u32>,
+        connection_limit: Option<i32>,
+    ) -> String {
         let mut body = json!({
             "type": "tcp",
-            "scope_id": self.project_id,
+            "scope_id": project_id,
             "name": format!("{name}-{}", free_port()),
             "address": "127.0.0.1",
             "attributes": {"default_port": port},
@@ -371,18 +179,22 @@ impl Dev {
 
     /// Waits until every connection of the session has a close reason; returns them.
     pub async fn closed_connections(&self, session_id: &str, count: usize) -> Vec<Value> {
-        eventually("connections to be reported closed", || async {
-            let session = self.session(session_id).await;
-            let connections = session["connections"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let closed = connections
-                .iter()
-                .filter(|c| c["closed_reason"].as_str().is_some_and(|r| !r.is_empty()))
-                .count();
-            (connections.len() == count && closed == count).then_some(connections)
-        })
+        poll_until_async(
+            "connections to be reported closed",
+            HANG_TIMEOUT,
+            || async {
+                let session = self.session(session_id).await;
+                let connections = session["connections"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let closed = connections
+                    .iter()
+                    .filter(|c| c["closed_reason"].as_str().is_some_and(|r| !r.is_empty()))
+                    .count();
+                (connections.len() == count && closed == count).then_some(connections)
+            },
+        )
         .await
     }
 
@@ -401,11 +213,11 @@ impl Dev {
 
     /// A second worker process, `boundary worker -config`, registered with this controller.
     /// `extra` is added to its `worker` block.
-    pub fn start_worker(&self, name: &str, extra: &str) -> (Process, SocketAddr) {
+    pub fn start_worker(&self, name: &str, extra: &str) -> (ServerProcess, SocketAddr) {
         start_worker(
-            self.dir.path(),
+            self.dir(),
             &self.cluster,
-            &self.worker_auth_key,
+            &self.worker_auth_key(),
             name,
             extra,
         )
@@ -413,14 +225,14 @@ impl Dev {
 }
 
 /// `boundary worker -config` for the controller cluster listener `cluster`, with its
-/// config and log in `dir`; `extra` is added to its `worker` block.
+/// config and output in `dir`; `extra` is added to its `worker` block.
 pub fn start_worker(
-    dir: &std::path::Path,
+    dir: &Path,
     cluster: &str,
-    worker_auth_key: &str,
+    worker_auth_key: &[u8; 32],
     name: &str,
     extra: &str,
-) -> (Process, SocketAddr) {
+) -> (ServerProcess, SocketAddr) {
     let port = free_port();
     let config = format!(
         r#"
@@ -442,41 +254,13 @@ kms "aead" {{
   key_id    = "global_worker-auth"
 }}
 "#,
-        key = worker_auth_key,
+        key = base64(worker_auth_key),
     );
     let path = dir.join(format!("{name}.hcl"));
     std::fs::write(&path, config).expect("write worker config");
-    let process = Process::spawn(
-        Command::new(env!("CARGO_BIN_EXE_boundary"))
-            .args(["worker", "-config"])
-            .arg(&path)
-            .env("RUST_LOG", "info,boundary::worker=debug"),
-        dir.join(format!("{name}.log")),
-    );
+    let command = Cli::host()
+        .env("RUST_LOG", "info,boundary::worker=debug")
+        .command(&["worker", "-config", &path.display().to_string()]);
+    let process = ServerProcess::spawn(name, command, dir);
     (process, format!("127.0.0.1:{port}").parse().unwrap())
-}
-
-/// An echo server on 127.0.0.1; it echoes until EOF, then shuts its writing half down.
-pub async fn echo_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if stream.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    port
 }

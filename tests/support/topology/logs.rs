@@ -2,16 +2,14 @@
 //! can show what the servers said.
 
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use super::super::netns::Netns;
+use super::super::server_process::{TAIL_LINES, read_lossy, tail};
 use super::super::wait::poll_until;
-
-/// How many lines of each log a failing test prints.
-const TAIL_LINES: usize = 40;
 
 /// Log files `<dir>/<name>.log` of the processes started through [`ProcessLogs::spawn`].
 pub struct ProcessLogs {
@@ -83,15 +81,4 @@ impl ProcessLogs {
             );
         }
     }
-}
-
-fn read_lossy(path: &Path) -> String {
-    fs::read(path)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default()
-}
-
-fn tail(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }

@@ -6,9 +6,9 @@ use std::fs;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
-use super::super::netns::run_ok;
+use super::super::dnsmasq::DnsmasqConfig;
+use super::super::ssh_keygen::ssh_keygen;
 use super::{ECHO_PORT, HTTP_PORT, SSH_PORT, Topology};
 
 /// Names dnsmasq answers (everything else under `.test` is NXDOMAIN).
@@ -43,17 +43,7 @@ impl Topology {
     pub(super) fn start_sshd(&self) {
         let dir = self.dir().join("target");
         let host_key = dir.join("ssh_host_ed25519_key");
-        run_ok(Command::new("ssh-keygen").args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            &self.target_hostname,
-            "-f",
-            &host_key.to_string_lossy(),
-        ]));
+        ssh_keygen(&host_key, &self.target_hostname);
         let authorized = self.authorized_keys_dir();
         make_dir(&authorized);
         let config = dir.join("sshd_config");
@@ -131,30 +121,23 @@ impl Topology {
         self.spawn(&self.target, "echo", &args);
     }
 
-    /// dnsmasq in the foreground (but otherwise as in production: pid file, forked TCP
-    /// handlers) on the upstream's link addresses, logging queries to its log, with its
+    /// dnsmasq on the upstream's link addresses, logging queries to its log, with its
     /// configuration in `<dir>/upstream/dnsmasq.conf` (never the host's).
     pub(super) fn start_dnsmasq(&self) {
         let dir = self.dir().join("upstream");
-        let mut config = format!(
-            "no-resolv\nno-hosts\nbind-interfaces\nlog-facility=-\nlog-queries\nlocal=/test/\n\
-             listen-address={}\nlisten-address={}\npid-file={}\n\
-             host-record={ORDINARY_NAME},{ORDINARY_V4},{ORDINARY_V6}\n\
-             host-record={WWW_NAME},{WWW_V4},{WWW_V6}\n",
-            self.client_upstream.b_v4,
-            self.client_upstream.b_v6,
-            dir.join("dnsmasq.pid").display(),
-        );
+        let mut config = DnsmasqConfig::new()
+            .option("log-queries")
+            .option("local=/test/")
+            .listen(self.client_upstream.b_v4.into())
+            .listen(self.client_upstream.b_v6.into())
+            .pid_file(&dir.join("dnsmasq.pid"))
+            .host_record(ORDINARY_NAME, &[ORDINARY_V4.into(), ORDINARY_V6.into()])
+            .host_record(WWW_NAME, &[WWW_V4.into(), WWW_V6.into()]);
         for index in 0..BIG_TXT_RECORDS {
-            config.push_str(&format!(
-                "txt-record={BIG_TXT_NAME},\"{}\"\n",
-                big_txt(index)
-            ));
+            config = config.txt_record(BIG_TXT_NAME, &big_txt(index));
         }
-        let path = dir.join("dnsmasq.conf");
-        fs::write(&path, config).expect("write dnsmasq.conf");
-        let conf_file = format!("--conf-file={}", path.display());
-        let args = ["dnsmasq", "--keep-in-foreground", &conf_file];
+        let args = config.write(&dir.join("dnsmasq.conf"));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.spawn(&self.upstream, "dnsmasq", &args);
     }
 }

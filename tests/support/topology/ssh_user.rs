@@ -10,6 +10,7 @@ use std::process::Command;
 
 use super::super::netns::run_ok;
 use super::super::os_user::OsUser;
+use super::super::ssh_keygen::ssh_keygen_command_line;
 
 /// The user's private key, relative to the home directory.
 pub const PRIVATE_KEY: &str = ".ssh/id_ed25519";
@@ -23,21 +24,8 @@ pub fn prepare(user: &OsUser, target_host_key: &str) {
         &["mkdir", "-m", "700", "-p", &ssh_dir.to_string_lossy()],
     );
     let key = user.home().join(PRIVATE_KEY);
-    as_user(
-        user,
-        &[
-            "ssh-keygen",
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            &format!("{}@topology", user.name),
-            "-f",
-            &key.to_string_lossy(),
-        ],
-    );
+    let keygen = ssh_keygen_command_line(&key, &format!("{}@topology", user.name));
+    as_user(user, &keygen.iter().map(String::as_str).collect::<Vec<_>>());
     write_owned(
         user,
         &ssh_dir.join("known_hosts"),

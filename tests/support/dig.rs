@@ -1,16 +1,19 @@
-//! Real `dig`, run in a namespace as root or as a user (the agent answers an alias only
-//! for a user whose token may use it), and its output parsed just enough for assertions.
+//! Real `dig`, run in a namespace as root or as a user, and its output parsed just enough
+//! for assertions.
 
 use std::net::IpAddr;
 
-use crate::support::netns::Netns;
-use crate::support::os_user::OsUser;
-use crate::support::process::{HANG_TIMEOUT, run_with_timeout};
+use super::netns::Netns;
+use super::os_user::OsUser;
+use super::process::{HANG_TIMEOUT, run_with_timeout};
 
-/// One reply as dig printed it.
+/// What one dig run printed.
 #[derive(Debug)]
 pub struct DigReply {
     pub text: String,
+    pub stderr: String,
+    /// dig's exit status was 0 (it got a reply, whatever its rcode).
+    pub success: bool,
 }
 
 /// One resource record of a section.
@@ -22,24 +25,29 @@ pub struct Record {
     pub data: String,
 }
 
-/// `dig +time=10 +tries=1 <args>` in `netns` as `user` (root when `None`). `Err` when
-/// dig got no reply at all (it says why). The 10 s per try leave room for the agent to
-/// authorize a session with the controller before it answers.
-pub fn dig(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> Result<DigReply, String> {
-    let mut command = match user {
-        Some(user) => netns.command_as(user, "dig"),
-        None => netns.command("dig"),
-    };
+/// `dig +time=10 +tries=1 <args>` in `netns` as `user` (root when `None`), whatever it
+/// printed. Options in `args` override the defaults (dig takes the last one). The 10 s
+/// per try leave room for a server that authorizes a session before it answers.
+pub fn run_dig(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> DigReply {
+    let mut command = netns.command_for(user, "dig");
     command.args(["+time=10", "+tries=1"]).args(args);
     let output = run_with_timeout(&mut command, None, HANG_TIMEOUT);
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    if output.status.success() && text.contains(";; ->>HEADER<<-") {
-        Ok(DigReply { text })
+    DigReply {
+        text: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        success: output.status.success(),
+    }
+}
+
+/// [`run_dig`] for a full (not `+short`) reply; `Err` (saying why) when dig got none.
+pub fn dig(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> Result<DigReply, String> {
+    let reply = run_dig(netns, user, args);
+    if reply.success && reply.text.contains(";; ->>HEADER<<-") {
+        Ok(reply)
     } else {
         Err(format!(
-            "dig {args:?} ({}): {text}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
+            "dig {args:?} (success: {}): {}{}",
+            reply.success, reply.text, reply.stderr
         ))
     }
 }
@@ -72,6 +80,11 @@ impl DigReply {
         self.flags().contains(&flag)
     }
 
+    /// The `; EDNS: ...` line of the last reply, if it had an OPT record.
+    pub fn edns(&self) -> Option<&str> {
+        self.last_line_with("; EDNS:")
+    }
+
     /// Records of a section (`ANSWER`, `AUTHORITY`) of the last reply.
     pub fn section(&self, name: &str) -> Vec<Record> {
         let marker = format!(";; {name} SECTION:");
@@ -98,6 +111,14 @@ impl DigReply {
         self.section("ANSWER")
     }
 
+    /// The data of each answer record.
+    pub fn answer_data(&self) -> Vec<String> {
+        self.answers()
+            .into_iter()
+            .map(|record| record.data)
+            .collect()
+    }
+
     /// The addresses of the A and AAAA answers.
     pub fn addresses(&self) -> Vec<IpAddr> {
         self.answers()
@@ -113,6 +134,11 @@ impl DigReply {
             .and_then(|line| line.strip_prefix(";; SERVER:"))
             .map(str::trim)
             .unwrap_or("")
+    }
+
+    /// dig's UDP reply was truncated and it asked again over TCP.
+    pub fn retried_over_tcp(&self) -> bool {
+        self.text.contains("Truncated, retrying in TCP mode")
     }
 
     fn last_line_with(&self, prefix: &str) -> Option<&str> {
