@@ -43,34 +43,18 @@ pub(crate) struct SessionCert {
     pub(crate) private_key: Vec<u8>,
 }
 
+/// A fresh one from the controller's own issuer, valid for an hour.
 pub(crate) fn session_cert(session_id: &str) -> SessionCert {
-    use rcgen::{
-        BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, PKCS_ED25519,
-    };
-    let key = KeyPair::generate_for(&PKCS_ED25519).unwrap();
-    let mut params = CertificateParams::new(vec![session_id.to_string()]).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    params.not_before = OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    params.not_after = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    let cert = params.self_signed(&key).unwrap();
-    // ring's PKCS#8 v2 holds the seed at bytes 16..48.
-    let mut private_key = key.serialize_der()[16..48].to_vec();
-    private_key.extend_from_slice(key.public_key_raw());
-    SessionCert {
-        der: cert.der().to_vec(),
-        private_key,
-    }
+    let now = OffsetDateTime::now_utc();
+    let issued = crate::controller::session_cert::issue(
+        session_id,
+        &[],
+        now,
+        now + time::Duration::hours(1),
+    )
+    .unwrap();
+    let (der, private_key) = issued.into_parts();
+    SessionCert { der, private_key }
 }
 
 pub(crate) fn session_data(cert: &SessionCert, workers: &[String]) -> SessionAuthorizationData {
