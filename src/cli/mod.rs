@@ -14,7 +14,7 @@ pub mod controller;
 pub mod dev;
 pub mod flags;
 pub mod output;
-mod resource_args;
+pub mod resource_args;
 mod resource_command;
 pub mod roles;
 pub mod scopes;
