@@ -6,5 +6,6 @@ pub mod cli;
 pub mod client;
 pub mod controller;
 pub mod proto;
+pub mod tls;
 pub mod tunnel;
 pub mod worker;

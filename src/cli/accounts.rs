@@ -1,7 +1,8 @@
 //! `boundary accounts …`: password accounts (login name + password) of an auth method.
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
+use super::resource_command::ResourceCommand;
 use super::secret_source;
 use super::values::join;
 use crate::api::user::{Account, AccountAttributes, CreateAccountRequest, PASSWORD_ACCOUNT_TYPE};
@@ -48,42 +49,36 @@ pub struct ListArgs {
     pub auth_method_id: String,
 }
 
-impl AccountsCommand {
+impl ResourceCommand for AccountsCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             AccountsCommand::Create(AccountKind::Password(a)) => &a.client,
             AccountsCommand::List(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: AccountsCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
-}
-
-async fn execute(command: AccountsCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        AccountsCommand::Create(AccountKind::Password(a)) => {
-            let password = secret_source::read(&a.password, "-password")?;
-            let request = CreateAccountRequest {
-                auth_method_id: Some(a.auth_method_id),
-                kind: Some(PASSWORD_ACCOUNT_TYPE.into()),
-                name: a.name,
-                description: a.description,
-                attributes: Some(AccountAttributes {
-                    login_name: Some(a.login_name),
-                    password: Some(password),
-                }),
-            };
-            let account = client.create_account(&request).await?;
-            Output::item(&account, account_block(&account))
-        }
-        AccountsCommand::List(a) => {
-            let list = client.list_accounts(&a.auth_method_id).await?;
-            Output::items(&list.items, accounts_table(&list.items))
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            AccountsCommand::Create(AccountKind::Password(a)) => {
+                let password = secret_source::read(&a.password, "-password")?;
+                let request = CreateAccountRequest {
+                    auth_method_id: Some(a.auth_method_id),
+                    kind: Some(PASSWORD_ACCOUNT_TYPE.into()),
+                    name: a.name,
+                    description: a.description,
+                    attributes: Some(AccountAttributes {
+                        login_name: Some(a.login_name),
+                        password: Some(password),
+                    }),
+                };
+                let account = client.create_account(&request).await?;
+                Output::item(&account, account_block(&account))
+            }
+            AccountsCommand::List(a) => {
+                let list = client.list_accounts(&a.auth_method_id).await?;
+                Output::items(&list.items, accounts_table(&list.items))
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! `boundary aliases …`: target aliases (DNS-like names the client agent resolves).
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
-use super::values::{join, list_query, nullable};
+use super::resource_args::{IdArgs, ListArgs};
+use super::resource_command::ResourceCommand;
+use super::values::{join, nullable};
 use crate::api::alias::{
     Alias, AliasAttributes, AuthorizeSessionArguments, CreateAliasRequest, TARGET_ALIAS_TYPE,
     UpdateAliasRequest,
@@ -31,28 +33,6 @@ pub enum AliasesCommand {
 pub enum AliasKind<A: Args> {
     /// An alias whose destination is a target.
     Target(A),
-}
-
-#[derive(Debug, Args)]
-pub struct IdArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// The alias's id.
-    #[arg(long)]
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// Aliases live in the global scope.
-    #[arg(long, default_value = GLOBAL_SCOPE)]
-    pub scope_id: String,
-    #[arg(long)]
-    pub recursive: bool,
-    #[arg(long)]
-    pub filter: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -101,7 +81,7 @@ pub struct UpdateArgs {
     pub description: Option<String>,
 }
 
-impl AliasesCommand {
+impl ResourceCommand for AliasesCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             AliasesCommand::Create(AliasKind::Target(a)) => &a.client,
@@ -110,71 +90,61 @@ impl AliasesCommand {
             AliasesCommand::List(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: AliasesCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            AliasesCommand::Create(AliasKind::Target(a)) => {
+                let request = CreateAliasRequest {
+                    scope_id: Some(a.scope_id),
+                    kind: Some(TARGET_ALIAS_TYPE.into()),
+                    value: Some(a.value),
+                    destination_id: a.destination_id,
+                    name: a.name,
+                    description: a.description,
+                    attributes: a
+                        .authorize_session_host_id
+                        .map(|h| host_attributes(Some(h))),
+                };
+                let alias = client.create_alias(&request).await?;
+                Output::item(&alias, alias_block(&alias))
+            }
+            AliasesCommand::Read(a) => {
+                let alias = client.read_alias(&a.id).await?;
+                Output::item(&alias, alias_block(&alias))
+            }
+            AliasesCommand::List(a) => {
+                let list = client.list_aliases(&a.query()).await?;
+                Output::items(&list.items, aliases_table(&list.items))
+            }
+            AliasesCommand::Update(AliasKind::Target(a)) => {
+                let version = match a.version {
+                    Some(v) => v,
+                    None => client.read_alias(&a.id).await?.version,
+                };
+                let request = UpdateAliasRequest {
+                    version: Some(version),
+                    value: a.value,
+                    destination_id: nullable(a.destination_id),
+                    name: nullable(a.name),
+                    description: nullable(a.description),
+                    attributes: nullable(a.authorize_session_host_id)
+                        .map(|host| Some(host_attributes(host))),
+                };
+                let alias = client.update_alias(&a.id, &request).await?;
+                Output::item(&alias, alias_block(&alias))
+            }
+            AliasesCommand::Delete(a) => {
+                client.delete_alias(&a.id).await?;
+                Ok(Output::deleted())
+            }
+        }
+    }
 }
 
 fn host_attributes(host_id: Option<String>) -> AliasAttributes {
     AliasAttributes {
         authorize_session_arguments: Some(AuthorizeSessionArguments { host_id }),
-    }
-}
-
-async fn execute(command: AliasesCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        AliasesCommand::Create(AliasKind::Target(a)) => {
-            let request = CreateAliasRequest {
-                scope_id: Some(a.scope_id),
-                kind: Some(TARGET_ALIAS_TYPE.into()),
-                value: Some(a.value),
-                destination_id: a.destination_id,
-                name: a.name,
-                description: a.description,
-                attributes: a
-                    .authorize_session_host_id
-                    .map(|h| host_attributes(Some(h))),
-            };
-            let alias = client.create_alias(&request).await?;
-            Output::item(&alias, alias_block(&alias))
-        }
-        AliasesCommand::Read(a) => {
-            let alias = client.read_alias(&a.id).await?;
-            Output::item(&alias, alias_block(&alias))
-        }
-        AliasesCommand::List(a) => {
-            let list = client
-                .list_aliases(&list_query(&a.scope_id, a.recursive, a.filter))
-                .await?;
-            Output::items(&list.items, aliases_table(&list.items))
-        }
-        AliasesCommand::Update(AliasKind::Target(a)) => {
-            let version = match a.version {
-                Some(v) => v,
-                None => client.read_alias(&a.id).await?.version,
-            };
-            let request = UpdateAliasRequest {
-                version: Some(version),
-                value: a.value,
-                destination_id: nullable(a.destination_id),
-                name: nullable(a.name),
-                description: nullable(a.description),
-                attributes: nullable(a.authorize_session_host_id)
-                    .map(|host| Some(host_attributes(host))),
-            };
-            let alias = client.update_alias(&a.id, &request).await?;
-            Output::item(&alias, alias_block(&alias))
-        }
-        AliasesCommand::Delete(a) => {
-            client.delete_alias(&a.id).await?;
-            Ok(Output::deleted(
-                "The delete operation completed successfully.".into(),
-            ))
-        }
     }
 }
 

@@ -1,11 +1,13 @@
 //! `boundary auth-tokens …`. Without `-id`, `read` and `delete` act on the token the
 //! command itself uses; deleting that token also forgets it in the keyring (a logout).
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
+use super::resource_args::ListArgs;
+use super::resource_command::ResourceCommand;
 use super::token_source::{FoundToken, TokenOrigin};
 use super::token_store;
-use super::values::{join, list_query};
+use super::values::join;
 use crate::api::auth::AuthToken;
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -29,30 +31,44 @@ pub struct IdArgs {
     pub id: Option<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    #[arg(long, default_value = crate::api::ids::GLOBAL_SCOPE)]
-    pub scope_id: String,
-    #[arg(long)]
-    pub recursive: bool,
-    #[arg(long)]
-    pub filter: Option<String>,
-}
-
-impl AuthTokensCommand {
+impl ResourceCommand for AuthTokensCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             AuthTokensCommand::Read(a) | AuthTokensCommand::Delete(a) => &a.client,
             AuthTokensCommand::List(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: AuthTokensCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            AuthTokensCommand::Read(a) => {
+                let id = id_or_current(a.id, &conn.token)?;
+                let token = client.read_auth_token(&id).await?;
+                Output::item(&token, token_block(&token))
+            }
+            AuthTokensCommand::List(a) => {
+                let list = client.list_auth_tokens(&a.query()).await?;
+                Output::items(&list.items, tokens_table(&list.items))
+            }
+            AuthTokensCommand::Delete(a) => {
+                let own = a.id.is_none();
+                let id = id_or_current(a.id, &conn.token)?;
+                client.delete_auth_token(&id).await?;
+                let mut out = Output::deleted();
+                if own && conn.token.origin == TokenOrigin::Keyring {
+                    let name = &a.client.token_name;
+                    if let Err(e) = token_store::remove(name).await {
+                        out = out.with_note(format!(
+                            "Warning: the token was deleted but could not be removed from the \
+                             keyring: {e:#}"
+                        ));
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
 }
 
 fn id_or_current(id: Option<String>, found: &FoundToken) -> anyhow::Result<String> {
@@ -61,40 +77,6 @@ fn id_or_current(id: Option<String>, found: &FoundToken) -> anyhow::Result<Strin
         None => found.id().context(
             "no -id given and no usable token in use (from -token, BOUNDARY_TOKEN or the keyring)",
         ),
-    }
-}
-
-async fn execute(command: AuthTokensCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        AuthTokensCommand::Read(a) => {
-            let id = id_or_current(a.id, &conn.token)?;
-            let token = client.read_auth_token(&id).await?;
-            Output::item(&token, token_block(&token))
-        }
-        AuthTokensCommand::List(a) => {
-            let list = client
-                .list_auth_tokens(&list_query(&a.scope_id, a.recursive, a.filter))
-                .await?;
-            Output::items(&list.items, tokens_table(&list.items))
-        }
-        AuthTokensCommand::Delete(a) => {
-            let own = a.id.is_none();
-            let id = id_or_current(a.id, &conn.token)?;
-            client.delete_auth_token(&id).await?;
-            let mut out = Output::deleted("The delete operation completed successfully.".into());
-            if own && conn.token.origin == TokenOrigin::Keyring {
-                let name = &a.client.token_name;
-                if let Err(e) = token_store::remove(name).await {
-                    out = out.with_note(format!(
-                        "Warning: the token was deleted but could not be removed from the \
-                         keyring: {e:#}"
-                    ));
-                }
-            }
-            Ok(out)
-        }
     }
 }
 

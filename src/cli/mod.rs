@@ -14,6 +14,8 @@ pub mod controller;
 pub mod dev;
 pub mod flags;
 pub mod output;
+pub mod resource_args;
+mod resource_command;
 pub mod roles;
 pub mod scopes;
 pub mod secret_source;
@@ -96,14 +98,14 @@ pub async fn main_with_args(argv: Vec<String>) -> i32 {
         Command::Dev(args) => dev::run(args).await,
         Command::Controller(args) => controller::run(args).await,
         Command::Authenticate(c) => Ok(authenticate::run(c).await),
-        Command::Targets(c) => Ok(targets::run(c).await),
-        Command::Aliases(c) => Ok(aliases::run(c).await),
-        Command::Sessions(c) => Ok(sessions::run(c).await),
-        Command::AuthTokens(c) => Ok(auth_tokens::run(c).await),
-        Command::Accounts(c) => Ok(accounts::run(c).await),
-        Command::Users(c) => Ok(users::run(c).await),
-        Command::Roles(c) => Ok(roles::run(c).await),
-        Command::Scopes(c) => Ok(scopes::run(c).await),
+        Command::Targets(c) => Ok(resource_command::run(c).await),
+        Command::Aliases(c) => Ok(resource_command::run(c).await),
+        Command::Sessions(c) => Ok(resource_command::run(c).await),
+        Command::AuthTokens(c) => Ok(resource_command::run(c).await),
+        Command::Accounts(c) => Ok(resource_command::run(c).await),
+        Command::Users(c) => Ok(resource_command::run(c).await),
+        Command::Roles(c) => Ok(resource_command::run(c).await),
+        Command::Scopes(c) => Ok(resource_command::run(c).await),
         Command::Connect(c) => Ok(connect::run(*c).await),
         Command::Worker(args) => worker::run(args).await,
     };

@@ -51,11 +51,11 @@ impl Output {
         })
     }
 
-    /// A deletion: `{"status_code":204}`.
-    pub fn deleted(table: String) -> Self {
+    /// A deletion: `{"status_code":204}`, and Boundary's sentence in table mode.
+    pub fn deleted() -> Self {
         Self {
             json: json!({"status_code": 204}),
-            table,
+            table: "The delete operation completed successfully.".to_owned(),
             notes: vec![],
         }
     }
@@ -233,10 +233,7 @@ mod tests {
         let items = Output::items::<Value>(&[], String::new()).unwrap();
         assert_eq!(items.json["items"], json!([]));
         assert_eq!(items.json["status_code"], 200);
-        assert_eq!(
-            Output::deleted(String::new()).json,
-            json!({"status_code": 204})
-        );
+        assert_eq!(Output::deleted().json, json!({"status_code": 204}));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `boundary roles …`: grant strings and the principals they apply to.
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
+use super::resource_args::IdArgs;
+use super::resource_command::ResourceCommand;
 use super::values::join;
 use crate::api::ids::GLOBAL_SCOPE;
 use crate::api::role::{CreateRoleRequest, Role};
@@ -36,14 +38,6 @@ pub struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct IdArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    #[arg(long)]
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
 pub struct AddPrincipalsArgs {
     #[command(flatten)]
     pub client: ClientFlags,
@@ -72,7 +66,7 @@ pub struct AddGrantsArgs {
     pub grants: Vec<String>,
 }
 
-impl RolesCommand {
+impl ResourceCommand for RolesCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             RolesCommand::Create(a) => &a.client,
@@ -81,45 +75,39 @@ impl RolesCommand {
             RolesCommand::AddGrants(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: RolesCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
-}
-
-async fn execute(command: RolesCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    let role = match command {
-        RolesCommand::Create(a) => {
-            let request = CreateRoleRequest {
-                scope_id: Some(a.scope_id),
-                name: a.name,
-                description: a.description,
-                grant_scope_ids: (!a.grant_scope_ids.is_empty()).then_some(a.grant_scope_ids),
-            };
-            client.create_role(&request).await?
-        }
-        RolesCommand::Read(a) => client.read_role(&a.id).await?,
-        RolesCommand::AddPrincipals(a) => {
-            let version = match a.version {
-                Some(v) => v,
-                None => client.read_role(&a.id).await?.version,
-            };
-            client
-                .add_role_principals(&a.id, version, &a.principals)
-                .await?
-        }
-        RolesCommand::AddGrants(a) => {
-            let version = match a.version {
-                Some(v) => v,
-                None => client.read_role(&a.id).await?.version,
-            };
-            client.add_role_grants(&a.id, version, &a.grants).await?
-        }
-    };
-    Output::item(&role, role_block(&role))
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        let role = match self {
+            RolesCommand::Create(a) => {
+                let request = CreateRoleRequest {
+                    scope_id: Some(a.scope_id),
+                    name: a.name,
+                    description: a.description,
+                    grant_scope_ids: (!a.grant_scope_ids.is_empty()).then_some(a.grant_scope_ids),
+                };
+                client.create_role(&request).await?
+            }
+            RolesCommand::Read(a) => client.read_role(&a.id).await?,
+            RolesCommand::AddPrincipals(a) => {
+                let version = match a.version {
+                    Some(v) => v,
+                    None => client.read_role(&a.id).await?.version,
+                };
+                client
+                    .add_role_principals(&a.id, version, &a.principals)
+                    .await?
+            }
+            RolesCommand::AddGrants(a) => {
+                let version = match a.version {
+                    Some(v) => v,
+                    None => client.read_role(&a.id).await?.version,
+                };
+                client.add_role_grants(&a.id, version, &a.grants).await?
+            }
+        };
+        Output::item(&role, role_block(&role))
+    }
 }
 
 pub fn role_block(r: &Role) -> String {

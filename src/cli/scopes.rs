@@ -1,9 +1,10 @@
 //! `boundary scopes …`: orgs under `global` and projects under orgs (targets live in
 //! projects).
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
-use super::values::list_query;
+use super::resource_args::{IdArgs, ListArgs};
+use super::resource_command::ResourceCommand;
 use crate::api::ids::GLOBAL_SCOPE;
 use crate::api::scope::{CreateScopeRequest, Scope};
 use clap::{Args, Subcommand};
@@ -31,27 +32,7 @@ pub struct CreateArgs {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct IdArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    #[arg(long)]
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    #[arg(long, default_value = GLOBAL_SCOPE)]
-    pub scope_id: String,
-    #[arg(long)]
-    pub recursive: bool,
-    #[arg(long)]
-    pub filter: Option<String>,
-}
-
-impl ScopesCommand {
+impl ResourceCommand for ScopesCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             ScopesCommand::Create(a) => &a.client,
@@ -59,35 +40,27 @@ impl ScopesCommand {
             ScopesCommand::List(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: ScopesCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
-}
-
-async fn execute(command: ScopesCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        ScopesCommand::Create(a) => {
-            let request = CreateScopeRequest {
-                scope_id: Some(a.scope_id),
-                name: a.name,
-                description: a.description,
-            };
-            let scope = client.create_scope(&request).await?;
-            Output::item(&scope, scope_block(&scope))
-        }
-        ScopesCommand::Read(a) => {
-            let scope = client.read_scope(&a.id).await?;
-            Output::item(&scope, scope_block(&scope))
-        }
-        ScopesCommand::List(a) => {
-            let list = client
-                .list_scopes(&list_query(&a.scope_id, a.recursive, a.filter))
-                .await?;
-            Output::items(&list.items, scopes_table(&list.items))
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            ScopesCommand::Create(a) => {
+                let request = CreateScopeRequest {
+                    scope_id: Some(a.scope_id),
+                    name: a.name,
+                    description: a.description,
+                };
+                let scope = client.create_scope(&request).await?;
+                Output::item(&scope, scope_block(&scope))
+            }
+            ScopesCommand::Read(a) => {
+                let scope = client.read_scope(&a.id).await?;
+                Output::item(&scope, scope_block(&scope))
+            }
+            ScopesCommand::List(a) => {
+                let list = client.list_scopes(&a.query()).await?;
+                Output::items(&list.items, scopes_table(&list.items))
+            }
         }
     }
 }

@@ -1,10 +1,12 @@
 //! `boundary sessions …`: list, read and cancel sessions.
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
-use super::values::{join, list_query};
+use super::resource_args::{IdArgs, ListArgs};
+use super::resource_command::ResourceCommand;
+use super::values::join;
 use crate::api::session::Session;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
@@ -16,60 +18,30 @@ pub enum SessionsCommand {
     Cancel(IdArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct IdArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// The session's id.
-    #[arg(long)]
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// The scope to list from (a project, or a parent with -recursive).
-    #[arg(long, default_value = crate::api::ids::GLOBAL_SCOPE)]
-    pub scope_id: String,
-    #[arg(long)]
-    pub recursive: bool,
-    #[arg(long)]
-    pub filter: Option<String>,
-}
-
-impl SessionsCommand {
+impl ResourceCommand for SessionsCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             SessionsCommand::List(a) => &a.client,
             SessionsCommand::Read(a) | SessionsCommand::Cancel(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: SessionsCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
-}
-
-async fn execute(command: SessionsCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        SessionsCommand::List(a) => {
-            let list = client
-                .list_sessions(&list_query(&a.scope_id, a.recursive, a.filter))
-                .await?;
-            Output::items(&list.items, sessions_table(&list.items))
-        }
-        SessionsCommand::Read(a) => {
-            let session = client.read_session(&a.id).await?;
-            Output::item(&session, session_block(&session))
-        }
-        SessionsCommand::Cancel(a) => {
-            let version = client.read_session(&a.id).await?.version;
-            let session = client.cancel_session(&a.id, version).await?;
-            Output::item(&session, session_block(&session))
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            SessionsCommand::List(a) => {
+                let list = client.list_sessions(&a.query()).await?;
+                Output::items(&list.items, sessions_table(&list.items))
+            }
+            SessionsCommand::Read(a) => {
+                let session = client.read_session(&a.id).await?;
+                Output::item(&session, session_block(&session))
+            }
+            SessionsCommand::Cancel(a) => {
+                let version = client.read_session(&a.id).await?.version;
+                let session = client.cancel_session(&a.id, version).await?;
+                Output::item(&session, session_block(&session))
+            }
         }
     }
 }

@@ -1,9 +1,11 @@
 //! `boundary targets …`: create, read, list, update and delete tcp targets, and
 //! authorize sessions to them.
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
-use super::values::{join, list_query, nullable, opt};
+use super::resource_args::{IdArgs, ListArgs};
+use super::resource_command::ResourceCommand;
+use super::values::{join, nullable, opt};
 use crate::api::session::SessionAuthorization;
 use crate::api::target::{
     CreateTargetRequest, TCP_TARGET_TYPE, Target, TcpTargetAttributes, UpdateTargetRequest,
@@ -35,30 +37,6 @@ pub enum TargetsCommand {
 pub enum TargetKind<A: Args> {
     /// A tcp target.
     Tcp(A),
-}
-
-#[derive(Debug, Args)]
-pub struct IdArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// The target's id.
-    #[arg(long)]
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// The scope to list from.
-    #[arg(long, default_value = crate::api::ids::GLOBAL_SCOPE)]
-    pub scope_id: String,
-    /// Include the scope's sub-scopes.
-    #[arg(long)]
-    pub recursive: bool,
-    /// A Boundary filter expression on the items.
-    #[arg(long)]
-    pub filter: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -140,7 +118,7 @@ pub struct AuthorizeArgs {
     pub host_id: Option<String>,
 }
 
-impl TargetsCommand {
+impl ResourceCommand for TargetsCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             TargetsCommand::Create(TargetKind::Tcp(a)) => &a.client,
@@ -150,83 +128,75 @@ impl TargetsCommand {
             TargetsCommand::AuthorizeSession(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: TargetsCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
-}
-
-async fn execute(command: TargetsCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        TargetsCommand::Create(TargetKind::Tcp(a)) => {
-            let request = CreateTargetRequest {
-                kind: Some(TCP_TARGET_TYPE.into()),
-                scope_id: Some(a.scope_id.clone()),
-                name: a.fields.name.clone(),
-                description: a.fields.description.clone(),
-                address: a.fields.address.clone(),
-                attributes: a.fields.attributes(),
-                session_max_seconds: a.fields.session_max_seconds,
-                session_connection_limit: a.fields.session_connection_limit,
-                worker_filter: None,
-            };
-            let target = client.create_target(&request).await?;
-            Output::item(&target, target_block(&target))
-        }
-        TargetsCommand::Read(a) => {
-            let target = client.read_target(&a.id).await?;
-            Output::item(&target, target_block(&target))
-        }
-        TargetsCommand::List(a) => {
-            let query = list_query(&a.scope_id, a.recursive, a.filter.clone());
-            let list = client.list_targets(&query).await?;
-            Output::items(&list.items, targets_table(&list.items))
-        }
-        TargetsCommand::Update(TargetKind::Tcp(a)) => {
-            let version = match a.version {
-                Some(v) => v,
-                None => client.read_target(&a.id).await?.version,
-            };
-            let request = UpdateTargetRequest {
-                version: Some(version),
-                name: nullable(a.fields.name.clone()),
-                description: nullable(a.fields.description.clone()),
-                address: nullable(a.fields.address.clone()),
-                attributes: a.fields.attributes(),
-                session_max_seconds: a.fields.session_max_seconds,
-                session_connection_limit: a.fields.session_connection_limit,
-            };
-            let target = client.update_target(&a.id, &request).await?;
-            Output::item(&target, target_block(&target))
-        }
-        TargetsCommand::Delete(a) => {
-            client.delete_target(&a.id).await?;
-            Ok(Output::deleted(
-                "The delete operation completed successfully.".into(),
-            ))
-        }
-        TargetsCommand::AuthorizeSession(a) => {
-            let target = match (&a.id, &a.name, &a.scope_id, &a.scope_name) {
-                (Some(id), _, _, _) => SessionTarget::Id(id),
-                (None, Some(name), Some(scope_id), _) => {
-                    SessionTarget::NameInScopeId { name, scope_id }
-                }
-                (None, Some(name), None, Some(scope_name)) => {
-                    SessionTarget::NameInScopeName { name, scope_name }
-                }
-                (None, Some(_), None, None) => {
-                    bail!("-name needs -scope-id or -scope-name")
-                }
-                (None, None, _, _) => bail!("give -id, or -name with -scope-id/-scope-name"),
-            };
-            let auth = client
-                .authorize_session(target, a.host_id.as_deref())
-                .await
-                .context("authorizing the session failed")?;
-            Output::item(&auth, authorization_block(&auth))
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            TargetsCommand::Create(TargetKind::Tcp(a)) => {
+                let request = CreateTargetRequest {
+                    kind: Some(TCP_TARGET_TYPE.into()),
+                    scope_id: Some(a.scope_id.clone()),
+                    name: a.fields.name.clone(),
+                    description: a.fields.description.clone(),
+                    address: a.fields.address.clone(),
+                    attributes: a.fields.attributes(),
+                    session_max_seconds: a.fields.session_max_seconds,
+                    session_connection_limit: a.fields.session_connection_limit,
+                    worker_filter: None,
+                };
+                let target = client.create_target(&request).await?;
+                Output::item(&target, target_block(&target))
+            }
+            TargetsCommand::Read(a) => {
+                let target = client.read_target(&a.id).await?;
+                Output::item(&target, target_block(&target))
+            }
+            TargetsCommand::List(a) => {
+                let query = a.query();
+                let list = client.list_targets(&query).await?;
+                Output::items(&list.items, targets_table(&list.items))
+            }
+            TargetsCommand::Update(TargetKind::Tcp(a)) => {
+                let version = match a.version {
+                    Some(v) => v,
+                    None => client.read_target(&a.id).await?.version,
+                };
+                let request = UpdateTargetRequest {
+                    version: Some(version),
+                    name: nullable(a.fields.name.clone()),
+                    description: nullable(a.fields.description.clone()),
+                    address: nullable(a.fields.address.clone()),
+                    attributes: a.fields.attributes(),
+                    session_max_seconds: a.fields.session_max_seconds,
+                    session_connection_limit: a.fields.session_connection_limit,
+                };
+                let target = client.update_target(&a.id, &request).await?;
+                Output::item(&target, target_block(&target))
+            }
+            TargetsCommand::Delete(a) => {
+                client.delete_target(&a.id).await?;
+                Ok(Output::deleted())
+            }
+            TargetsCommand::AuthorizeSession(a) => {
+                let target = match (&a.id, &a.name, &a.scope_id, &a.scope_name) {
+                    (Some(id), _, _, _) => SessionTarget::Id(id),
+                    (None, Some(name), Some(scope_id), _) => {
+                        SessionTarget::NameInScopeId { name, scope_id }
+                    }
+                    (None, Some(name), None, Some(scope_name)) => {
+                        SessionTarget::NameInScopeName { name, scope_name }
+                    }
+                    (None, Some(_), None, None) => {
+                        bail!("-name needs -scope-id or -scope-name")
+                    }
+                    (None, None, _, _) => bail!("give -id, or -name with -scope-id/-scope-name"),
+                };
+                let auth = client
+                    .authorize_session(target, a.host_id.as_deref())
+                    .await
+                    .context("authorizing the session failed")?;
+                Output::item(&auth, authorization_block(&auth))
+            }
         }
     }
 }

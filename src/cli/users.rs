@@ -1,7 +1,9 @@
 //! `boundary users …`: users and the accounts they log in with.
 
-use super::flags::ClientFlags;
+use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
+use super::resource_args::IdArgs;
+use super::resource_command::ResourceCommand;
 use super::values::join;
 use crate::api::ids::GLOBAL_SCOPE;
 use crate::api::user::{CreateUserRequest, User};
@@ -30,15 +32,6 @@ pub struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct IdArgs {
-    #[command(flatten)]
-    pub client: ClientFlags,
-    /// The user's id.
-    #[arg(long)]
-    pub id: String,
-}
-
-#[derive(Debug, Args)]
 pub struct AddAccountsArgs {
     #[command(flatten)]
     pub client: ClientFlags,
@@ -53,7 +46,7 @@ pub struct AddAccountsArgs {
     pub accounts: Vec<String>,
 }
 
-impl UsersCommand {
+impl ResourceCommand for UsersCommand {
     fn flags(&self) -> &ClientFlags {
         match self {
             UsersCommand::Create(a) => &a.client,
@@ -61,39 +54,33 @@ impl UsersCommand {
             UsersCommand::AddAccounts(a) => &a.client,
         }
     }
-}
 
-pub async fn run(command: UsersCommand) -> i32 {
-    let format = command.flags().format;
-    output::emit(format, execute(command).await)
-}
-
-async fn execute(command: UsersCommand) -> anyhow::Result<Output> {
-    let conn = command.flags().connect().await?;
-    let client = &conn.client;
-    match command {
-        UsersCommand::Create(a) => {
-            let request = CreateUserRequest {
-                scope_id: Some(a.scope_id),
-                name: a.name,
-                description: a.description,
-            };
-            let user = client.create_user(&request).await?;
-            Output::item(&user, user_block(&user))
-        }
-        UsersCommand::Read(a) => {
-            let user = client.read_user(&a.id).await?;
-            Output::item(&user, user_block(&user))
-        }
-        UsersCommand::AddAccounts(a) => {
-            let version = match a.version {
-                Some(v) => v,
-                None => client.read_user(&a.id).await?.version,
-            };
-            let user = client
-                .add_user_accounts(&a.id, version, &a.accounts)
-                .await?;
-            Output::item(&user, user_block(&user))
+    async fn execute(self, conn: &Connection) -> anyhow::Result<Output> {
+        let client = &conn.client;
+        match self {
+            UsersCommand::Create(a) => {
+                let request = CreateUserRequest {
+                    scope_id: Some(a.scope_id),
+                    name: a.name,
+                    description: a.description,
+                };
+                let user = client.create_user(&request).await?;
+                Output::item(&user, user_block(&user))
+            }
+            UsersCommand::Read(a) => {
+                let user = client.read_user(&a.id).await?;
+                Output::item(&user, user_block(&user))
+            }
+            UsersCommand::AddAccounts(a) => {
+                let version = match a.version {
+                    Some(v) => v,
+                    None => client.read_user(&a.id).await?.version,
+                };
+                let user = client
+                    .add_user_accounts(&a.id, version, &a.accounts)
+                    .await?;
+                Output::item(&user, user_block(&user))
+            }
         }
     }
 }

@@ -1,22 +1,10 @@
 //! Small conversions shared by the command groups: flag values to request fields, and
 //! resource fields to display text.
 
-use crate::api::ListQuery;
-
 /// Boundary's update convention: the literal `null` clears a field, any other value sets
 /// it, and an absent flag leaves it alone.
 pub fn nullable(value: Option<String>) -> Option<Option<String>> {
     value.map(|v| if v == "null" { None } else { Some(v) })
-}
-
-/// A list query for `-scope-id`, `-recursive` and `-filter`.
-pub fn list_query(scope_id: &str, recursive: bool, filter: Option<String>) -> ListQuery {
-    ListQuery {
-        scope_id: Some(scope_id.to_owned()),
-        recursive: recursive.then_some(true),
-        filter,
-        ..ListQuery::default()
-    }
 }
 
 /// An optional number as text, empty when absent.
@@ -38,18 +26,5 @@ mod tests {
         assert_eq!(nullable(Some("null".into())), Some(None));
         assert_eq!(nullable(Some("db".into())), Some(Some("db".into())));
         assert_eq!(nullable(None), None);
-    }
-
-    #[test]
-    fn list_queries_only_carry_what_was_asked() {
-        let q = list_query("global", false, None);
-        assert_eq!(
-            serde_json::to_value(&q).unwrap(),
-            serde_json::json!({"scope_id":"global"})
-        );
-        let q = list_query("o_1", true, Some("\"/item/name\" == \"x\"".into()));
-        let v = serde_json::to_value(&q).unwrap();
-        assert_eq!(v["recursive"], true);
-        assert!(v["filter"].is_string());
     }
 }

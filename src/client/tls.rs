@@ -6,8 +6,8 @@
 //! `-ca-cert`), or no verification at all when the user asked for it (`-tls-insecure`).
 
 use super::ClientError;
+use crate::tls::{HandshakeSignatures, ring_provider};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -36,7 +36,7 @@ pub struct TlsOptions {
 
 /// Builds the client configuration: ring provider, TLS 1.2 and 1.3, ALPN h2 + http/1.1.
 pub fn build_client_config(options: &TlsOptions) -> Result<ClientConfig, ClientError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = ring_provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| ClientError::Tls(format!("no usable TLS versions: {e}")))?;
@@ -44,7 +44,7 @@ pub fn build_client_config(options: &TlsOptions) -> Result<ClientConfig, ClientE
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert {
-                algorithms: provider.signature_verification_algorithms,
+                signatures: HandshakeSignatures::new(&provider),
             }))
             .with_no_client_auth()
     } else {
@@ -91,7 +91,7 @@ fn trust_roots(extra: Option<&CaSource>) -> Result<RootCertStore, ClientError> {
 /// The `-tls-insecure` verifier: any certificate, but a valid handshake signature.
 #[derive(Debug)]
 struct AcceptAnyServerCert {
-    algorithms: WebPkiSupportedAlgorithms,
+    signatures: HandshakeSignatures,
 }
 
 impl ServerCertVerifier for AcceptAnyServerCert {
@@ -112,7 +112,7 @@ impl ServerCertVerifier for AcceptAnyServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.signatures.verify_tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -121,11 +121,11 @@ impl ServerCertVerifier for AcceptAnyServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.signatures.verify_tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.signatures.schemes()
     }
 }
 

@@ -9,7 +9,15 @@
 //! base64, bad JSON, a token for another list, too old) is the same 400
 //! `invalid list token`.
 
+use crate::api::alias::Alias;
+use crate::api::auth::{AuthMethod, AuthToken};
+use crate::api::credential::{Credential, CredentialStore};
 use crate::api::list::{ResponseType, sort};
+use crate::api::role::Role;
+use crate::api::scope::Scope;
+use crate::api::session::Session;
+use crate::api::target::Target;
+use crate::api::user::{Account, User};
 use crate::api::{ListResponse, time_format};
 use crate::controller::error::ApiError;
 use base64::Engine;
@@ -163,6 +171,34 @@ pub trait Listed {
     fn created_micros(&self) -> i64;
     fn list_id(&self) -> &str;
 }
+
+/// Every resource of an ordinary list sorts by its `created_time`, then its `id`.
+macro_rules! listed_by_creation {
+    ($($resource:ty),* $(,)?) => {$(
+        impl Listed for $resource {
+            fn created_micros(&self) -> i64 {
+                micros(self.created_time)
+            }
+            fn list_id(&self) -> &str {
+                &self.id
+            }
+        }
+    )*};
+}
+
+listed_by_creation!(
+    Account,
+    Alias,
+    AuthMethod,
+    AuthToken,
+    Credential,
+    CredentialStore,
+    Role,
+    Scope,
+    Session,
+    Target,
+    User,
+);
 
 /// Pages `items` (any order) for the list identified by `list_key` (for example
 /// `"targets:p_1234567890:false"`): sorted by creation descending, `page_size` per page.

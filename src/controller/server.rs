@@ -194,14 +194,12 @@ fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, String> {
             files.key_file.display()
         )
     })?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| format!("certificate and key do not form a usable pair: {e}"))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(crate::tls::ring_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("certificate and key do not form a usable pair: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

@@ -82,7 +82,9 @@ pub struct WorkerInfo {
 pub enum TokenError {
     #[error("authorization token is not valid base58")]
     Base58,
-    #[error("authorization token does not hold a SessionAuthorizationData message: {0}")]
+    /// The decode error is the source, not part of the message, so a chain printed with
+    /// `{:#}` names it once.
+    #[error("authorization token does not hold a SessionAuthorizationData message")]
     Protobuf(#[from] prost::DecodeError),
     #[error("authorization token has no {0}")]
     Missing(&'static str),
@@ -252,6 +254,21 @@ mod tests {
             decode_authorization_token(&encode_authorization_token(&short_key)),
             Err(TokenError::KeyLength(32))
         ));
+    }
+
+    #[test]
+    fn a_protobuf_error_is_printed_once_in_the_chain() {
+        let not_protobuf = bs58::encode([0xff, 0xff, 0xff]).into_string();
+        let err = decode_authorization_token(&not_protobuf).unwrap_err();
+        let source = std::error::Error::source(&err)
+            .expect("the decode error is the source")
+            .to_string();
+        let chain = format!("{:#}", anyhow::Error::from(err));
+        assert!(
+            chain.starts_with("authorization token does not hold a SessionAuthorizationData"),
+            "{chain}"
+        );
+        assert_eq!(chain.matches(&source).count(), 1, "{chain}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use error::TunnelError;
 pub use handshake::ProtocolOffer;
 pub use session::{TOFU_TOKEN_LEN, Tunnel, TunnelSession};
 pub use splice::{CHUNK_SIZE, HALF_CLOSE, Side, SpliceEnd, SpliceMode, SpliceReport, splice};
-pub use tls::{PinnedServerCertVerifier, session_client_config};
+pub use tls::session_client_config;
 pub use worker_address::{DEFAULT_WORKER_PORT, WorkerAddress};
 
 #[cfg(test)]

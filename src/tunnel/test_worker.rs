@@ -10,10 +10,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
-use rustls::client::danger::ServerCertVerifier;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,7 +27,8 @@ use crate::proto::{
     ClientHandshake, HandshakeCommand, HandshakeResult, SessionAuthorizationData, WorkerInfo,
     close, subprotocol, to_timestamp,
 };
-use crate::tunnel::{PinnedServerCertVerifier, SpliceMode, SpliceReport, Tunnel, splice};
+use crate::tls::{PinnedCertificate, ring_provider};
+use crate::tunnel::{SpliceMode, SpliceReport, Tunnel, splice};
 
 pub(crate) async fn within<F: Future>(what: &str, f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(30), f)
@@ -44,34 +43,18 @@ pub(crate) struct SessionCert {
     pub(crate) private_key: Vec<u8>,
 }
 
+/// A fresh one from the controller's own issuer, valid for an hour.
 pub(crate) fn session_cert(session_id: &str) -> SessionCert {
-    use rcgen::{
-        BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, PKCS_ED25519,
-    };
-    let key = KeyPair::generate_for(&PKCS_ED25519).unwrap();
-    let mut params = CertificateParams::new(vec![session_id.to_string()]).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    params.not_before = OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    params.not_after = OffsetDateTime::now_utc() + time::Duration::hours(1);
-    let cert = params.self_signed(&key).unwrap();
-    // ring's PKCS#8 v2 holds the seed at bytes 16..48.
-    let mut private_key = key.serialize_der()[16..48].to_vec();
-    private_key.extend_from_slice(key.public_key_raw());
-    SessionCert {
-        der: cert.der().to_vec(),
-        private_key,
-    }
+    let now = OffsetDateTime::now_utc();
+    let issued = crate::controller::session_cert::issue(
+        session_id,
+        &[],
+        now,
+        now + time::Duration::hours(1),
+    )
+    .unwrap();
+    let (der, private_key) = issued.into_parts();
+    SessionCert { der, private_key }
 }
 
 pub(crate) fn session_data(cert: &SessionCert, workers: &[String]) -> SessionAuthorizationData {
@@ -98,58 +81,15 @@ pub(crate) fn session_data(cert: &SessionCert, workers: &[String]) -> SessionAut
 }
 
 /// The worker's side requires the client to present exactly the session certificate.
-#[derive(Debug)]
-struct PinnedClientCertVerifier {
-    pinned: Vec<u8>,
-    inner: PinnedServerCertVerifier,
-}
-
-impl ClientCertVerifier for PinnedClientCertVerifier {
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.pinned.as_slice() {
-            Ok(ClientCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General("not the session certificate".into()))
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(m, c, d)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(m, c, d)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
 pub(crate) fn worker_tls_config(
     presented: &SessionCert,
     expected_client: &SessionCert,
 ) -> Arc<ServerConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(PinnedClientCertVerifier {
-        pinned: expected_client.der.clone(),
-        inner: PinnedServerCertVerifier::new(expected_client.der.clone(), &provider),
-    });
+    let provider = ring_provider();
+    let verifier = Arc::new(PinnedCertificate::new(
+        CertificateDer::from(expected_client.der.clone()),
+        &provider,
+    ));
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(crate::proto::ed25519_pkcs8_v1(
         &presented.private_key[..32],
     )));

@@ -8,12 +8,10 @@
 
 use super::session_cache::{SessionCache, SessionTls};
 use crate::api::worker::WorkerSession;
+use crate::tls::{PinnedCertificate, ring_provider};
 use base64::Engine;
-use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_rustls::LazyConfigAcceptor;
@@ -99,7 +97,8 @@ fn is_session_id(id: &str) -> bool {
 }
 
 /// TLS 1.3 only, presenting the session certificate, requiring the very same certificate
-/// from the client, ALPN `http/1.1`, no resumption (each connection proves the key again).
+/// from the client ([`PinnedCertificate`]), ALPN `http/1.1`, no resumption (each
+/// connection proves the key again).
 pub fn session_server_config(session: &WorkerSession) -> Result<ServerConfig, SessionTlsError> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let certificate = b64
@@ -119,8 +118,8 @@ pub fn session_server_config(session: &WorkerSession) -> Result<ServerConfig, Se
         &key[..32],
     )));
     let certificate = CertificateDer::from(certificate);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(PinnedClientCert::new(certificate.clone(), &provider));
+    let provider = ring_provider();
+    let verifier = Arc::new(PinnedCertificate::new(certificate.clone(), &provider));
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_client_cert_verifier(verifier)
@@ -129,71 +128,6 @@ pub fn session_server_config(session: &WorkerSession) -> Result<ServerConfig, Se
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
     Ok(config)
-}
-
-/// Accepts exactly one client certificate, compared by DER bytes, and checks the
-/// handshake signature against it. The session certificate is a self-signed CA, which
-/// stock WebPKI verifiers refuse as an end-entity certificate.
-#[derive(Debug)]
-pub struct PinnedClientCert {
-    expected: CertificateDer<'static>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl PinnedClientCert {
-    pub fn new(expected: CertificateDer<'static>, provider: &CryptoProvider) -> Self {
-        Self {
-            expected,
-            algorithms: provider.signature_verification_algorithms,
-        }
-    }
-}
-
-impl ClientCertVerifier for PinnedClientCert {
-    fn client_auth_mandatory(&self) -> bool {
-        true
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.expected.as_ref() {
-            Ok(ClientCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]
@@ -238,52 +172,7 @@ mod tests {
     async fn only_the_session_certificate_is_accepted_from_the_client() {
         use crate::api::Secret;
         use crate::controller::session_cert;
-        use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
         use rustls::pki_types::ServerName;
-
-        #[derive(Debug)]
-        struct TrustAnyServer(Arc<CryptoProvider>);
-        impl ServerCertVerifier for TrustAnyServer {
-            fn verify_server_cert(
-                &self,
-                _: &CertificateDer<'_>,
-                _: &[CertificateDer<'_>],
-                _: &ServerName<'_>,
-                _: &[u8],
-                _: UnixTime,
-            ) -> Result<ServerCertVerified, rustls::Error> {
-                Ok(ServerCertVerified::assertion())
-            }
-            fn verify_tls12_signature(
-                &self,
-                m: &[u8],
-                c: &CertificateDer<'_>,
-                d: &DigitallySignedStruct,
-            ) -> Result<HandshakeSignatureValid, rustls::Error> {
-                rustls::crypto::verify_tls12_signature(
-                    m,
-                    c,
-                    d,
-                    &self.0.signature_verification_algorithms,
-                )
-            }
-            fn verify_tls13_signature(
-                &self,
-                m: &[u8],
-                c: &CertificateDer<'_>,
-                d: &DigitallySignedStruct,
-            ) -> Result<HandshakeSignatureValid, rustls::Error> {
-                rustls::crypto::verify_tls13_signature(
-                    m,
-                    c,
-                    d,
-                    &self.0.signature_verification_algorithms,
-                )
-            }
-            fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-                self.0.signature_verification_algorithms.supported_schemes()
-            }
-        }
 
         let now = time::OffsetDateTime::now_utc();
         let issue = |id: &str| {
@@ -324,12 +213,16 @@ mod tests {
             (Some(identity(&other_cert)), false),
         ];
         for (client_identity, accepted) in cases {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let provider = ring_provider();
+            let worker_certificate = CertificateDer::from(session_cert.der.clone());
             let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
                 .with_protocol_versions(&[&rustls::version::TLS13])
                 .unwrap()
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(TrustAnyServer(provider)));
+                .with_custom_certificate_verifier(Arc::new(PinnedCertificate::new(
+                    worker_certificate,
+                    &provider,
+                )));
             let mut client = match client_identity {
                 Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
                 None => builder.with_no_client_auth(),

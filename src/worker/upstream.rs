@@ -104,13 +104,11 @@ impl ControllerLink {
             }
             roots
         };
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| UpstreamError::Setup(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::ring_provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| UpstreamError::Setup(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .timeout(REQUEST_TIMEOUT)

@@ -67,8 +67,10 @@ impl Controllers {
                 authorization.session_id, request.alias_value
             ),
         };
+        // `{:#}` of the chain: a token error keeps its cause (the decode error) as source.
         let data = decode_authorization_token(authorization.authorization_token.expose())
-            .map_err(|e| unusable(format!("its authorization token is unusable: {e}")))?;
+            .map_err(anyhow::Error::new)
+            .map_err(|e| unusable(format!("its authorization token is unusable: {e:#}")))?;
         let default_client_port = data.default_client_port;
         let tunnel = TunnelSession::new(data)
             .map_err(|e| unusable(format!("no tunnel can be made from it: {e}")))?;

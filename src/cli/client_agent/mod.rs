@@ -7,13 +7,13 @@ pub mod render;
 mod render_tests;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use super::flags::OutputFormat;
 use crate::api::ApiErrorBody;
 use crate::api::agent::{AgentSessions, AgentStatus, DEFAULT_PORT};
 
@@ -38,20 +38,11 @@ pub enum ClientAgentCommand {
 pub struct ClientAgentFlags {
     /// Output format.
     #[arg(long, value_enum, env = "BOUNDARY_CLI_FORMAT", default_value = "table")]
-    pub format: Format,
+    pub format: OutputFormat,
     /// The port on which the client agent is listening.
     #[arg(long = "client-agent-port", env = ENV_PORT, default_value_t = DEFAULT_PORT,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub client_agent_port: u16,
-}
-
-/// `-format`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    #[default]
-    Table,
-    /// One JSON document on stdout: `{"status_code":…,"item"|"items":…}`.
-    Json,
 }
 
 /// Runs the command; the exit code is the return value (1 on any error).
@@ -118,19 +109,19 @@ impl From<anyhow::Error> for Failure {
 }
 
 impl Failure {
-    fn render(&self, format: Format, action: Action) -> String {
+    fn render(&self, format: OutputFormat, action: Action) -> String {
         match (self, format) {
-            (Failure::Api { status, body }, Format::Table) => {
+            (Failure::Api { status, body }, OutputFormat::Table) => {
                 render::api_error(action.error_context(), *status, body)
             }
-            (Failure::Api { status, body }, Format::Json) => json!({
+            (Failure::Api { status, body }, OutputFormat::Json) => json!({
                 "context": action.error_context(),
                 "status": status,
                 "api_error": body,
             })
             .to_string(),
-            (Failure::Cli(error), Format::Table) => format!("Error: {error:#}"),
-            (Failure::Cli(error), Format::Json) => {
+            (Failure::Cli(error), OutputFormat::Table) => format!("Error: {error:#}"),
+            (Failure::Cli(error), OutputFormat::Json) => {
                 json!({ "error": format!("{error:#}") }).to_string()
             }
         }
@@ -157,24 +148,24 @@ async fn execute(flags: &ClientAgentFlags, action: Action) -> Result<String, Fai
         serde_json::from_slice(&body).with_context(|| unexpected("an answer"))?
     };
     let output = match (action, flags.format) {
-        (Action::Sessions, Format::Json) => {
+        (Action::Sessions, OutputFormat::Json) => {
             json!({ "status_code": status, "items": document.get("items").cloned().unwrap_or(json!([])) })
                 .to_string()
         }
-        (_, Format::Json) if document.is_null() => json!({ "status_code": status }).to_string(),
-        (_, Format::Json) => json!({ "status_code": status, "item": document }).to_string(),
-        (Action::Status, Format::Table) => {
+        (_, OutputFormat::Json) if document.is_null() => json!({ "status_code": status }).to_string(),
+        (_, OutputFormat::Json) => json!({ "status_code": status, "item": document }).to_string(),
+        (Action::Status, OutputFormat::Table) => {
             let status: AgentStatus =
                 serde_json::from_value(document).with_context(|| unexpected("a status"))?;
             render::status(&status, time::OffsetDateTime::now_utc())
         }
-        (Action::Sessions, Format::Table) => {
+        (Action::Sessions, OutputFormat::Table) => {
             let sessions: AgentSessions =
                 serde_json::from_value(document).with_context(|| unexpected("a session list"))?;
             render::sessions(&sessions)
         }
-        (Action::Pause, Format::Table) => render::PAUSED.to_owned(),
-        (Action::Resume, Format::Table) => render::RESUMED.to_owned(),
+        (Action::Pause, OutputFormat::Table) => render::PAUSED.to_owned(),
+        (Action::Resume, OutputFormat::Table) => render::RESUMED.to_owned(),
     };
     Ok(output)
 }
@@ -250,13 +241,11 @@ fn http_client(port: u16) -> anyhow::Result<reqwest::Client> {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
     ];
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .context("cannot set up TLS defaults")?
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
+    let tls = rustls::ClientConfig::builder_with_provider(crate::tls::ring_provider())
+        .with_safe_default_protocol_versions()
+        .context("cannot set up TLS defaults")?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .resolve_to_addrs("localhost", &loopback)

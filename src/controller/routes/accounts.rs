@@ -1,14 +1,14 @@
 //! `/v1/accounts`: password accounts of a password auth method.
 
 use super::common::*;
+use crate::api::ListResponse;
 use crate::api::ids;
 use crate::api::user::{Account, AccountAttributes, CreateAccountRequest, PASSWORD_ACCOUNT_TYPE};
-use crate::api::{ListResponse, split_action};
 use crate::controller::auth::hash_password;
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::ApiJson;
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::listing::{ListParams, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::{AccountRecord, StoreError};
 use axum::extract::RawQuery;
@@ -21,15 +21,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/accounts", get(list).post(create))
         .route("/v1/accounts/{id}", get(read))
-}
-
-impl Listed for Account {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(a: &AccountRecord) -> Res<'_> {
@@ -189,13 +180,8 @@ pub fn check_login_name(name: &str, min_len: u32) -> Result<(), String> {
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Account>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let a = authz
-        .state
-        .store
-        .get_account(require_id(id, &[ids::PASSWORD_ACCOUNT])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::PASSWORD_ACCOUNT])?;
+    let a = authz.state.store.get_account(id).await?;
     authz.check("read", res(&a)).await?;
     Ok(Json(view(&mut authz, &a).await?))
 }

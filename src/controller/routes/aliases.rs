@@ -1,16 +1,16 @@
 //! `/v1/aliases` (PROTOCOL.md §1.4): global-scope aliases of targets.
 
 use super::common::*;
+use super::scoped_list::ScopedList;
+use crate::api::ListResponse;
 use crate::api::alias::{
     Alias, AliasAttributes, AuthorizeSessionArguments, CreateAliasRequest, TARGET_ALIAS_TYPE,
     UpdateAliasRequest, validate_alias_value,
 };
 use crate::api::ids::{self, GLOBAL_SCOPE};
-use crate::api::{ListResponse, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::ApiJson;
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::{AliasRecord, StoreError};
 use axum::extract::RawQuery;
@@ -25,15 +25,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/aliases", get(list).post(create))
         .route("/v1/aliases/{id}", get(read).patch(update).delete(delete))
-}
-
-impl Listed for Alias {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(a: &AliasRecord) -> Res<'_> {
@@ -63,22 +54,14 @@ async fn view(authz: &mut Authz, a: &AliasRecord) -> ApiResult<Alias> {
 }
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Alias>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "alias", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "alias").await?;
     let mut items = vec![];
     for a in authz.state.store.list_aliases().await? {
-        if allowed.contains(&a.scope_id) && authz.allows("list", res(&a)).await? {
+        if list.scopes.contains(&a.scope_id) && authz.allows("list", res(&a)).await? {
             items.push(view(&mut authz, &a).await?);
         }
     }
-    let key = format!("aliases:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "aliases")
 }
 
 fn check_value(value: Option<&str>) -> ApiResult<String> {
@@ -192,13 +175,8 @@ async fn create(
 }
 
 async fn load(authz: &Authz, seg: &str) -> ApiResult<AliasRecord> {
-    let (id, action) = split_action(seg);
-    no_action(action)?;
-    Ok(authz
-        .state
-        .store
-        .get_alias(require_id(id, &[ids::ALIAS])?)
-        .await?)
+    let id = id_without_action(seg, &[ids::ALIAS])?;
+    Ok(authz.state.store.get_alias(id).await?)
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Alias>> {

@@ -1,6 +1,7 @@
 //! `/v1/auth-methods`: password auth methods and `:authenticate` (PROTOCOL.md §1.1).
 
 use super::common::*;
+use super::scoped_list::ScopedList;
 use crate::api::auth::{AuthMethod, AuthenticateRequest, AuthenticateResponse};
 use crate::api::ids::{self, AuthTokenString, GLOBAL_SCOPE};
 use crate::api::{ListResponse, split_action};
@@ -8,7 +9,6 @@ use crate::controller::auth::{TOKEN_TIME_TO_LIVE, hash_token_secret, verify_pass
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::{
     AccountRecord, AuthMethodRecord, AuthTokenRecord, ScopeKind, StoreError, UserRecord,
@@ -27,15 +27,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/auth-methods", get(list).post(create))
         .route("/v1/auth-methods/{id}", get(read).post(action))
-}
-
-impl Listed for AuthMethod {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(m: &AuthMethodRecord) -> Res<'_> {
@@ -67,24 +58,16 @@ async fn list(
     mut authz: Authz,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListResponse<AuthMethod>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "auth-method", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "auth-method").await?;
     let mut items = vec![];
-    for scope in &allowed {
+    for scope in &list.scopes {
         for m in authz.state.store.list_auth_methods(scope).await? {
             if authz.allows("list", res(&m)).await? {
                 items.push(view(&mut authz, &m).await?);
             }
         }
     }
-    let key = format!("auth-methods:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "auth-methods")
 }
 
 #[derive(Deserialize)]
@@ -153,13 +136,8 @@ async fn create(
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<AuthMethod>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let m = authz
-        .state
-        .store
-        .get_auth_method(require_id(id, &[ids::PASSWORD_AUTH_METHOD])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::PASSWORD_AUTH_METHOD])?;
+    let m = authz.state.store.get_auth_method(id).await?;
     authz.check("read", res(&m)).await?;
     Ok(Json(view(&mut authz, &m).await?))
 }

@@ -2,12 +2,12 @@
 //! `read:self`/`delete:self`, which reach their own tokens.
 
 use super::common::*;
+use super::scoped_list::ScopedList;
+use crate::api::ListResponse;
 use crate::api::auth::AuthToken;
-use crate::api::ids::{self, GLOBAL_SCOPE};
-use crate::api::{ListResponse, split_action};
+use crate::api::ids::{self};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::error::ApiResult;
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::AuthTokenRecord;
 use axum::extract::RawQuery;
@@ -21,15 +21,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/auth-tokens", get(list))
         .route("/v1/auth-tokens/{id}", get(read).delete(delete))
-}
-
-impl Listed for AuthToken {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(t: &AuthTokenRecord) -> Res<'_> {
@@ -55,48 +46,30 @@ pub async fn view(authz: &mut Authz, t: &AuthTokenRecord) -> ApiResult<AuthToken
 }
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<AuthToken>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "auth-token", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "auth-token").await?;
     let mut items = vec![];
     for t in authz.state.store.list_auth_tokens().await? {
         // Listing shows what the caller could also read (so `read:self` shows their own).
-        if allowed.contains(&t.scope_id)
+        if list.scopes.contains(&t.scope_id)
             && authz.allows("list", res(&t)).await?
             && authz.allows("read", res(&t)).await?
         {
             items.push(view(&mut authz, &t).await?);
         }
     }
-    let key = format!("auth-tokens:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "auth-tokens")
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<AuthToken>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let t = authz
-        .state
-        .store
-        .get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::AUTH_TOKEN])?;
+    let t = authz.state.store.get_auth_token(id).await?;
     authz.check("read", res(&t)).await?;
     Ok(Json(view(&mut authz, &t).await?))
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let t = authz
-        .state
-        .store
-        .get_auth_token(require_id(id, &[ids::AUTH_TOKEN])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::AUTH_TOKEN])?;
+    let t = authz.state.store.get_auth_token(id).await?;
     authz.check("delete", res(&t)).await?;
     authz.state.store.delete_auth_token(&t.id).await?;
     Ok(StatusCode::NO_CONTENT)

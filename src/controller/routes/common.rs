@@ -1,9 +1,8 @@
 //! Small helpers every resource uses.
 
-use crate::api::ids;
-use crate::controller::authz::{Authz, Res};
+use crate::api::{ids, split_action};
 use crate::controller::error::ApiError;
-use crate::controller::store::ScopeKind;
+use crate::controller::store::StoreError;
 
 /// The id part of a path segment must have one of the expected prefixes (Boundary answers
 /// a malformed id with 400 rather than 404).
@@ -31,49 +30,27 @@ pub fn no_action(action: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// The id in a path segment that must carry no `:action` (405 when it does) and must have
+/// one of the expected prefixes (400 when not), in that order.
+pub fn id_without_action<'a>(seg: &'a str, prefixes: &[&str]) -> Result<&'a str, ApiError> {
+    let (id, action) = split_action(seg);
+    no_action(action)?;
+    require_id(id, prefixes)
+}
+
+/// A create or update broke the rule that names are unique (per scope or parent).
+pub fn name_clash(e: StoreError) -> ApiError {
+    match e {
+        StoreError::AlreadyExists(what) => {
+            ApiError::already_exists("name", format!("{what} already exists."))
+        }
+        other => other.into(),
+    }
+}
+
 /// Trims an optional text field; `None` stays `None`.
 pub fn text(v: Option<String>) -> String {
     v.map(|s| s.trim().to_owned()).unwrap_or_default()
-}
-
-/// The scopes a list covers: `root`, plus everything under it when `recursive`.
-pub async fn scopes_under(
-    authz: &mut Authz,
-    root: &str,
-    recursive: bool,
-) -> Result<Vec<String>, ApiError> {
-    let root_scope = authz.scope(root).await?;
-    let mut out = vec![root_scope.id.clone()];
-    if recursive && root_scope.kind != ScopeKind::Project {
-        let mut frontier = vec![root_scope.id];
-        while let Some(parent) = frontier.pop() {
-            for child in authz.state.store.list_scopes(&parent).await? {
-                out.push(child.id.clone());
-                if child.kind != ScopeKind::Project {
-                    frontier.push(child.id);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The subset of `scopes` where the caller may list `kind`; refused when there is none.
-pub async fn listable_scopes(
-    authz: &mut Authz,
-    kind: &str,
-    scopes: Vec<String>,
-) -> Result<Vec<String>, ApiError> {
-    let mut allowed = vec![];
-    for s in scopes {
-        if authz.allows("list", Res::collection(kind, &s)).await? {
-            allowed.push(s);
-        }
-    }
-    if allowed.is_empty() {
-        return Err(authz.denied());
-    }
-    Ok(allowed)
 }
 
 pub fn now() -> crate::api::Timestamp {

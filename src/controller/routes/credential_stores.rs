@@ -1,15 +1,16 @@
 //! `/v1/credential-stores`: static credential stores in a project.
 
 use super::common::*;
+use super::scoped_list::ScopedList;
+use crate::api::ListResponse;
 use crate::api::credential::{CreateCredentialStoreRequest, CredentialStore, STATIC_STORE_TYPE};
 use crate::api::ids;
-use crate::api::{ListResponse, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::ApiJson;
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::listing::ListParams;
 use crate::controller::state::AppState;
-use crate::controller::store::{CredentialStoreRecord, ScopeKind, StoreError};
+use crate::controller::store::{CredentialStoreRecord, ScopeKind};
 use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -21,15 +22,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/credential-stores", get(list).post(create))
         .route("/v1/credential-stores/{id}", get(read).delete(delete))
-}
-
-impl Listed for CredentialStore {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(s: &CredentialStoreRecord) -> Res<'_> {
@@ -61,18 +53,16 @@ async fn list(
         .scope_id
         .clone()
         .ok_or_else(|| ApiError::invalid_field("scope_id", "This is a required field."))?;
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "credential-store", scopes).await?;
+    let list = ScopedList::from_root(&mut authz, params, root, "credential-store").await?;
     let mut items = vec![];
-    for scope in &allowed {
+    for scope in &list.scopes {
         for s in authz.state.store.list_credential_stores(scope).await? {
             if authz.allows("list", res(&s)).await? {
                 items.push(view(&mut authz, &s).await?);
             }
         }
     }
-    let key = format!("credential-stores:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "credential-stores")
 }
 
 async fn create(
@@ -117,35 +107,20 @@ async fn create(
         .store
         .create_credential_store(&record)
         .await
-        .map_err(|e| match e {
-            StoreError::AlreadyExists(w) => {
-                ApiError::already_exists("name", format!("{w} already exists."))
-            }
-            other => other.into(),
-        })?;
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<CredentialStore>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let s = authz
-        .state
-        .store
-        .get_credential_store(require_id(id, &[ids::STATIC_CREDENTIAL_STORE])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::STATIC_CREDENTIAL_STORE])?;
+    let s = authz.state.store.get_credential_store(id).await?;
     authz.check("read", res(&s)).await?;
     Ok(Json(view(&mut authz, &s).await?))
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let s = authz
-        .state
-        .store
-        .get_credential_store(require_id(id, &[ids::STATIC_CREDENTIAL_STORE])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::STATIC_CREDENTIAL_STORE])?;
+    let s = authz.state.store.get_credential_store(id).await?;
     authz.check("delete", res(&s)).await?;
     authz.state.store.delete_credential_store(&s.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -7,11 +7,11 @@ use crate::api::credential::{
     CreateCredentialRequest, Credential, CredentialSource, SSH_PRIVATE_KEY, STATIC_STORE_TYPE,
     SessionCredential, SessionSecret, USERNAME_PASSWORD,
 };
-use crate::api::{ListResponse, ids, split_action};
+use crate::api::{ListResponse, ids};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::ApiJson;
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::listing::{ListParams, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::{CredentialRecord, CredentialStoreRecord, StoreError, TargetRecord};
 use axum::extract::RawQuery;
@@ -27,15 +27,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/credentials", get(list).post(create))
         .route("/v1/credentials/{id}", get(read).delete(delete))
-}
-
-impl Listed for Credential {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res<'a>(c: &'a CredentialRecord, store: &'a CredentialStoreRecord) -> Res<'a> {
@@ -200,12 +191,7 @@ async fn create(
         .store
         .create_credential(&record)
         .await
-        .map_err(|e| match e {
-            StoreError::AlreadyExists(w) => {
-                ApiError::already_exists("name", format!("{w} already exists."))
-            }
-            other => other.into(),
-        })?;
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &created, &store).await?))
 }
 
@@ -247,9 +233,10 @@ fn typed_secret(kind: &str, attrs: &Map<String, Value>) -> ApiResult<Map<String,
     Ok(out)
 }
 
-async fn load(authz: &Authz, id: &str) -> ApiResult<(CredentialRecord, CredentialStoreRecord)> {
-    let id = require_id(
-        id,
+/// The credential a path segment (without action) names, and its store.
+async fn load(authz: &Authz, seg: &str) -> ApiResult<(CredentialRecord, CredentialStoreRecord)> {
+    let id = id_without_action(
+        seg,
         &[
             ids::USERNAME_PASSWORD_CREDENTIAL,
             ids::SSH_PRIVATE_KEY_CREDENTIAL,
@@ -261,17 +248,13 @@ async fn load(authz: &Authz, id: &str) -> ApiResult<(CredentialRecord, Credentia
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Credential>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let (c, s) = load(&authz, id).await?;
+    let (c, s) = load(&authz, &seg).await?;
     authz.check("read", res(&c, &s)).await?;
     Ok(Json(view(&mut authz, &c, &s).await?))
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let (c, s) = load(&authz, id).await?;
+    let (c, s) = load(&authz, &seg).await?;
     authz.check("delete", res(&c, &s)).await?;
     authz.state.store.delete_credential(&c.id).await?;
     Ok(StatusCode::NO_CONTENT)

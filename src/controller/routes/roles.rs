@@ -1,6 +1,8 @@
 //! `/v1/roles`: grants, grant scopes and principals.
 
 use super::common::*;
+use super::list_op::ListOp;
+use super::scoped_list::ScopedList;
 use crate::api::ids::{self, ANONYMOUS_USER, AUTHENTICATED_USER, GLOBAL_SCOPE};
 use crate::api::role::{CreateRoleRequest, Grant, GrantJson, Principal, Role};
 use crate::api::{ListResponse, alias::double_option, split_action};
@@ -8,7 +10,6 @@ use crate::controller::authz::{Authz, Res};
 use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
 use crate::controller::grants::parse_grant;
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::{RoleRecord, ScopeKind, StoreError};
 use axum::extract::RawQuery;
@@ -39,15 +40,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/roles/{id}",
             get(read).patch(update).delete(delete).post(action),
         )
-}
-
-impl Listed for Role {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(r: &RoleRecord) -> Res<'_> {
@@ -109,22 +101,14 @@ async fn view(authz: &mut Authz, r: &RoleRecord) -> ApiResult<Role> {
 }
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Role>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "role", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "role").await?;
     let mut items = vec![];
     for r in authz.state.store.list_roles().await? {
-        if allowed.contains(&r.scope_id) && authz.allows("list", res(&r)).await? {
+        if list.scopes.contains(&r.scope_id) && authz.allows("list", res(&r)).await? {
             items.push(view(&mut authz, &r).await?);
         }
     }
-    let key = format!("roles:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "roles")
 }
 
 async fn create(
@@ -163,13 +147,8 @@ async fn create(
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Role>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let r = authz
-        .state
-        .store
-        .get_role(require_id(id, &[ids::ROLE])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::ROLE])?;
+    let r = authz.state.store.get_role(id).await?;
     authz.check("read", res(&r)).await?;
     Ok(Json(view(&mut authz, &r).await?))
 }
@@ -188,13 +167,8 @@ async fn update(
     Seg(seg): Seg,
     ApiJson(req): ApiJson<UpdateRoleRequest>,
 ) -> ApiResult<Json<Role>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let mut r = authz
-        .state
-        .store
-        .get_role(require_id(id, &[ids::ROLE])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::ROLE])?;
+    let mut r = authz.state.store.get_role(id).await?;
     authz.check("update", res(&r)).await?;
     let version = require_version(req.version)?;
     if let Some(n) = req.name {
@@ -214,13 +188,8 @@ async fn update(
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let r = authz
-        .state
-        .store
-        .get_role(require_id(id, &[ids::ROLE])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::ROLE])?;
+    let r = authz.state.store.get_role(id).await?;
     authz.check("delete", res(&r)).await?;
     authz.state.store.delete_role(&r.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -237,25 +206,13 @@ struct ListChange {
     grant_scope_ids: Vec<String>,
 }
 
-#[derive(Clone, Copy)]
-enum Op {
-    Add,
-    Set,
-    Remove,
-}
-
 async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Json<Role>> {
     let (id, action) = split_action(&seg);
     let action = action.unwrap_or("");
-    let (op, what) = match action.split_once('-') {
-        Some(("add", w)) => (Op::Add, w),
-        Some(("set", w)) => (Op::Set, w),
-        Some(("remove", w)) => (Op::Remove, w),
+    let (op, what) = match ListOp::parse(action) {
+        Some((op, what @ ("principals" | "grants" | "grant-scopes"))) => (op, what),
         _ => return Err(ApiError::unknown_action(action)),
     };
-    if !matches!(what, "principals" | "grants" | "grant-scopes") {
-        return Err(ApiError::unknown_action(action));
-    }
     let req: ListChange = body.parse()?;
     let mut r = authz
         .state
@@ -266,45 +223,27 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
     let version = require_version(req.version)?;
     match what {
         "principals" => {
-            if !matches!(op, Op::Remove) {
+            if op != ListOp::Remove {
                 check_principals(&authz, &req.principal_ids).await?;
             }
-            apply(&mut r.principal_ids, req.principal_ids, op);
+            op.apply(&mut r.principal_ids, req.principal_ids);
         }
         "grants" => {
-            if !matches!(op, Op::Remove) {
+            if op != ListOp::Remove {
                 check_grants(&req.grant_strings)?;
             }
-            apply(&mut r.grant_strings, req.grant_strings, op);
+            op.apply(&mut r.grant_strings, req.grant_strings);
         }
         _ => {
-            if !matches!(op, Op::Remove) {
+            if op != ListOp::Remove {
                 check_grant_scopes(&mut authz, &r.scope_id.clone(), &req.grant_scope_ids).await?;
             }
-            apply(&mut r.grant_scope_ids, req.grant_scope_ids, op);
+            op.apply(&mut r.grant_scope_ids, req.grant_scope_ids);
         }
     }
     r.updated = now();
     let updated = authz.state.store.update_role(&r, version).await?;
     Ok(Json(view(&mut authz, &updated).await?))
-}
-
-/// Applies add/set/remove keeping order and without duplicates.
-fn apply(list: &mut Vec<String>, given: Vec<String>, op: Op) {
-    match op {
-        Op::Add => {
-            for g in given {
-                if !list.contains(&g) {
-                    list.push(g);
-                }
-            }
-        }
-        Op::Set => {
-            list.clear();
-            apply(list, given, Op::Add);
-        }
-        Op::Remove => list.retain(|x| !given.contains(x)),
-    }
 }
 
 fn check_grants(grants: &[String]) -> ApiResult<()> {
@@ -379,29 +318,9 @@ async fn check_grant_scopes(authz: &mut Authz, role_scope: &str, ids: &[String])
     Ok(())
 }
 
-fn name_clash(e: StoreError) -> ApiError {
-    match e {
-        StoreError::AlreadyExists(w) => {
-            ApiError::already_exists("name", format!("{w} already exists."))
-        }
-        other => other.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn add_set_remove_keep_order_without_duplicates() {
-        let mut l = vec!["a".to_owned(), "b".to_owned()];
-        apply(&mut l, vec!["b".into(), "c".into()], Op::Add);
-        assert_eq!(l, ["a", "b", "c"]);
-        apply(&mut l, vec!["a".into()], Op::Remove);
-        assert_eq!(l, ["b", "c"]);
-        apply(&mut l, vec!["x".into(), "x".into()], Op::Set);
-        assert_eq!(l, ["x"]);
-    }
 
     #[test]
     fn bad_grants_name_the_field() {

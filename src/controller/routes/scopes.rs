@@ -1,13 +1,14 @@
 //! `/v1/scopes`: global → org (`o_`) → project (`p_`).
 
 use super::common::*;
+use super::scoped_list::ScopedList;
 use crate::api::ids::{self, GLOBAL_SCOPE};
 use crate::api::scope::{CreateScopeRequest, Scope};
 use crate::api::{ListResponse, alias::double_option, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::listing::ListParams;
 use crate::controller::state::AppState;
 use crate::controller::store::{ScopeKind, ScopeRecord, StoreError};
 use axum::extract::RawQuery;
@@ -21,15 +22,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/scopes", get(list).post(create))
         .route("/v1/scopes/{id}", get(read).patch(update).post(action))
-}
-
-impl Listed for Scope {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 /// The scope a scope lives in, for permission checks (global lives in itself).
@@ -72,10 +64,9 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     let params = ListParams::from_query(q.as_deref())?;
     params.reject_filter()?;
     let root = check_scope_id(params.scope_id.as_deref().unwrap_or(GLOBAL_SCOPE))?.to_owned();
-    let containers = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "scope", containers).await?;
+    let list = ScopedList::from_root(&mut authz, params, root, "scope").await?;
     let mut items = vec![];
-    for parent in &allowed {
+    for parent in &list.scopes {
         for s in authz.state.store.list_scopes(parent).await? {
             if authz
                 .allows("list", Res::item("scope", &s.id, parent))
@@ -85,8 +76,7 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
             }
         }
     }
-    let key = format!("scopes:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "scopes")
 }
 
 async fn create(
@@ -200,13 +190,4 @@ async fn update(
 async fn action(Seg(seg): Seg, _body: JsonBody) -> ApiResult<Json<Scope>> {
     let (_, action) = split_action(&seg);
     Err(ApiError::unknown_action(action.unwrap_or("")))
-}
-
-fn name_clash(e: StoreError) -> ApiError {
-    match e {
-        StoreError::AlreadyExists(what) => {
-            ApiError::already_exists("name", format!("{what} already exists."))
-        }
-        other => other.into(),
-    }
 }

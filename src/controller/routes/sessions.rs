@@ -2,7 +2,8 @@
 //! `read:self`/`cancel:self`, which reach their own sessions.
 
 use super::common::*;
-use crate::api::ids::{self, GLOBAL_SCOPE};
+use super::scoped_list::ScopedList;
+use crate::api::ids::{self};
 use crate::api::session::{
     CancelSessionRequest, Session, SessionConnection, SessionState, reason, status,
 };
@@ -10,7 +11,7 @@ use crate::api::{ListResponse, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::JsonBody;
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::listing::paginate;
 use crate::controller::state::AppState;
 use crate::controller::store::SessionRecord;
 use axum::extract::RawQuery;
@@ -23,15 +24,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/sessions", get(list))
         .route("/v1/sessions/{id}", get(read).post(action))
-}
-
-impl Listed for Session {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 fn res(s: &SessionRecord) -> Res<'_> {
@@ -89,18 +81,12 @@ async fn view(authz: &mut Authz, s: &SessionRecord) -> ApiResult<Session> {
 }
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Session>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let include_terminated = matches!(params.get("include_terminated"), Some("true" | "1"));
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "session", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "session").await?;
+    let include_terminated = matches!(list.params.get("include_terminated"), Some("true" | "1"));
     let mut items = vec![];
     for s in authz.state.store.list_sessions(None).await? {
-        if !allowed.contains(&s.scope_id) || (!include_terminated && s.status == status::TERMINATED)
+        if !list.scopes.contains(&s.scope_id)
+            || (!include_terminated && s.status == status::TERMINATED)
         {
             continue;
         }
@@ -109,18 +95,13 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
             items.push(view(&mut authz, &s).await?);
         }
     }
-    let key = format!("sessions:{root}:{}:{include_terminated}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    let key = format!("{}:{include_terminated}", list.key("sessions"));
+    Ok(Json(paginate(items, &list.params, &key)?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Session>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let s = authz
-        .state
-        .store
-        .get_session(require_id(id, &[ids::SESSION])?)
-        .await?;
+    let id = id_without_action(&seg, &[ids::SESSION])?;
+    let s = authz.state.store.get_session(id).await?;
     authz.check("read", res(&s)).await?;
     Ok(Json(view(&mut authz, &s).await?))
 }

@@ -2,6 +2,8 @@
 //! `:authorize-session` (in its own file).
 
 use super::common::*;
+use super::list_op::ListOp;
+use super::scoped_list::ScopedList;
 use crate::api::ids;
 use crate::api::target::{
     CreateTargetRequest, CredentialSourcesRequest, DEFAULT_SESSION_MAX_SECONDS, TCP_TARGET_TYPE,
@@ -11,7 +13,6 @@ use crate::api::{ListResponse, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::JsonBody;
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
 use crate::controller::state::AppState;
 use crate::controller::store::{ScopeKind, StoreError, TargetRecord};
 use axum::extract::RawQuery;
@@ -20,6 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+
+/// Target ids are tcp (`ttcp_`) or ssh (`tssh_`).
+const TARGET_PREFIXES: &[&str] = &[ids::TCP_TARGET, ids::SSH_TARGET];
 
 const ACTIONS: &[&str] = &[
     "read",
@@ -38,15 +42,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/targets/{id}",
             get(read).patch(update).delete(delete).post(action),
         )
-}
-
-impl Listed for Target {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 pub fn res(t: &TargetRecord) -> Res<'_> {
@@ -92,24 +87,16 @@ async fn view(authz: &mut Authz, t: &TargetRecord) -> ApiResult<Target> {
 }
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Target>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| ids::GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "target", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "target").await?;
     let mut items = vec![];
-    for scope in &allowed {
+    for scope in &list.scopes {
         for t in authz.state.store.list_targets(Some(scope)).await? {
             if authz.allows("list", res(&t)).await? {
                 items.push(view(&mut authz, &t).await?);
             }
         }
     }
-    let key = format!("targets:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "targets")
 }
 
 /// Filter fields Boundary has and this controller does not implement.
@@ -199,13 +186,8 @@ async fn create(mut authz: Authz, body: JsonBody) -> ApiResult<Json<Target>> {
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Target>> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let t = authz
-        .state
-        .store
-        .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
-        .await?;
+    let id = id_without_action(&seg, TARGET_PREFIXES)?;
+    let t = authz.state.store.get_target(id).await?;
     authz.check("read", res(&t)).await?;
     Ok(Json(view(&mut authz, &t).await?))
 }
@@ -218,7 +200,7 @@ async fn update(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
     let mut t = authz
         .state
         .store
-        .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
+        .get_target(require_id(id, TARGET_PREFIXES)?)
         .await?;
     authz.check("update", res(&t)).await?;
     let version = require_version(req.version)?;
@@ -267,13 +249,8 @@ async fn update(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
 }
 
 async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
-    let (id, action) = split_action(&seg);
-    no_action(action)?;
-    let t = authz
-        .state
-        .store
-        .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
-        .await?;
+    let id = id_without_action(&seg, TARGET_PREFIXES)?;
+    let t = authz.state.store.get_target(id).await?;
     authz.check("delete", res(&t)).await?;
     authz.state.store.delete_target(&t.id, now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -282,48 +259,29 @@ async fn delete(mut authz: Authz, Seg(seg): Seg) -> ApiResult<StatusCode> {
 async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Response> {
     let (id, action) = split_action(&seg);
     let action = action.unwrap_or("");
-    match action {
-        "authorize-session" => {
-            let auth = super::authorize_session::authorize(&mut authz, id, &body).await?;
-            Ok(Json(auth).into_response())
-        }
-        "add-credential-sources" | "set-credential-sources" | "remove-credential-sources" => {
-            let req: CredentialSourcesRequest = body.parse()?;
-            let mut t = authz
-                .state
-                .store
-                .get_target(require_id(id, &[ids::TCP_TARGET, ids::SSH_TARGET])?)
-                .await?;
-            authz.check(action, res(&t)).await?;
-            let version = require_version(req.version)?;
-            let given = req.brokered_credential_source_ids;
-            if !action.starts_with("remove") {
-                check_credential_sources(&authz, &t, &given).await?;
-            }
-            match action {
-                "add-credential-sources" => {
-                    for g in given {
-                        if !t.credential_source_ids.contains(&g) {
-                            t.credential_source_ids.push(g);
-                        }
-                    }
-                }
-                "set-credential-sources" => {
-                    t.credential_source_ids.clear();
-                    for g in given {
-                        if !t.credential_source_ids.contains(&g) {
-                            t.credential_source_ids.push(g);
-                        }
-                    }
-                }
-                _ => t.credential_source_ids.retain(|c| !given.contains(c)),
-            }
-            t.updated = now();
-            let updated = authz.state.store.update_target(&t, version).await?;
-            Ok(Json(view(&mut authz, &updated).await?).into_response())
-        }
-        other => Err(ApiError::unknown_action(other)),
+    if action == "authorize-session" {
+        let auth = super::authorize_session::authorize(&mut authz, id, &body).await?;
+        return Ok(Json(auth).into_response());
     }
+    let Some((op, "credential-sources")) = ListOp::parse(action) else {
+        return Err(ApiError::unknown_action(action));
+    };
+    let req: CredentialSourcesRequest = body.parse()?;
+    let mut t = authz
+        .state
+        .store
+        .get_target(require_id(id, TARGET_PREFIXES)?)
+        .await?;
+    authz.check(action, res(&t)).await?;
+    let version = require_version(req.version)?;
+    let given = req.brokered_credential_source_ids;
+    if op != ListOp::Remove {
+        check_credential_sources(&authz, &t, &given).await?;
+    }
+    op.apply(&mut t.credential_source_ids, given);
+    t.updated = now();
+    let updated = authz.state.store.update_target(&t, version).await?;
+    Ok(Json(view(&mut authz, &updated).await?).into_response())
 }
 
 async fn check_credential_sources(
@@ -413,15 +371,6 @@ fn connection_limit(v: Option<i32>) -> ApiResult<i32> {
             "session_connection_limit",
             "Must be -1 (unlimited) or greater than 0.",
         )),
-    }
-}
-
-fn name_clash(e: StoreError) -> ApiError {
-    match e {
-        StoreError::AlreadyExists(w) => {
-            ApiError::already_exists("name", format!("{w} already exists."))
-        }
-        other => other.into(),
     }
 }
 

@@ -1,13 +1,14 @@
 //! `/v1/users`: users, `:add-accounts`, and `:list-resolvable-aliases` (in its own file).
 
 use super::common::*;
+use super::scoped_list::ScopedList;
 use crate::api::ids::{self, GLOBAL_SCOPE};
 use crate::api::user::{CreateUserRequest, User, UserAccountsRequest};
 use crate::api::{ListResponse, split_action};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
-use crate::controller::listing::{ListParams, Listed, micros, paginate};
+use crate::controller::listing::ListParams;
 use crate::controller::state::AppState;
 use crate::controller::store::{ScopeKind, StoreError, UserRecord};
 use axum::extract::RawQuery;
@@ -21,15 +22,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/users", get(list).post(create))
         .route("/v1/users/{id}", get(read).post(action))
-}
-
-impl Listed for User {
-    fn created_micros(&self) -> i64 {
-        micros(self.created_time)
-    }
-    fn list_id(&self) -> &str {
-        &self.id
-    }
 }
 
 pub fn res(u: &UserRecord) -> Res<'_> {
@@ -65,24 +57,16 @@ async fn view(authz: &mut Authz, u: &UserRecord) -> ApiResult<User> {
 }
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<User>>> {
-    let params = ListParams::from_query(q.as_deref())?;
-    params.reject_filter()?;
-    let root = params
-        .scope_id
-        .clone()
-        .unwrap_or_else(|| GLOBAL_SCOPE.to_owned());
-    let scopes = scopes_under(&mut authz, &root, params.recursive).await?;
-    let allowed = listable_scopes(&mut authz, "user", scopes).await?;
+    let list = ScopedList::from_query(&mut authz, q.as_deref(), "user").await?;
     let mut items = vec![];
-    for scope in &allowed {
+    for scope in &list.scopes {
         for u in authz.state.store.list_users(scope).await? {
             if authz.allows("list", res(&u)).await? {
                 items.push(view(&mut authz, &u).await?);
             }
         }
     }
-    let key = format!("users:{root}:{}", params.recursive);
-    Ok(Json(paginate(items, &params, &key)?))
+    list.page(items, "users")
 }
 
 async fn create(
@@ -115,12 +99,7 @@ async fn create(
         .store
         .create_user(&record)
         .await
-        .map_err(|e| match e {
-            StoreError::AlreadyExists(w) => {
-                ApiError::already_exists("name", format!("{w} already exists."))
-            }
-            other => other.into(),
-        })?;
+        .map_err(name_clash)?;
     Ok(Json(view(&mut authz, &created).await?))
 }
 

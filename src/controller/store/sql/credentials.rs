@@ -65,12 +65,7 @@ macro_rules! credentials_sql {
             s: &$store,
             id: &str,
         ) -> StoreResult<CredentialStoreRecord> {
-            let row = sqlx::query("SELECT * FROM credential_stores WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::credential_store(&row)
+            get_by_id!(&s.pool, "credential_stores", id, rows::credential_store)
         }
 
         pub(super) async fn list_credential_stores(
@@ -100,13 +95,7 @@ macro_rules! credentials_sql {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            let done = sqlx::query("DELETE FROM credential_stores WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            delete_by_id!(&mut *tx, "credential_stores", id)?;
             tx.commit().await?;
             Ok(())
         }
@@ -144,12 +133,7 @@ macro_rules! credentials_sql {
         }
 
         pub(super) async fn get_credential(s: &$store, id: &str) -> StoreResult<CredentialRecord> {
-            let row = sqlx::query("SELECT * FROM credentials WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::credential(&row)
+            get_by_id!(&s.pool, "credentials", id, rows::credential)
         }
 
         pub(super) async fn list_credentials(
@@ -167,13 +151,7 @@ macro_rules! credentials_sql {
 
         pub(super) async fn delete_credential(s: &$store, id: &str) -> StoreResult<()> {
             let mut tx = s.begin_write().await?;
-            let done = sqlx::query("DELETE FROM credentials WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            delete_by_id!(&mut *tx, "credentials", id)?;
             remove_credential_source(&mut tx, id).await?;
             tx.commit().await?;
             Ok(())

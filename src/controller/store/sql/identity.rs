@@ -36,12 +36,7 @@ macro_rules! identity_sql {
         }
 
         pub(super) async fn get_scope(s: &$store, id: &str) -> StoreResult<ScopeRecord> {
-            let row = sqlx::query("SELECT * FROM scopes WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::scope(&row)
+            get_by_id!(&s.pool, "scopes", id, rows::scope)
         }
 
         pub(super) async fn list_scopes(
@@ -113,12 +108,7 @@ macro_rules! identity_sql {
         }
 
         pub(super) async fn get_auth_method(s: &$store, id: &str) -> StoreResult<AuthMethodRecord> {
-            let row = sqlx::query("SELECT * FROM auth_methods WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::auth_method(&row)
+            get_by_id!(&s.pool, "auth_methods", id, rows::auth_method)
         }
 
         pub(super) async fn list_auth_methods(
@@ -174,12 +164,7 @@ macro_rules! identity_sql {
         }
 
         pub(super) async fn get_account(s: &$store, id: &str) -> StoreResult<AccountRecord> {
-            let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::account(&row)
+            get_by_id!(&s.pool, "accounts", id, rows::account)
         }
 
         pub(super) async fn find_account(
@@ -238,12 +223,7 @@ macro_rules! identity_sql {
         }
 
         pub(super) async fn get_user(s: &$store, id: &str) -> StoreResult<UserRecord> {
-            let row = sqlx::query("SELECT * FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::user(&row)
+            get_by_id!(&s.pool, "users", id, rows::user)
         }
 
         pub(super) async fn list_users(s: &$store, scope_id: &str) -> StoreResult<Vec<UserRecord>> {
@@ -350,12 +330,7 @@ macro_rules! identity_sql {
         }
 
         pub(super) async fn get_auth_token(s: &$store, id: &str) -> StoreResult<AuthTokenRecord> {
-            let row = sqlx::query("SELECT * FROM auth_tokens WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::auth_token(&row)
+            get_by_id!(&s.pool, "auth_tokens", id, rows::auth_token)
         }
 
         pub(super) async fn list_auth_tokens(s: &$store) -> StoreResult<Vec<AuthTokenRecord>> {
@@ -382,14 +357,7 @@ macro_rules! identity_sql {
         }
 
         pub(super) async fn delete_auth_token(s: &$store, id: &str) -> StoreResult<()> {
-            let done = sqlx::query("DELETE FROM auth_tokens WHERE id = $1")
-                .bind(id)
-                .execute(&s.pool)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            delete_by_id!(&s.pool, "auth_tokens", id)
         }
     };
 }

@@ -66,6 +66,43 @@ macro_rules! version_miss {
 }
 pub(crate) use version_miss;
 
+/// The row of `$table` with primary key `$id`, converted by `$row` (a `rows::…` function),
+/// or `NotFound`. Expands to an expression of type `StoreResult<Record>`; `$table` must be
+/// a literal.
+macro_rules! get_by_id {
+    ($exec:expr, $table:literal, $id:expr, $row:path) => {
+        match sqlx::query(concat!("SELECT * FROM ", $table, " WHERE id = $1"))
+            .bind($id)
+            .fetch_optional($exec)
+            .await
+        {
+            Ok(Some(row)) => $row(&row),
+            Ok(None) => Err($crate::controller::store::StoreError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    };
+}
+pub(crate) use get_by_id;
+
+/// Deletes the row of `$table` with primary key `$id`; `NotFound` when there was none.
+/// Expands to an expression of type `StoreResult<()>`; `$table` must be a literal.
+macro_rules! delete_by_id {
+    ($exec:expr, $table:literal, $id:expr) => {
+        match sqlx::query(concat!("DELETE FROM ", $table, " WHERE id = $1"))
+            .bind($id)
+            .execute($exec)
+            .await
+        {
+            Ok(done) if done.rows_affected() == 0 => {
+                Err($crate::controller::store::StoreError::NotFound)
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    };
+}
+pub(crate) use delete_by_id;
+
 /// Expands the whole `Store` implementation for `$store` (a type in the invoking module
 /// with the members listed in the module docs) over database `$db`.
 macro_rules! impl_store {
@@ -73,8 +110,8 @@ macro_rules! impl_store {
         mod queries {
             use super::$store;
             use $crate::controller::store::{
-                rows, sql::version_miss, sql::write_error, ActivateError, AliasChanges,
-                AliasRecord, AccountRecord, AuthMethodRecord, AuthTokenRecord, ConnectionRecord,
+                rows, sql::delete_by_id, sql::get_by_id, sql::version_miss, sql::write_error,
+                ActivateError, AliasChanges, AliasRecord, AccountRecord, AuthMethodRecord, AuthTokenRecord, ConnectionRecord,
                 ConnectionRefused, CredentialRecord, CredentialStoreRecord, RoleRecord,
                 ScopeRecord, SessionRecord, SessionStateRecord, StoreError, StoreResult,
                 TargetRecord, UserRecord, WorkerRecord,

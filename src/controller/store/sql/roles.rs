@@ -33,12 +33,7 @@ macro_rules! roles_sql {
         }
 
         pub(super) async fn get_role(s: &$store, id: &str) -> StoreResult<RoleRecord> {
-            let row = sqlx::query("SELECT * FROM roles WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::role(&row)
+            get_by_id!(&s.pool, "roles", id, rows::role)
         }
 
         pub(super) async fn list_roles(s: &$store) -> StoreResult<Vec<RoleRecord>> {
@@ -75,14 +70,7 @@ macro_rules! roles_sql {
         }
 
         pub(super) async fn delete_role(s: &$store, id: &str) -> StoreResult<()> {
-            let done = sqlx::query("DELETE FROM roles WHERE id = $1")
-                .bind(id)
-                .execute(&s.pool)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            delete_by_id!(&s.pool, "roles", id)
         }
     };
 }

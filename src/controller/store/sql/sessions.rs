@@ -108,12 +108,7 @@ macro_rules! sessions_sql {
         }
 
         pub(super) async fn get_session(s: &$store, id: &str) -> StoreResult<SessionRecord> {
-            let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::session(&row)
+            get_by_id!(&s.pool, "sessions", id, rows::session)
         }
 
         pub(super) async fn list_sessions(

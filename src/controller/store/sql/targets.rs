@@ -59,12 +59,7 @@ macro_rules! targets_sql {
         }
 
         pub(super) async fn get_target(s: &$store, id: &str) -> StoreResult<TargetRecord> {
-            let row = sqlx::query("SELECT * FROM targets WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::target(&row)
+            get_by_id!(&s.pool, "targets", id, rows::target)
         }
 
         pub(super) async fn find_target_by_name(
@@ -144,13 +139,7 @@ macro_rules! targets_sql {
             .bind(rows::micros(now))
             .execute(&mut *tx)
             .await?;
-            let done = sqlx::query("DELETE FROM targets WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            delete_by_id!(&mut *tx, "targets", id)?;
             tx.commit().await?;
             Ok(())
         }
@@ -200,12 +189,7 @@ macro_rules! targets_sql {
         }
 
         pub(super) async fn get_alias(s: &$store, id: &str) -> StoreResult<AliasRecord> {
-            let row = sqlx::query("SELECT * FROM aliases WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&s.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            rows::alias(&row)
+            get_by_id!(&s.pool, "aliases", id, rows::alias)
         }
 
         pub(super) async fn find_alias_by_value(
@@ -281,13 +265,7 @@ macro_rules! targets_sql {
         pub(super) async fn delete_alias(s: &$store, id: &str, now: Timestamp) -> StoreResult<()> {
             let mut tx = s.begin_write().await?;
             let seq = next_alias_seq(&mut tx).await?;
-            let done = sqlx::query("DELETE FROM aliases WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+            delete_by_id!(&mut *tx, "aliases", id)?;
             sqlx::query(
                 "INSERT INTO alias_tombstones (id, change_seq, deleted) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO UPDATE SET change_seq = excluded.change_seq, deleted = excluded.deleted",
