@@ -93,16 +93,29 @@ pub fn emit(format: OutputFormat, result: anyhow::Result<Output>) -> i32 {
 }
 
 /// Writes to stdout; a closed pipe (`boundary … | head -1`) is not worth a panic.
+///
+/// Unit tests go through `print!` instead, which the test harness captures (it cannot
+/// capture writes to the raw stream), so expected output stays out of the test log.
 pub fn stdout(text: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    #[cfg(test)]
+    print!("{text}");
+    #[cfg(not(test))]
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
 }
 
-/// Writes to stderr, ignoring a closed stream.
+/// Writes to stderr, ignoring a closed stream (captured under unit tests, as [`stdout`]).
 pub fn stderr(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    #[cfg(test)]
+    eprint!("{text}");
+    #[cfg(not(test))]
+    {
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
 }
 
 /// A warning line on stderr, in both formats.
