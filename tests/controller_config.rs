@@ -99,15 +99,11 @@ async fn bad_config_is_a_clear_error() -> Result<()> {
     // `dev -client-agent` takes over the machine's resolver, so it must refuse up front
     // without root. Run as an unprivileged user: this test must never start the agent on
     // the host (the agent's own tests run it inside network namespaces).
+    let binary = support::executable::runnable_by_anyone(env!("CARGO_BIN_EXE_boundary"));
     let out = std::process::Command::new("runuser")
-        .args([
-            "-u",
-            "nobody",
-            "--",
-            env!("CARGO_BIN_EXE_boundary"),
-            "dev",
-            "-client-agent",
-        ])
+        .args(["-u", "nobody", "--"])
+        .arg(&binary)
+        .args(["dev", "-client-agent"])
         .output()?;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

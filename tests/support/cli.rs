@@ -7,6 +7,7 @@ use std::process::{Command, ExitStatus, Output};
 
 use serde_json::Value;
 
+use super::executable::runnable_by_anyone;
 use super::netns::Netns;
 use super::os_user::OsUser;
 use super::process::{HANG_TIMEOUT, run_with_timeout, run_with_timeout_async};
@@ -70,7 +71,11 @@ impl<'a> Cli<'a> {
 
     /// `boundary <args>`, to run or spawn.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = self.program(BOUNDARY);
+        let binary = match self.netns {
+            Some((_, Some(_))) => runnable_by_anyone(BOUNDARY),
+            _ => BOUNDARY.into(),
+        };
+        let mut command = self.program(&binary.to_string_lossy());
         command.args(args);
         command
     }

@@ -8,6 +8,7 @@ pub mod curl;
 pub mod dev;
 pub mod dig;
 pub mod dnsmasq;
+pub mod executable;
 pub mod ip_addresses;
 pub mod keyring;
 pub mod names;
