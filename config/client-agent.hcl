@@ -68,3 +68,9 @@ session_idle_timeout = "30m"
 # An alias address unused for this long (no DNS answer, no session) is removed from the
 # interface. 30s to 7 days, and at least twice dns_ttl.
 address_idle_timeout = "5m"
+
+# PEM certificates (absolute path) trusted for https:// controllers, in addition to
+# Mozilla's roots and the system's trust store (/etc/ssl/certs; a CA installed there with
+# update-ca-certificates needs nothing here). Read at start; a file without a usable
+# certificate stops the start.
+# controller_ca_file = "/etc/boundary/controller-ca.pem"

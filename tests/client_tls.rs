@@ -1,6 +1,9 @@
 //! The controller client's TLS trust decisions against a real rustls HTTPS server with a
 //! certificate made for the test: untrusted by default, trusted with `-ca-cert`, accepted
-//! by `-tls-insecure`; and the bearer token reaching the server over that connection.
+//! by `-tls-insecure`, trusted through the system's trust store (the real CLI with
+//! `SSL_CERT_FILE`); and the bearer token reaching the server over that connection.
+
+mod support;
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -12,6 +15,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
+use support::cli::Cli;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -164,4 +168,45 @@ async fn insecure_mode_accepts_any_certificate() {
         .await
         .unwrap();
     assert_eq!(token.user_id, "u_1234567890");
+}
+
+/// Organisations install their private CAs in the system's trust store; the CLI (and the
+/// agent, through the same client) trusts it besides Mozilla's roots. `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` relocate that store, as for OpenSSL-based tools, so the test needs no
+/// change to the machine's own store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_trusts_a_ca_from_the_system_trust_store() {
+    let server = start_server().await;
+    let store = tempfile::tempdir().unwrap();
+    let ca = store.path().join("ca-certificates.crt");
+    std::fs::write(&ca, &server.ca_pem).unwrap();
+    let args = [
+        "auth-tokens",
+        "read",
+        "-id",
+        "at_AbCdE12345",
+        "-addr",
+        &server.addr,
+        "-keyring-type",
+        "none",
+        "-format",
+        "json",
+    ];
+    let cli = Cli::host().env("BOUNDARY_TOKEN", "at_AbCdE12345_s1xyz");
+
+    let untrusted = cli.run_async(&args).await;
+    assert!(!untrusted.success(), "{untrusted:?}");
+    assert!(
+        untrusted.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        untrusted.stderr
+    );
+
+    let trusted = cli
+        .env("SSL_CERT_FILE", &ca.to_string_lossy())
+        .env("SSL_CERT_DIR", &store.path().to_string_lossy())
+        .run_async(&args)
+        .await;
+    let document = trusted.json();
+    assert_eq!(document["item"]["id"], "at_AbCdE12345", "{document}");
 }

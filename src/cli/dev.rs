@@ -6,7 +6,7 @@ use super::server_process::{ShutdownSignals, init_logging};
 use crate::api::Secret;
 use crate::controller::config::{
     ControllerConfig, DEFAULT_API_ADDRESS, DEFAULT_CLUSTER_ADDRESS, IN_MEMORY_DATABASE_URL, KmsKey,
-    ListenerConfig, with_default_port,
+    ListenerConfig, TlsFiles, with_default_port,
 };
 use crate::controller::dev::{self, DevSeedOptions};
 use crate::controller::seal::SealKey;
@@ -16,6 +16,7 @@ use crate::worker::{Worker, WorkerAuthKey, WorkerConfig};
 use anyhow::{Context, anyhow};
 use base64::Engine;
 use clap::Args;
+use std::path::PathBuf;
 
 pub const DEFAULT_PROXY_ADDRESS: &str = "127.0.0.1:9202";
 
@@ -57,6 +58,14 @@ pub struct DevArgs {
     /// Also run the client agent (needs root).
     #[arg(long)]
     pub client_agent: bool,
+    /// Serve the API over HTTPS with this PEM certificate (chain); needs
+    /// `-api-tls-key-file`. With `-client-agent`, the agent trusts the certificates in
+    /// this file (so a self-signed certificate, or a chain file that holds its CA, works).
+    #[arg(long, requires = "api_tls_key_file", value_name = "PATH")]
+    pub api_tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of `-api-tls-cert-file`.
+    #[arg(long, requires = "api_tls_cert_file", value_name = "PATH")]
+    pub api_tls_key_file: Option<PathBuf>,
 }
 
 /// Where the dev worker listens and what clients dial.
@@ -89,11 +98,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
         name: "dev-controller".to_owned(),
         description: "boundary dev".to_owned(),
         database_url: args.database_url.clone(),
-        api: listener(
-            &args.api_listen_address,
-            DEFAULT_API_ADDRESS,
-            "-api-listen-address",
-        )?,
+        api: ListenerConfig {
+            tls: args
+                .api_tls_cert_file
+                .clone()
+                .zip(args.api_tls_key_file.clone())
+                .map(|(cert_file, key_file)| TlsFiles {
+                    cert_file,
+                    key_file,
+                }),
+            ..listener(
+                &args.api_listen_address,
+                DEFAULT_API_ADDRESS,
+                "-api-listen-address",
+            )?
+        },
         cluster: listener(
             &args.cluster_listen_address,
             DEFAULT_CLUSTER_ADDRESS,
@@ -156,6 +175,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
             auth_method_id: dev::DEV_AUTH_METHOD_ID,
             login_name: &args.login_name,
             password: &args.password,
+            controller_ca_file: args.api_tls_cert_file.as_deref(),
         })
         .await?;
         println!(

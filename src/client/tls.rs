@@ -2,8 +2,12 @@
 //!
 //! Built here rather than by reqwest so that the crypto provider is always ring (the
 //! project builds rustls without aws-lc) and so that the trust roots are explicit:
-//! Mozilla's roots from `webpki-roots`, plus an optional CA bundle (Boundary's
-//! `-ca-cert`), or no verification at all when the user asked for it (`-tls-insecure`).
+//! Mozilla's roots from `webpki-roots`, the operating system's trust store (where
+//! organisations install their private CAs; `SSL_CERT_FILE`/`SSL_CERT_DIR` override its
+//! location, as for OpenSSL), plus an optional CA bundle (Boundary's `-ca-cert`, the
+//! agent's `controller_ca_file`), or no verification at all when the user asked for it
+//! (`-tls-insecure`). Mozilla's roots stay in so that a machine without a CA bundle
+//! (a minimal container) still reaches public controllers.
 
 use super::ClientError;
 use crate::tls::{HandshakeSignatures, ring_provider};
@@ -12,7 +16,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where extra trusted CA certificates come from.
 #[derive(Clone, Debug)]
@@ -26,7 +30,7 @@ pub enum CaSource {
 /// TLS settings for `https://` controller addresses (ignored for `http://`).
 #[derive(Clone, Debug, Default)]
 pub struct TlsOptions {
-    /// Trusted in addition to the Mozilla roots.
+    /// Trusted in addition to the Mozilla roots and the system's trust store.
     pub extra_ca: Option<CaSource>,
     /// Accept any server certificate. Handshake signatures are still checked, so the peer
     /// must hold the key of the certificate it shows, but nothing ties that certificate to
@@ -60,6 +64,7 @@ fn trust_roots(extra: Option<&CaSource>) -> Result<RootCertStore, ClientError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    roots.add_parsable_certificates(system_roots().iter().cloned());
     let Some(extra) = extra else {
         return Ok(roots);
     };
@@ -86,6 +91,20 @@ fn trust_roots(extra: Option<&CaSource>) -> Result<RootCertStore, ClientError> {
         )));
     }
     Ok(roots)
+}
+
+/// The system's trust store, read once per process. Unreadable or unparsable entries are
+/// skipped (logged at debug): one bad file in `/etc/ssl/certs` must not cut a user off
+/// from a controller that a good root vouches for.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let loaded = rustls_native_certs::load_native_certs();
+        for error in &loaded.errors {
+            tracing::debug!("system trust store: {error}");
+        }
+        loaded.certs
+    })
 }
 
 /// The `-tls-insecure` verifier: any certificate, but a valid handshake signature.

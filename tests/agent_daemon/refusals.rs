@@ -59,6 +59,22 @@ fn a_bad_configuration_is_refused_naming_the_key() {
 }
 
 #[test]
+fn a_controller_ca_file_without_a_certificate_is_refused_naming_the_key() {
+    let mut fixture = Fixture::in_topology();
+    let not_pem = fixture.topology.dir().join("agent/not-a-ca.pem");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let mut config = std::fs::read_to_string(&fixture.config).unwrap();
+    config.push_str(&format!("controller_ca_file = \"{}\"\n", not_pem.display()));
+    std::fs::write(&fixture.config, config).unwrap();
+    let log = start_refused(&mut fixture);
+    assert!(
+        log.contains("controller_ca_file") && log.contains("no PEM certificate"),
+        "{log}"
+    );
+    fixture.assert_untouched();
+}
+
+#[test]
 fn a_second_agent_refuses_and_leaves_the_running_one_alone() {
     let mut fixture = Fixture::in_topology();
     let first = fixture.start();

@@ -61,6 +61,11 @@ impl AgentFiles {
     /// Writes the config (every run of a scenario uses the same files, as a restarted
     /// service does).
     pub fn write(topology: &Topology) -> AgentFiles {
+        AgentFiles::write_with(topology, "")
+    }
+
+    /// [`AgentFiles::write`] with more configuration lines at the end.
+    pub fn write_with(topology: &Topology, extra_config: &str) -> AgentFiles {
         let dir = topology.dir().join("agent");
         fs::create_dir_all(&dir).expect("create the agent's directory");
         let files = AgentFiles {
@@ -79,7 +84,8 @@ impl AgentFiles {
              state_file = \"{}\"\n\
              operational_state_file = \"{}\"\n\
              log_to_stdout = true\n\
-             log_level = \"debug\"\n",
+             log_level = \"debug\"\n\
+             {extra_config}",
             files.state_file.display(),
             files.operational_state_file.display(),
         );

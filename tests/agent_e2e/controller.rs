@@ -34,6 +34,11 @@ impl Controller {
     /// Starts `boundary dev` in `infra` with its target at the target's sshd, and returns
     /// once the API, cluster and proxy ports accept connections from the client.
     pub fn start(topology: &Topology) -> Controller {
+        Controller::start_with(topology, &[])
+    }
+
+    /// [`Controller::start`] with more `boundary dev` flags.
+    pub fn start_with(topology: &Topology, extra_args: &[&str]) -> Controller {
         let proxy = SocketAddr::new(INFRA_V4.into(), PORTS.proxy).to_string();
         let target = TARGET_V4.to_string();
         let mut command_line = vec![BOUNDARY.to_owned()];
@@ -48,6 +53,7 @@ impl Controller {
                     "-target-default-port",
                     "22",
                 ])
+                .args(extra_args)
                 .command_line(),
         );
         let command_line: Vec<&str> = command_line.iter().map(String::as_str).collect();

@@ -23,6 +23,7 @@ mod scenario;
 
 mod controller_down;
 mod dns_answers;
+mod https_controller;
 mod local_api;
 mod pause_resume;
 mod refusals;

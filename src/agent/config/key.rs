@@ -22,11 +22,12 @@ pub enum ConfigKey {
     DnsTtl,
     SessionIdleTimeout,
     AddressIdleTimeout,
+    ControllerCaFile,
 }
 
 impl ConfigKey {
     /// Every key, Boundary's first, in the order of PROTOCOL.md §5.
-    pub const ALL: [ConfigKey; 16] = [
+    pub const ALL: [ConfigKey; 17] = [
         ConfigKey::AliasRefreshInterval,
         ConfigKey::DnsRequestTimeout,
         ConfigKey::InterfaceToUse,
@@ -43,6 +44,7 @@ impl ConfigKey {
         ConfigKey::DnsTtl,
         ConfigKey::SessionIdleTimeout,
         ConfigKey::AddressIdleTimeout,
+        ConfigKey::ControllerCaFile,
     ];
 
     /// The key as written in the HCL file.
@@ -64,6 +66,7 @@ impl ConfigKey {
             ConfigKey::DnsTtl => "dns_ttl",
             ConfigKey::SessionIdleTimeout => "session_idle_timeout",
             ConfigKey::AddressIdleTimeout => "address_idle_timeout",
+            ConfigKey::ControllerCaFile => "controller_ca_file",
         }
     }
 

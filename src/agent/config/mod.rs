@@ -115,6 +115,11 @@ pub struct AgentConfig {
     /// this long is removed from the interface. Default 5 min; 30 s to 7 days, and at
     /// least twice `dns_ttl` so that a cached answer never points at a removed address.
     pub address_idle_timeout: Duration,
+    /// `controller_ca_file` (ours): PEM certificates trusted for `https://` controllers,
+    /// in addition to Mozilla's roots and the system's trust store (absolute path; read
+    /// at start, a file without a usable certificate stops the start). `None` (default):
+    /// no extra CA.
+    pub controller_ca_file: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -136,6 +141,7 @@ impl Default for AgentConfig {
             dns_ttl: Duration::from_secs(5),
             session_idle_timeout: Some(Duration::from_secs(30 * 60)),
             address_idle_timeout: Duration::from_secs(5 * 60),
+            controller_ca_file: None,
         }
     }
 }

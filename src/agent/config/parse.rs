@@ -63,10 +63,7 @@ fn apply(config: &mut AgentConfig, value: Value) -> Result<(), ConfigError> {
         }
         ConfigKey::InterfaceToUse => config.interface_to_use = value.interface_name()?,
         ConfigKey::LogFile => {
-            config.log_file = match value.optional_string()? {
-                Some(_) => Some(value.absolute_path()?),
-                None => None,
-            };
+            config.log_file = value.optional_absolute_path()?;
         }
         ConfigKey::LogLevel => {
             let text = value.string()?;
@@ -104,6 +101,9 @@ fn apply(config: &mut AgentConfig, value: Value) -> Result<(), ConfigError> {
         }
         ConfigKey::AddressIdleTimeout => {
             config.address_idle_timeout = value.duration(ADDRESS_IDLE_TIMEOUT)?;
+        }
+        ConfigKey::ControllerCaFile => {
+            config.controller_ca_file = value.optional_absolute_path()?;
         }
     }
     Ok(())
@@ -186,6 +186,14 @@ impl Value {
             Expression::Null => Ok(None),
             Expression::String(s) if s.is_empty() => Ok(None),
             _ => self.string().map(Some),
+        }
+    }
+
+    /// An absolute path, or `None` for `null` and `""`.
+    fn optional_absolute_path(&self) -> Result<Option<PathBuf>, ConfigError> {
+        match self.optional_string()? {
+            Some(_) => self.absolute_path().map(Some),
+            None => Ok(None),
         }
     }
 

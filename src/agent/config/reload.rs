@@ -122,6 +122,7 @@ fn differs(a: &AgentConfig, b: &AgentConfig, key: ConfigKey) -> bool {
         ConfigKey::DnsTtl => a.dns_ttl != b.dns_ttl,
         ConfigKey::SessionIdleTimeout => a.session_idle_timeout != b.session_idle_timeout,
         ConfigKey::AddressIdleTimeout => a.address_idle_timeout != b.address_idle_timeout,
+        ConfigKey::ControllerCaFile => a.controller_ca_file != b.controller_ca_file,
     }
 }
 

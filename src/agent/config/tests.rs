@@ -58,6 +58,7 @@ fn every_key_parses() {
         dns_ttl = "10s"
         session_idle_timeout = "1h30m"
         address_idle_timeout = "10m"
+        controller_ca_file = "/etc/boundary/controller-ca.pem"
         "#,
     );
     let servers: Vec<SocketAddr> = [
@@ -88,6 +89,7 @@ fn every_key_parses() {
             dns_ttl: Duration::from_secs(10),
             session_idle_timeout: Some(Duration::from_secs(5400)),
             address_idle_timeout: Duration::from_secs(600),
+            controller_ca_file: Some(PathBuf::from("/etc/boundary/controller-ca.pem")),
         }
     );
     assert_eq!(config.upstream_override(), Some(&servers[..]));
@@ -99,6 +101,7 @@ fn optional_keys_can_be_unset_and_idle_timeout_turned_off() {
         r#"
         interface_to_use = ""
         log_file = null
+        controller_ca_file = ""
         override_upstream_dns_servers = []
         session_idle_timeout = "0s"
         resolver_mode = "none"
@@ -106,6 +109,7 @@ fn optional_keys_can_be_unset_and_idle_timeout_turned_off() {
     );
     assert_eq!(config.interface_to_use, None);
     assert_eq!(config.log_file, None);
+    assert_eq!(config.controller_ca_file, None);
     assert_eq!(config.session_idle_timeout, None);
     assert_eq!(config.resolver_mode, ResolverMode::None);
     for (text, level) in [
@@ -197,6 +201,7 @@ fn bad_values_name_the_key_and_value() {
         ("dns_ttl", "\"1h\"", "out of range"),
         ("session_idle_timeout", "\"1s\"", "out of range"),
         ("address_idle_timeout", "\"10s\"", "out of range"),
+        ("controller_ca_file", "\"ca.pem\"", "absolute"),
     ];
     for (key, value, expected) in cases {
         let message = refused(&format!("{key} = {value}"), key);

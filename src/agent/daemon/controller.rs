@@ -5,16 +5,23 @@
 //! never contain a token.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::anyhow;
+
+use crate::agent::config::ConfigKey;
 use crate::agent::core::{
     AuthorizeRequest, Authorized, CancelRequest, ControllerFailure, FailureKind, RefreshRequest,
 };
 use crate::agent::proxy::SessionTunnel;
 use crate::api::ListResponse;
 use crate::api::alias::ResolvableAlias;
-use crate::client::{ClientError, ClientOptions, ControllerClient, SessionTarget};
+use crate::client::{
+    CaSource, ClientError, ClientOptions, ControllerClient, SessionTarget, TlsOptions,
+    build_client_config,
+};
 use crate::proto::decode_authorization_token;
 use crate::tunnel::TunnelSession;
 
@@ -27,9 +34,31 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub struct Controllers {
     clients: Mutex<BTreeMap<String, ControllerClient>>,
+    tls: TlsOptions,
 }
 
 impl Controllers {
+    /// Clients that also trust the certificates of `controller_ca_file`. The file is read
+    /// now, so that a missing file or one without a usable certificate stops the start
+    /// with the key's name instead of failing every later request.
+    pub fn trusting(controller_ca_file: Option<&Path>) -> anyhow::Result<Controllers> {
+        let Some(path) = controller_ca_file else {
+            return Ok(Controllers::default());
+        };
+        let key = ConfigKey::ControllerCaFile.name();
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow!("{key} = {:?}: cannot read it: {e}", path.display()))?;
+        let tls = TlsOptions {
+            extra_ca: Some(CaSource::Pem(pem)),
+            insecure: false,
+        };
+        build_client_config(&tls).map_err(|e| anyhow!("{key} = {:?}: {e}", path.display()))?;
+        Ok(Controllers {
+            clients: Mutex::default(),
+            tls,
+        })
+    }
+
     /// The client for `addr`, acting anonymously (use `with_token`).
     pub fn client(&self, addr: &str) -> Result<ControllerClient, ClientError> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -39,6 +68,7 @@ impl Controllers {
         let options = ClientOptions {
             connect_timeout: CONNECT_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
+            tls: self.tls.clone(),
             ..ClientOptions::default()
         };
         let client = ControllerClient::new(addr, options)?;

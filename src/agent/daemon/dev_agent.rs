@@ -4,7 +4,7 @@
 //! (`SUDO_UID` under sudo, else the current uid) through the same path the local API
 //! takes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use tokio::task::JoinHandle;
@@ -16,7 +16,7 @@ use super::startup::{AgentOptions, RESOLV_CONF};
 use crate::agent::config::AgentConfig;
 use crate::api::Secret;
 use crate::api::agent::AddTokenRequest;
-use crate::client::{ClientOptions, ControllerClient};
+use crate::client::{CaSource, ClientOptions, ControllerClient, TlsOptions};
 
 /// The running dev agent.
 pub struct DevAgent {
@@ -34,6 +34,8 @@ pub struct DevLogin<'a> {
     pub auth_method_id: &'a str,
     pub login_name: &'a str,
     pub password: &'a Secret,
+    /// Trusted for an `https://` controller_addr, by the login and by the agent.
+    pub controller_ca_file: Option<&'a Path>,
 }
 
 impl DevAgent {
@@ -47,6 +49,7 @@ impl DevAgent {
         let config = AgentConfig {
             state_file: dir.join("state.json"),
             operational_state_file: dir.join("operational-state.json"),
+            controller_ca_file: login.controller_ca_file.map(Path::to_path_buf),
             ..AgentConfig::default()
         };
         let options = AgentOptions {
@@ -79,7 +82,16 @@ impl DevAgent {
         login: &DevLogin<'_>,
         control: &dyn crate::agent::api::AgentControl,
     ) -> anyhow::Result<()> {
-        let client = ControllerClient::new(login.controller_addr, ClientOptions::default())?;
+        let options = ClientOptions {
+            tls: TlsOptions {
+                extra_ca: login
+                    .controller_ca_file
+                    .map(|f| CaSource::File(f.to_path_buf())),
+                insecure: false,
+            },
+            ..ClientOptions::default()
+        };
+        let client = ControllerClient::new(login.controller_addr, options)?;
         let response = client
             .authenticate_password(login.auth_method_id, login.login_name, login.password)
             .await

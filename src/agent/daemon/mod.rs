@@ -32,8 +32,8 @@
 //!   (`registrations`).
 //! - The querying user of a DNS question is looked up (sock_diag) only for alias names,
 //!   inside the pending future; every other name is answered without it.
-//! - The controller is called with Mozilla's roots for `https://` (no CA option in the
-//!   agent's configuration yet).
+//! - `https://` controllers are verified against Mozilla's roots, the system's trust
+//!   store and `controller_ca_file` (read at start: a bad file stops the start).
 
 pub mod platform;
 

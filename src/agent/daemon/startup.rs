@@ -78,6 +78,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         resolv_conf,
         logging,
     } = options;
+    let controllers = Arc::new(Controllers::trusting(config.controller_ca_file.as_deref())?);
     let lock = InstanceLock::acquire(&config.state_file)?;
     let clock = AgentClock::start();
     let addresses: Arc<dyn AddressManager> = Arc::new(NetlinkAddresses::new()?);
@@ -142,7 +143,6 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     let dns = DnsServer::builder(dns_config(&config), policy)
         .forward_observer(upstream_failures(handle.clone()))
         .build();
-    let controllers = Arc::new(Controllers::default());
     let proxy = ProxyListeners::new(Arc::new(ActorBroker(handle.clone())), Arc::clone(&peers));
     let mut actor = Actor {
         core,
