@@ -8,9 +8,10 @@ use boundary::agent::os::linux::SockDiagPeerLookup;
 use tokio::net::{TcpListener, UdpSocket};
 
 use crate::NETNS_PREFIX;
-use crate::support::netns::Netns;
+use crate::support::netns::{Netns, connect};
 use crate::support::os_user::OsUser;
 use crate::support::process::HANG_TIMEOUT;
+use crate::support::wait::{READY_TIMEOUT, poll_until};
 
 /// Starts `args` in `netns` as `user` (root when `None`), output discarded.
 fn spawn_as(netns: &Netns, user: Option<&OsUser>, args: &[&str]) -> u32 {
@@ -114,6 +115,57 @@ fn a_closed_client_is_not_found() {
             lookup.tcp_client_uid(nobody, v6).await.is_err(),
             "mixed families"
         );
+    });
+}
+
+/// A peer that is no local socket (another namespace here, another host in life) whose
+/// source port is the port of a local listener: the kernel's exact lookup falls back to
+/// that listener, whose owner must not be taken for the peer.
+#[test]
+fn a_remote_peer_is_not_attributed_to_a_local_listener_on_its_source_port() {
+    // Declared first so it is dropped last, after the namespaces killed their processes.
+    let user = OsUser::create("btos");
+    let local = Netns::new(NETNS_PREFIX);
+    let remote = Netns::new(NETNS_PREFIX);
+    let link = connect(&local, &remote);
+    const LISTENER_PORT: u16 = 7777;
+    // The user's server on the wildcard address of that port.
+    spawn_as(
+        &local,
+        Some(&user),
+        &[
+            "socat",
+            &format!("TCP4-LISTEN:{LISTENER_PORT},reuseaddr"),
+            "STDOUT",
+        ],
+    );
+    poll_until("the user's listener", READY_TIMEOUT, || {
+        let listening = local.exec_ok(&["ss", "-ltnH"]);
+        if listening.contains(&format!(":{LISTENER_PORT} ")) {
+            Ok(())
+        } else {
+            Err(listening)
+        }
+    });
+    local.block_on(|| async {
+        let listener = TcpListener::bind(SocketAddr::new(link.a_v4.into(), 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let dial = format!("TCP4:{}:{port},sourceport={LISTENER_PORT}", link.a_v4);
+        let client = spawn_as(&remote, None, &["socat", "-u", &dial, "STDOUT"]);
+        let (stream, peer) = tokio::time::timeout(HANG_TIMEOUT, listener.accept())
+            .await
+            .expect("the remote client connects")
+            .unwrap();
+        assert_eq!(peer.port(), LISTENER_PORT);
+        let lookup = SockDiagPeerLookup::new().unwrap();
+        let uid = lookup
+            .tcp_client_uid(peer, stream.local_addr().unwrap())
+            .await
+            .unwrap();
+        remote.kill(client);
+        assert_eq!(uid, None, "the remote peer was attributed to uid {uid:?}");
     });
 }
 

@@ -110,6 +110,15 @@ fn apply(config: &mut AgentConfig, value: Value) -> Result<(), ConfigError> {
 }
 
 fn check_across_keys(config: &AgentConfig) -> Result<(), ConfigError> {
+    if config.operational_state_file == config.state_file {
+        return Err(ConfigError::Value {
+            key: ConfigKey::OperationalStateFile.name(),
+            value: format!("{:?}", config.operational_state_file.display().to_string()),
+            reason: "must differ from state_file: the two are written independently and \
+                     one would overwrite the other (losing the saved resolver configuration)"
+                .to_owned(),
+        });
+    }
     if config.address_idle_timeout < config.dns_ttl * 2 {
         return Err(ConfigError::Value {
             key: ConfigKey::AddressIdleTimeout.name(),

@@ -217,6 +217,15 @@ fn bad_values_name_the_key_and_value() {
 }
 
 #[test]
+fn the_two_state_files_must_differ() {
+    let message = refused(
+        "state_file = \"/var/lib/a.json\"\noperational_state_file = \"/var/lib/a.json\"",
+        "operational_state_file",
+    );
+    assert!(message.contains("must differ from state_file"), "{message}");
+}
+
+#[test]
 fn address_idle_timeout_must_outlast_cached_answers() {
     let message = refused(
         "dns_ttl = \"5m\"\naddress_idle_timeout = \"5m\"",

@@ -56,6 +56,8 @@ mod dns_policy;
 #[cfg(target_os = "linux")]
 mod events;
 #[cfg(target_os = "linux")]
+mod file_limit;
+#[cfg(target_os = "linux")]
 mod health;
 #[cfg(target_os = "linux")]
 mod host;

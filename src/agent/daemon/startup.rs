@@ -78,7 +78,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         resolv_conf,
         logging,
     } = options;
-    let controllers = Arc::new(Controllers::trusting(config.controller_ca_file.as_deref())?);
+    super::file_limit::raise_open_file_limit();
     let lock = InstanceLock::acquire(&config.state_file)?;
     let clock = AgentClock::start();
     let addresses: Arc<dyn AddressManager> = Arc::new(NetlinkAddresses::new()?);
@@ -110,6 +110,8 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         tracing::info!(resolver = ?report.resolver, removed = report.removed.len(), "undid what an earlier run left behind");
     }
     let interface = interface.map_err(|e| anyhow!(with_causes(&e)))?;
+    // After crash recovery: whatever else stops this start, the machine has its DNS back.
+    let controllers = Arc::new(Controllers::trusting(config.controller_ca_file.as_deref())?);
 
     let (operational, remembered, operational_error) =
         OperationalState::load(&config.operational_state_file);

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use netlink_packet_core::{NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::{
-    AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, TCP_TIME_WAIT,
+    AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, TCP_LISTEN, TCP_TIME_WAIT,
 };
 use netlink_packet_sock_diag::inet::{
     ExtensionFlags, InetRequest, InetResponseHeader, SocketId, StateFlags,
@@ -115,7 +115,9 @@ impl PeerUidLookup for SockDiagPeerLookup {
             .lookup(socket_id(client, server), IPPROTO_TCP)
             .await
             .map_err(|source| query_failed("TCP", peer, local, source))?;
-        Ok(found.and_then(|socket| open_socket_owner(&socket, client)))
+        Ok(found
+            .filter(|socket| is_tcp_client_end(socket, client, server))
+            .and_then(|socket| open_socket_owner(&socket)))
     }
 
     async fn udp_client_uid(
@@ -134,18 +136,48 @@ impl PeerUidLookup for SockDiagPeerLookup {
             .lookup(socket_id(server_end, client_end), IPPROTO_UDP)
             .await
             .map_err(|source| query_failed("UDP", client, server, source))?;
-        Ok(found.and_then(|socket| open_socket_owner(&socket, client_end)))
+        Ok(found
+            .filter(|socket| is_udp_client_end(socket, client_end, server_end))
+            .and_then(|socket| open_socket_owner(&socket)))
     }
 }
 
-/// The owner of a socket the kernel found, if it is the client's and still open.
+/// Whether the TCP socket the kernel found is the client's end of this very connection.
+///
+/// An exact lookup falls back to a *listening* socket on the client's address and port
+/// when no connection matches: a peer that is not a local socket at all (another host or
+/// network namespace routed to the alias address) whose source port happens to be a local
+/// server's port (22 → sshd, root) would otherwise be attributed to that server's owner.
+/// So the found socket must be connected, and to exactly this 4-tuple.
+fn is_tcp_client_end(socket: &InetResponseHeader, client: SocketAddr, server: SocketAddr) -> bool {
+    let found = &socket.socket_id;
+    socket.state != TCP_LISTEN
+        && found.source_address.to_canonical() == client.ip()
+        && found.source_port == client.port()
+        && found.destination_address.to_canonical() == server.ip()
+        && found.destination_port == server.port()
+}
+
+/// Whether the UDP socket the kernel found can be the sender: bound to the client's port
+/// on its address or the wildcard, and either unconnected or connected to the server.
+fn is_udp_client_end(socket: &InetResponseHeader, client: SocketAddr, server: SocketAddr) -> bool {
+    let found = &socket.socket_id;
+    let bound_here = found.source_port == client.port()
+        && (found.source_address.is_unspecified()
+            || found.source_address.to_canonical() == client.ip());
+    let unconnected = found.destination_port == 0 && found.destination_address.is_unspecified();
+    let connected_to_server = found.destination_address.to_canonical() == server.ip()
+        && found.destination_port == server.port();
+    bound_here && (unconnected || connected_to_server)
+}
+
+/// The owner of a socket the kernel found, if it is still open.
 ///
 /// A closed client socket lingers as a time-wait or orphaned socket that reports uid 0
 /// or inode 0; treating that as root would hand a dead connection root's session.
-fn open_socket_owner(socket: &InetResponseHeader, client: SocketAddr) -> Option<u32> {
-    let is_client_end = socket.socket_id.source_port == client.port();
+fn open_socket_owner(socket: &InetResponseHeader) -> Option<u32> {
     let still_open = socket.inode != 0 && socket.state != TCP_TIME_WAIT;
-    (is_client_end && still_open).then_some(socket.uid)
+    still_open.then_some(socket.uid)
 }
 
 fn socket_id(source: SocketAddr, destination: SocketAddr) -> SocketId {
@@ -188,5 +220,89 @@ fn query_failed(
         client,
         server,
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_sock_diag::constants::TCP_ESTABLISHED;
+
+    const CLIENT: &str = "100.64.0.9:40000";
+    const SERVER: &str = "100.64.0.7:22";
+
+    fn found(state: u8, source: &str, destination: &str) -> InetResponseHeader {
+        InetResponseHeader {
+            family: AF_INET,
+            state,
+            timer: None,
+            socket_id: socket_id(source.parse().unwrap(), destination.parse().unwrap()),
+            recv_queue: 0,
+            send_queue: 0,
+            uid: 1000,
+            inode: 42,
+        }
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn only_the_connected_socket_of_this_tcp_connection_is_the_client() {
+        let (client, server) = (addr(CLIENT), addr(SERVER));
+        assert!(is_tcp_client_end(
+            &found(TCP_ESTABLISHED, CLIENT, SERVER),
+            client,
+            server
+        ));
+        // The kernel's fallback for a peer that is no local socket: a listener on the
+        // peer's port, wildcard or not.
+        for listener in [
+            found(TCP_LISTEN, "0.0.0.0:40000", "0.0.0.0:0"),
+            found(TCP_LISTEN, CLIENT, "0.0.0.0:0"),
+        ] {
+            assert!(!is_tcp_client_end(&listener, client, server));
+        }
+        // Another connection of the same client port (to another server).
+        assert!(!is_tcp_client_end(
+            &found(TCP_ESTABLISHED, CLIENT, "100.64.0.8:22"),
+            client,
+            server
+        ));
+        // A dual-stack socket reports its IPv4 connection v4-mapped.
+        let mut mapped = found(TCP_ESTABLISHED, CLIENT, SERVER);
+        mapped.socket_id.source_address = "::ffff:100.64.0.9".parse().unwrap();
+        mapped.socket_id.destination_address = "::ffff:100.64.0.7".parse().unwrap();
+        assert!(is_tcp_client_end(&mapped, client, server));
+    }
+
+    #[test]
+    fn a_udp_sender_is_bound_to_the_client_port_and_unconnected_or_connected_to_us() {
+        let (client, server) = (addr("100.64.0.9:5353"), addr("100.64.0.1:53"));
+        for sender in [
+            found(7, "100.64.0.9:5353", "100.64.0.1:53"),
+            found(7, "0.0.0.0:5353", "0.0.0.0:0"),
+            found(7, "100.64.0.9:5353", "0.0.0.0:0"),
+        ] {
+            assert!(is_udp_client_end(&sender, client, server), "{sender:?}");
+        }
+        for other in [
+            found(7, "0.0.0.0:5354", "0.0.0.0:0"),
+            found(7, "10.0.0.1:5353", "0.0.0.0:0"),
+            found(7, "0.0.0.0:5353", "8.8.8.8:53"),
+        ] {
+            assert!(!is_udp_client_end(&other, client, server), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn closed_sockets_have_no_owner() {
+        let mut socket = found(TCP_ESTABLISHED, CLIENT, SERVER);
+        assert_eq!(open_socket_owner(&socket), Some(1000));
+        socket.inode = 0;
+        assert_eq!(open_socket_owner(&socket), None);
+        let socket = found(TCP_TIME_WAIT, CLIENT, SERVER);
+        assert_eq!(open_socket_owner(&socket), None);
     }
 }
