@@ -92,3 +92,54 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
         login.token_id.as_str()
     );
 }
+
+/// One user cannot point the agent at another controller while others are registered:
+/// that would drop their tokens and sessions (a local user with a made-up controller could
+/// cut everyone off). The agent refuses before contacting the given address, and alice
+/// keeps her token.
+#[test]
+fn another_user_cannot_switch_the_controller_away_from_registered_users() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let (alice, bob) = (&topology.alice, &topology.bob);
+    let alice_token = status_json(topology, Some(alice))["auth_token_id"].clone();
+    assert!(alice_token.as_str().is_some_and(|id| !id.is_empty()));
+
+    // bob's own "controller": a port in the client namespace that nobody serves.
+    let body = serde_json::json!({
+        "boundary_addr": "http://127.0.0.1:9",
+        "token": "at_BobBobBob1_s1madeupsecret",
+    })
+    .to_string();
+    let (code, answer) = curl(
+        &topology.client,
+        Some(bob),
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            "@-",
+            &format!("{API_URL}/v1/tokens"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(code, 400, "{answer}");
+    let error: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(error["kind"], "FailedPrecondition", "{answer}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("only root"),
+        "{answer}"
+    );
+    let status = status_json(topology, Some(alice));
+    assert_eq!(status["auth_token_id"], alice_token, "{status}");
+    assert_eq!(
+        status["boundary_addr"],
+        crate::controller::CONTROLLER_URL,
+        "{status}"
+    );
+}

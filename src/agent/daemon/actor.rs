@@ -218,6 +218,14 @@ impl Actor {
                 }
                 work
             }
+            ControlRequest::ControllerSwitchConflict {
+                uid,
+                controller_addr,
+                reply,
+            } => {
+                let _ = reply.send(self.core.controller_switch_conflict(uid, &controller_addr));
+                Vec::new()
+            }
             ControlRequest::HasToken { uid, reply } => {
                 let _ = reply.send(!self.core.status(uid).auth_token_id.is_empty());
                 Vec::new()

@@ -31,6 +31,29 @@ impl LocalControl {
     }
 }
 
+impl LocalControl {
+    /// Refuses a token of another controller while other users' tokens are registered
+    /// (checked before the agent sends anything to the address the caller gave).
+    async fn refuse_controller_switch(&self, uid: u32, addr: &str) -> Result<(), ControlError> {
+        let conflict = self
+            .actor
+            .control(|reply| ControlRequest::ControllerSwitchConflict {
+                uid,
+                controller_addr: addr.to_owned(),
+                reply,
+            })
+            .await
+            .ok_or_else(shutting_down)?;
+        match conflict {
+            None => Ok(()),
+            Some(current) => Err(ControlError::FailedPrecondition(format!(
+                "the client agent serves the controller at {current} for other users of this \
+                 machine; a token of {addr} would drop theirs, which only root may do"
+            ))),
+        }
+    }
+}
+
 fn shutting_down() -> ControlError {
     ControlError::Unavailable("the client agent is shutting down".into())
 }
@@ -49,6 +72,9 @@ impl AgentControl for LocalControl {
             .trim()
             .trim_end_matches('/')
             .to_owned();
+        if uid != 0 {
+            self.refuse_controller_switch(uid, &addr).await?;
+        }
         let client = self
             .controllers
             .client(&addr)

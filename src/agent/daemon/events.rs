@@ -75,6 +75,12 @@ pub enum ControlRequest {
         uid: u32,
         reply: oneshot::Sender<bool>,
     },
+    /// [`crate::agent::core::AgentCore::controller_switch_conflict`].
+    ControllerSwitchConflict {
+        uid: u32,
+        controller_addr: String,
+        reply: oneshot::Sender<Option<String>>,
+    },
     Status {
         uid: u32,
         reply: oneshot::Sender<AgentStatus>,

@@ -260,6 +260,22 @@ impl<T: Clone> AgentCore<T> {
         }
     }
 
+    /// The controller that a token of `controller_addr` registered by `uid` would switch
+    /// the agent away from, dropping other users' tokens and ending their sessions; `None`
+    /// when the registration would drop no one else's. The local API lets only root do
+    /// that: otherwise any user could cut everyone off with a made-up controller.
+    pub fn controller_switch_conflict(&self, uid: u32, controller_addr: &str) -> Option<String> {
+        let current = self.users.controller()?;
+        let wanted = controller_addr.trim().trim_end_matches('/');
+        if current.eq_ignore_ascii_case(wanted) {
+            return None;
+        }
+        self.users
+            .uids()
+            .any(|other| other != uid)
+            .then(|| current.to_owned())
+    }
+
     /// `GET /v1/status` for the calling uid: its own token, its own errors plus the
     /// agent-wide ones. `warnings` is left for the shell (config reload).
     pub fn status(&self, uid: u32) -> AgentStatus {

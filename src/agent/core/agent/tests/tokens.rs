@@ -86,6 +86,33 @@ fn a_token_for_another_controller_switches_over() {
 }
 
 #[test]
+fn switching_controllers_conflicts_only_when_it_drops_someone_elses_token() {
+    let mut c = core();
+    let other = "https://other:9200";
+    assert_eq!(
+        c.controller_switch_conflict(ALICE, other),
+        None,
+        "no controller yet"
+    );
+    user_with(&mut c, ALICE, &[DB], 0);
+    let current = c.status(ALICE).boundary_addr;
+    assert_eq!(
+        c.controller_switch_conflict(ALICE, other),
+        None,
+        "only her own"
+    );
+    assert_eq!(
+        c.controller_switch_conflict(BOB, other),
+        Some(current.clone())
+    );
+    assert_eq!(
+        c.controller_switch_conflict(BOB, &format!("{}/", current.to_uppercase())),
+        None,
+        "the same controller, written differently"
+    );
+}
+
+#[test]
 fn refreshes_page_through_and_apply_changes() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB, WEB], 0);
