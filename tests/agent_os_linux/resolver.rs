@@ -122,6 +122,32 @@ fn an_external_rewrite_is_adopted_as_the_new_previous() {
     assert_eq!(fs::read(&path).unwrap(), b"nameserver 10.7.7.7\n");
 }
 
+/// The file is truncated before it is written in place; a crash in between must not make
+/// the fragment pass for a newer configuration, or the original would be forgotten.
+#[test]
+fn a_write_cut_short_by_a_crash_is_repaired_from_the_saved_copy() {
+    let cut_original = &ORIGINAL[..ORIGINAL.len() / 2];
+    assert!(!cut_original.ends_with(b"\n"));
+    for fragment in [&b""[..], &AGENT_MARKER.as_bytes()[..5], cut_original] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("resolv.conf");
+        fs::write(&path, ORIGINAL).unwrap();
+        let mut state = StateFile::load(dir.path().join("state.json")).unwrap();
+        let takeover = ResolvConfTakeover::new(&path);
+        takeover.take_over(&ours(), &mut state).unwrap();
+
+        fs::write(&path, fragment).unwrap();
+        let restored = takeover.restore(&mut state).unwrap();
+        let shown = String::from_utf8_lossy(fragment);
+        assert_eq!(
+            restored,
+            Restored::Restored { path: path.clone() },
+            "{shown:?}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), ORIGINAL, "after {shown:?}");
+    }
+}
+
 #[test]
 fn missing_file_agent_file_without_state_and_no_addresses() {
     let dir = tempfile::tempdir().unwrap();

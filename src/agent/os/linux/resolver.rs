@@ -218,7 +218,10 @@ fn restore_saved(state: &mut StateFile) -> Result<Restored, ResolverError> {
         Restored::Restored {
             path: saved.path.clone(),
         }
-    } else if current_content.is_some_and(resolv_conf::is_agent_written) {
+    } else if current_content.is_some_and(|content| {
+        resolv_conf::is_agent_written(content)
+            || resolv_conf::is_interrupted_write(content, saved.content.as_deref())
+    }) {
         match &saved.content {
             Some(content) => write_in_place(&saved.path, content, Some(saved.mode))?,
             None => fs::remove_file(&saved.path).map_err(|source| ResolverError::Write {
