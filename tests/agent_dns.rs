@@ -5,11 +5,14 @@ mod agent_dns_support;
 mod support;
 
 use std::net::SocketAddr;
+use std::process::Stdio;
 use std::time::Duration;
 
 use agent_dns_support::dnsmasq::{BIG_TXT_RECORDS, DENIED_V4, ORDINARY_V4};
 use agent_dns_support::*;
 use boundary::agent::dns::{DnsError, ForwardEvent, ForwardFailure, Transport};
+use support::dnsmasq::DnsmasqConfig;
+use support::wait::{READY_TIMEOUT, poll_until};
 
 #[test]
 fn ordinary_names_come_from_the_upstream_over_v4_and_v6() {
@@ -265,6 +268,58 @@ fn every_upstream_down_is_servfail_and_a_later_upstream_is_tried() {
         counters.servfail >= 2 && counters.forwarded >= 1,
         "{counters:?}"
     );
+}
+
+/// A resolver that declines (REFUSED, as a VPN's server does for names outside its
+/// domains; SERVFAIL; NOTIMP) does not hide the next one, as with glibc and the
+/// nameservers of resolv.conf; its reply is the answer only when nobody does better.
+#[test]
+fn a_refusing_upstream_is_passed_over_and_its_reply_kept_as_a_last_resort() {
+    let fixture = Fixture::start();
+    // A real dnsmasq with no records and no upstream of its own refuses every name.
+    let refusing: SocketAddr = "127.0.0.11:53".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = DnsmasqConfig::new()
+        .listen(refusing.ip())
+        .write(&dir.path().join("refusing.conf"));
+    let mut command = fixture.netns.command(&args[0]);
+    command
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    fixture.netns.spawn(command);
+    poll_until("the refusing dnsmasq", READY_TIMEOUT, || {
+        let out = fixture.dig_at("127.0.0.11", &["ordinary.test", "A"]);
+        (out.status() == "REFUSED").then_some(()).ok_or(out.text)
+    });
+
+    let upstream = fixture.dnsmasq.addr;
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![refusing, upstream]) });
+    for transport in ["+notcp", "+tcp"] {
+        let out = fixture.dig(&[transport, "ordinary.test", "A"]);
+        assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
+    }
+    assert!(
+        fixture
+            .seen
+            .events
+            .lock()
+            .unwrap()
+            .contains(&ForwardEvent::Declined {
+                upstream: refusing,
+                transport: Transport::Udp,
+                rcode: 5,
+            })
+    );
+
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![refusing]) });
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    assert_eq!(out.status(), "REFUSED", "{}", out.text);
 }
 
 #[test]

@@ -15,7 +15,8 @@ pub struct DnsServerConfig {
     /// [`DnsServer::set_request_timeout`](super::DnsServer::set_request_timeout).
     pub request_timeout: Duration,
     /// How long a [`Verdict::Pending`](super::Verdict) decision may take; after that the
-    /// query is forwarded (fail open).
+    /// query is forwarded (fail open). Default 4 s: under glibc's 5 s per try, so a slow
+    /// controller still gets the client an answer instead of a retransmission.
     pub decision_timeout: Duration,
     /// EDNS UDP payload size the server advertises in its own answers (RFC 9715 / DNS flag
     /// day 2020 recommend 1232: no IP fragmentation).
@@ -38,7 +39,7 @@ impl Default for DnsServerConfig {
             answer_ttl: Duration::from_secs(5),
             negative_ttl: Duration::from_secs(5),
             request_timeout: Duration::from_secs(2),
-            decision_timeout: Duration::from_secs(10),
+            decision_timeout: Duration::from_secs(4),
             edns_payload: 1232,
             max_udp_in_flight: 1024,
             max_tcp_connections: 128,

@@ -25,10 +25,17 @@ impl fmt::Display for Transport {
 /// The outcome of forwarding, reported to the [`ForwardObserver`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForwardEvent {
-    /// An upstream answered (any RCODE: NXDOMAIN is an answer, not a failure).
+    /// An upstream answered (NXDOMAIN is an answer, not a failure).
     Answered {
         upstream: SocketAddr,
         transport: Transport,
+    },
+    /// An upstream replied SERVFAIL, NOTIMP or REFUSED (`rcode`): the next upstream is
+    /// tried, and this reply goes to the client only if none answers.
+    Declined {
+        upstream: SocketAddr,
+        transport: Transport,
+        rcode: u8,
     },
     /// One attempt failed; the next upstream (if any) is tried.
     UpstreamFailed {

@@ -52,6 +52,10 @@ impl Forwarder {
 
     /// Relays `query` (as received; `inbound` is its parse) and returns the first valid
     /// upstream reply, carrying the client's ID. `None`: every upstream failed.
+    ///
+    /// A SERVFAIL, NOTIMP or REFUSED reply moves on to the next upstream, as glibc does
+    /// with the nameservers of resolv.conf (a VPN's server that refuses public names must
+    /// not hide the next one); it is the answer only when no upstream does better.
     pub async fn forward(
         &self,
         query: &[u8],
@@ -61,6 +65,7 @@ impl Forwarder {
         let question = query.get(HEADER_LEN..HEADER_LEN + inbound.question_len)?;
         let upstreams = self.upstreams.current();
         let mut outgoing = query.to_vec();
+        let mut declined = None;
         for &upstream in upstreams.iter() {
             let attempt = match transport {
                 Transport::Udp => {
@@ -75,11 +80,21 @@ impl Forwarder {
             };
             match attempt {
                 Ok((mut reply, answered_over)) => {
+                    reply[..2].copy_from_slice(&query[..2]);
+                    if let Some(rcode) = declining_rcode(&reply) {
+                        tracing::debug!(%upstream, rcode, "upstream declined; trying the next one");
+                        self.report(ForwardEvent::Declined {
+                            upstream,
+                            transport: answered_over,
+                            rcode,
+                        });
+                        declined = Some(reply);
+                        continue;
+                    }
                     self.report(ForwardEvent::Answered {
                         upstream,
                         transport: answered_over,
                     });
-                    reply[..2].copy_from_slice(&query[..2]);
                     return Some(reply);
                 }
                 Err(failure) => {
@@ -91,6 +106,9 @@ impl Forwarder {
                     });
                 }
             }
+        }
+        if declined.is_some() {
+            return declined;
         }
         self.report(ForwardEvent::Exhausted {
             tried: upstreams.len(),
@@ -168,4 +186,11 @@ fn failure_of(error: AttemptError) -> ForwardFailure {
         AttemptError::Io(error) => ForwardFailure::Io(error.kind()),
         AttemptError::BadReply => ForwardFailure::BadReply,
     }
+}
+
+/// The RCODE of a reply that declines rather than answers: SERVFAIL (2), NOTIMP (4) or
+/// REFUSED (5). NXDOMAIN and NOERROR are answers.
+fn declining_rcode(reply: &[u8]) -> Option<u8> {
+    let rcode = reply.get(3)? & 0x0f;
+    matches!(rcode, 2 | 4 | 5).then_some(rcode)
 }
