@@ -169,6 +169,59 @@ fn a_remote_peer_is_not_attributed_to_a_local_listener_on_its_source_port() {
     });
 }
 
+/// The UDP form of the same: a datagram from another namespace whose source port is the
+/// port of a local user's wildcard-bound UDP socket (the kernel's lookup matches that
+/// socket) must not be attributed to that user.
+#[test]
+fn a_remote_udp_sender_is_not_attributed_to_a_local_socket_on_its_source_port() {
+    // Declared first so it is dropped last, after the namespaces killed their processes.
+    let user = OsUser::create("btos");
+    let local = Netns::new(NETNS_PREFIX);
+    let remote = Netns::new(NETNS_PREFIX);
+    let link = connect(&local, &remote);
+    const RECEIVER_PORT: u16 = 7778;
+    spawn_as(
+        &local,
+        Some(&user),
+        &[
+            "socat",
+            "-u",
+            &format!("UDP4-RECV:{RECEIVER_PORT}"),
+            "STDOUT",
+        ],
+    );
+    poll_until("the user's UDP socket", READY_TIMEOUT, || {
+        let bound = local.exec_ok(&["ss", "-lunH"]);
+        if bound.contains(&format!(":{RECEIVER_PORT} ")) {
+            Ok(())
+        } else {
+            Err(bound)
+        }
+    });
+    local.block_on(|| async {
+        let socket = UdpSocket::bind(SocketAddr::new(link.a_v4.into(), 0))
+            .await
+            .unwrap();
+        let server = socket.local_addr().unwrap();
+        let sendto = format!(
+            "echo query | exec socat -t 30 - UDP4-SENDTO:{}:{},sourceport={RECEIVER_PORT}",
+            link.a_v4,
+            server.port()
+        );
+        let client = spawn_as(&remote, None, &["bash", "-c", &sendto]);
+        let mut query = [0u8; 512];
+        let (_, from) = tokio::time::timeout(HANG_TIMEOUT, socket.recv_from(&mut query))
+            .await
+            .expect("the remote sender's datagram arrives")
+            .unwrap();
+        assert_eq!(from.port(), RECEIVER_PORT);
+        let lookup = SockDiagPeerLookup::new().unwrap();
+        let uid = lookup.udp_client_uid(from, server).await.unwrap();
+        remote.kill(client);
+        assert_eq!(uid, None, "the remote sender was attributed to uid {uid:?}");
+    });
+}
+
 /// How a test client sends its DNS query.
 #[derive(Clone, Copy)]
 enum UdpClient {

@@ -138,6 +138,10 @@ impl PeerUidLookup for SockDiagPeerLookup {
             .map_err(|source| query_failed("UDP", client, server, source))?;
         Ok(found
             .filter(|socket| is_udp_client_end(socket, client_end, server_end))
+            .filter(|socket| {
+                !socket.socket_id.source_address.is_unspecified()
+                    || is_local_address(client_end.ip())
+            })
             .and_then(|socket| open_socket_owner(&socket)))
     }
 }
@@ -169,6 +173,17 @@ fn is_udp_client_end(socket: &InetResponseHeader, client: SocketAddr, server: So
     let connected_to_server = found.destination_address.to_canonical() == server.ip()
         && found.destination_port == server.port();
     bound_here && (unconnected || connected_to_server)
+}
+
+/// Whether `ip` is an address of this network namespace (a socket can be bound to it).
+///
+/// A UDP lookup matches a socket bound to the wildcard address by port alone, so a
+/// datagram from another host or namespace whose source port equals a local socket's
+/// port would be attributed to that socket's owner. Only a sender whose address is local
+/// can be that socket. (With `net.ipv4.ip_nonlocal_bind` set every bind succeeds and this
+/// check lets everything through, as before it existed.)
+fn is_local_address(ip: IpAddr) -> bool {
+    std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
 }
 
 /// The owner of a socket the kernel found, if it is still open.
