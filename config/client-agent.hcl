@@ -70,7 +70,7 @@ session_idle_timeout = "30m"
 address_idle_timeout = "5m"
 
 # PEM certificates (absolute path) trusted for https:// controllers, in addition to
-# Mozilla's roots and the system's trust store (/etc/ssl/certs; a CA installed there with
-# update-ca-certificates needs nothing here). Read at start; a file without a usable
-# certificate stops the start.
+# Mozilla's roots and the system's trust store (/etc/ssl/certs, read at start; a CA
+# installed there with update-ca-certificates needs nothing here). Read at start; a file
+# that cannot be read, holds no certificate or an unusable one stops the start.
 # controller_ca_file = "/etc/boundary/controller-ca.pem"

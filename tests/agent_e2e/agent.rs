@@ -171,6 +171,31 @@ impl Agent {
             .to_owned())
     }
 
+    /// Asks the agent's DNS server for `name` (`A` or `AAAA`) as `user` until it answers
+    /// with an address (the user's alias list may still be loading); returns it.
+    pub fn resolve_as(
+        &self,
+        topology: &Topology,
+        user: &OsUser,
+        name: &str,
+        record_type: &str,
+    ) -> IpAddr {
+        let server = format!("@{DNS_V4}");
+        poll_until(
+            &format!("the agent to answer {name} {record_type} for {}", user.name),
+            READY_TIMEOUT,
+            || {
+                self.fail_if_exited(topology);
+                let reply = dig(&topology.client, Some(user), &[&server, name, record_type])?;
+                reply
+                    .addresses()
+                    .first()
+                    .copied()
+                    .ok_or_else(|| format!("no address yet: {}", reply.text))
+            },
+        )
+    }
+
     /// Panics with the agent's log if it is no longer running.
     pub fn fail_if_exited(&self, topology: &Topology) {
         fail_if_exited(topology, &topology.client, self.pid, &self.log_name);
@@ -233,25 +258,40 @@ pub fn sessions_json(topology: &Topology, user: Option<&OsUser>) -> Vec<Value> {
         .clone()
 }
 
-/// `POST /v1/tokens` with curl as `user` (the body on stdin, never on a command line);
-/// returns the HTTP status and body.
+/// `POST /v1/tokens` with curl as `user` for the scenario's controller (the body on
+/// stdin, never on a command line); returns the HTTP status and body.
 pub fn register_with_curl(topology: &Topology, user: &OsUser, token: &str) -> (u16, String) {
-    let body = json!({"boundary_addr": CONTROLLER_URL, "token": token}).to_string();
+    post_token(topology, user, CONTROLLER_URL, token, &[])
+}
+
+/// `POST /v1/tokens` with curl as `user`: `token` of the controller at `boundary_addr`,
+/// with more request headers; returns the HTTP status and body.
+pub fn post_token(
+    topology: &Topology,
+    user: &OsUser,
+    boundary_addr: &str,
+    token: &str,
+    headers: &[&str],
+) -> (u16, String) {
+    let body = json!({"boundary_addr": boundary_addr, "token": token}).to_string();
     let url = format!("{API_URL}/v1/tokens");
-    curl(
-        &topology.client,
-        Some(user),
-        &[
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            "@-",
-            &url,
-        ],
-        Some(body.as_bytes()),
-    )
+    let mut args = vec!["-X", "POST", "-H", "Content-Type: application/json"];
+    for header in headers {
+        args.extend(["-H", header]);
+    }
+    args.extend(["--data-binary", "@-", &url]);
+    curl(&topology.client, Some(user), &args, Some(body.as_bytes()))
+}
+
+/// Panics unless `status` (a `status -format json` item) shows no token.
+pub fn assert_no_token(status: &Value) {
+    assert!(
+        status["auth_token_id"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{status}"
+    );
 }
 
 /// `boundary authenticate password` run as `user` in `client`, the way a user logs in:

@@ -10,14 +10,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use crate::agent::{Agent, AgentFiles, DNS_V4, V4_PREFIX, status_json};
+use crate::agent::{Agent, AgentFiles, DNS_V4, V4_PREFIX, assert_no_token, status_json};
 use crate::controller::{AUTH_METHOD_ID, Controller, PORTS};
 use crate::support::cli::{Cli, Run};
 use crate::support::dev::TestTls;
-use crate::support::dig::{dig, dig_ok};
+use crate::support::dig::dig_ok;
 use crate::support::process::{HANG_TIMEOUT, run_with_timeout};
 use crate::support::topology::{INFRA_V4, Topology};
-use crate::support::wait::{READY_TIMEOUT, poll_until};
 
 /// The alias `boundary dev` seeds, to its target (here the target namespace's sshd).
 const SEEDED_ALIAS: &str = "localhost.boundary.dev";
@@ -115,24 +114,7 @@ fn the_agent_trusts_an_https_controller_through_controller_ca_file() {
         "{status}"
     );
 
-    let server = format!("@{DNS_V4}");
-    let address = poll_until(
-        "the agent to answer the seeded alias for alice",
-        READY_TIMEOUT,
-        || {
-            agent.fail_if_exited(topology);
-            let reply = dig(
-                &topology.client,
-                Some(&topology.alice),
-                &[&server, SEEDED_ALIAS, "A"],
-            )?;
-            reply
-                .addresses()
-                .first()
-                .copied()
-                .ok_or_else(|| format!("no address yet: {}", reply.text))
-        },
-    );
+    let address = agent.resolve_as(topology, &topology.alice, SEEDED_ALIAS, "A");
     let IpAddr::V4(v4) = address else {
         panic!("A answer {address}")
     };
@@ -171,14 +153,7 @@ fn without_controller_ca_file_the_agent_refuses_the_token_and_says_why() {
         login.stderr
     );
     agent.fail_if_exited(topology);
-    let status = status_json(topology, Some(&topology.alice));
-    assert!(
-        status["auth_token_id"]
-            .as_str()
-            .unwrap_or_default()
-            .is_empty(),
-        "{status}"
-    );
+    assert_no_token(&status_json(topology, Some(&topology.alice)));
 
     // The alias is not intercepted: dnsmasq, the upstream, does not know it.
     let reply = dig_ok(

@@ -3,7 +3,7 @@
 //! rebinding). Refused requests change nothing.
 
 use crate::admin::{AGENT_USER_GRANTS, log_in};
-use crate::agent::{API_URL, register_with_curl, status_json};
+use crate::agent::{API_URL, assert_no_token, post_token, register_with_curl, status_json};
 use crate::scenario::Scenario;
 use crate::support::curl::curl;
 
@@ -54,37 +54,15 @@ fn browser_headers_and_foreign_host_names_are_refused_and_change_nothing() {
         .admin
         .create_user(topology, "bob", "bob-password-e2e", &AGENT_USER_GRANTS);
     let login = log_in(topology, "bob", "bob-password-e2e");
-    let body = serde_json::json!({
-        "boundary_addr": crate::controller::CONTROLLER_URL,
-        "token": login.token,
-    })
-    .to_string();
-    let tokens_url = format!("{API_URL}/v1/tokens");
-    let (code, answer) = curl(
-        &topology.client,
-        Some(bob),
-        &[
-            "-X",
-            "POST",
-            "-H",
-            "Host: attacker.example:9300",
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            "@-",
-            &tokens_url,
-        ],
-        Some(body.as_bytes()),
+    let (code, answer) = post_token(
+        topology,
+        bob,
+        crate::controller::CONTROLLER_URL,
+        &login.token,
+        &["Host: attacker.example:9300"],
     );
     assert_eq!(code, 403, "{answer}");
-    let status = status_json(topology, Some(bob));
-    assert!(
-        status["auth_token_id"]
-            .as_str()
-            .unwrap_or_default()
-            .is_empty(),
-        "{status}"
-    );
+    assert_no_token(&status_json(topology, Some(bob)));
     let (code, answer) = register_with_curl(topology, bob, &login.token);
     assert!((200..300).contains(&code), "{code}: {answer}");
     assert_eq!(
@@ -106,24 +84,12 @@ fn another_user_cannot_switch_the_controller_away_from_registered_users() {
     assert!(alice_token.as_str().is_some_and(|id| !id.is_empty()));
 
     // bob's own "controller": a port in the client namespace that nobody serves.
-    let body = serde_json::json!({
-        "boundary_addr": "http://127.0.0.1:9",
-        "token": "at_BobBobBob1_s1madeupsecret",
-    })
-    .to_string();
-    let (code, answer) = curl(
-        &topology.client,
-        Some(bob),
-        &[
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            "@-",
-            &format!("{API_URL}/v1/tokens"),
-        ],
-        Some(body.as_bytes()),
+    let (code, answer) = post_token(
+        topology,
+        bob,
+        "http://127.0.0.1:9",
+        "at_BobBobBob1_s1madeupsecret",
+        &[],
     );
     assert_eq!(code, 400, "{answer}");
     let error: serde_json::Value = serde_json::from_str(&answer).unwrap();

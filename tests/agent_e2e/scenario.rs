@@ -16,7 +16,6 @@ use crate::agent::{
     Agent, AgentFiles, DNS_V4, DNS_V6, Expect, V4_PREFIX, V6_PREFIX, register_with_curl,
 };
 use crate::controller::{Controller, TARGET_ID};
-use crate::support::dig::dig;
 use crate::support::ip_addresses::interface_addresses;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
@@ -106,24 +105,8 @@ impl Scenario {
     /// Asks the agent's DNS server for `name` (`A` or `AAAA`) as `user` until it answers
     /// with an address (the user's alias list may still be loading); returns it.
     pub fn resolve_as(&self, user: &OsUser, name: &str, record_type: &str) -> IpAddr {
-        let server = format!("@{DNS_V4}");
-        poll_until(
-            &format!("the agent to answer {name} {record_type} for {}", user.name),
-            READY_TIMEOUT,
-            || {
-                self.agent().fail_if_exited(&self.topology);
-                let reply = dig(
-                    &self.topology.client,
-                    Some(user),
-                    &[&server, name, record_type],
-                )?;
-                reply
-                    .addresses()
-                    .first()
-                    .copied()
-                    .ok_or_else(|| format!("no address yet: {}", reply.text))
-            },
-        )
+        self.agent()
+            .resolve_as(&self.topology, user, name, record_type)
     }
 
     /// The user's IPv4 address for `name`, checked to lie in the agent's `v4_prefix` and

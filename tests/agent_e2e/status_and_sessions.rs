@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use crate::agent::{client_agent_ok, register_with_cli, sessions_json, status_json};
+use crate::agent::{
+    assert_no_token, client_agent_ok, register_with_cli, sessions_json, status_json,
+};
 use crate::controller::{CONTROLLER_URL, TARGET_ID};
 use crate::scenario::{ALIAS, ALICE_LOGIN, ALICE_PASSWORD, Scenario};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
@@ -110,13 +112,7 @@ fn status_and_sessions_show_alice_her_token_session_and_credentials_and_bob_noth
     // bob has no token: no token in his status, no sessions, nothing of alice's.
     let status = status_json(topology, Some(bob));
     assert_eq!(status["status"], "running", "{status}");
-    assert!(
-        status["auth_token_id"]
-            .as_str()
-            .unwrap_or_default()
-            .is_empty(),
-        "{status}"
-    );
+    assert_no_token(&status);
     assert!(status["auth_token_expiry"].is_null(), "{status}");
     let table = client_agent_ok(topology, Some(bob), &["status"]);
     assert!(!table.contains("Auth Token Id"), "{table}");

@@ -3,40 +3,53 @@
 //! Cargo builds into the checkout's `target/`, and a checkout may live where only root can
 //! enter (`/root`, or a `mktemp -d` directory, both mode 0700): `runuser -u alice --
 //! /root/repo/target/debug/boundary` then fails with "Permission denied" although the file
-//! itself is 0755. When some directory on the way is closed to others, the binary is
-//! linked (or, across file systems, copied) once into a world-traversable cache directory
-//! under the system temp dir, named after the build's path, size and modification time, so
-//! test processes share one entry per build. `scripts/test` removes the cache at the end.
+//! itself is 0755. When the file or some directory on the way is closed to others, the
+//! binary is copied once into a world-traversable cache directory under the system temp
+//! dir, named after the build's path, size and modification time, so test processes share
+//! one entry per build. `scripts/test` removes the cache at the end.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Name of the cache directory under the system temp dir.
 pub const CACHE_DIR_NAME: &str = "boundary-test-executables";
 
-/// `path` itself when every directory above it lets others through, else the cached
-/// world-executable entry for it (panics if that cannot be made).
+/// `path` itself when others may execute it there (the file and every directory above
+/// it), else the cached world-executable entry for it (panics if that cannot be made).
+/// Made once per test process.
 pub fn runnable_by_anyone(path: &str) -> PathBuf {
-    let path = Path::new(path);
-    if others_can_reach(path) {
-        return path.to_owned();
+    static SHARED: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(entry) = shared.get(path) {
+        return entry.clone();
     }
-    cached_copy(path).unwrap_or_else(|e| {
-        panic!(
-            "{} is not reachable by other users and could not be shared: {e}",
-            path.display()
-        )
-    })
+    let binary = Path::new(path);
+    let entry = if others_can_run(binary) {
+        binary.to_owned()
+    } else {
+        cached_copy(binary).unwrap_or_else(|e| {
+            panic!(
+                "{} cannot be run by other users and could not be shared: {e}",
+                binary.display()
+            )
+        })
+    };
+    shared.insert(path.to_owned(), entry.clone());
+    entry
 }
 
-/// Whether every ancestor directory of `path` has the "others may search" bit.
-fn others_can_reach(path: &Path) -> bool {
-    path.ancestors().skip(1).all(|dir| {
-        dir.as_os_str().is_empty()
-            || fs::metadata(dir).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
-    })
+/// Whether others may execute `path`: its own "x" bit for others, and the "search" bit of
+/// every directory above it.
+fn others_can_run(path: &Path) -> bool {
+    let open_to_others = |p: &Path| {
+        p.as_os_str().is_empty()
+            || fs::metadata(p).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
+    };
+    path.ancestors().all(open_to_others)
 }
 
 fn cached_copy(path: &Path) -> std::io::Result<PathBuf> {
@@ -52,21 +65,29 @@ fn cached_copy(path: &Path) -> std::io::Result<PathBuf> {
     }
     let name = path.file_name().expect("a binary has a file name");
     let entry = dir.join(name);
-    if entry.exists() {
+    if others_can_run(&entry) {
         return Ok(entry);
     }
-    // Made under a private name and renamed into place, so that concurrent test processes
-    // never run a half-written copy.
+    // Written under a name no other process uses and renamed into place, so that
+    // concurrent test processes never run a half-written copy. Always a copy (never a
+    // hard link): the link would share the build's inode, and its mode.
     let partial = dir.join(format!(
         "{}.{}.partial",
         name.to_string_lossy(),
         std::process::id()
     ));
+    // A leftover of a killed earlier process with the same pid.
     let _ = fs::remove_file(&partial);
-    if fs::hard_link(path, &partial).is_err() {
-        fs::copy(path, &partial)?;
-        fs::set_permissions(&partial, fs::Permissions::from_mode(0o755))?;
-    }
+    let mut source = fs::File::open(path)?;
+    let mut copy = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o755)
+        .open(&partial)?;
+    std::io::copy(&mut source, &mut copy)?;
+    copy.set_permissions(fs::Permissions::from_mode(0o755))?;
+    copy.sync_all()?;
+    drop(copy);
     fs::rename(&partial, &entry)?;
     Ok(entry)
 }

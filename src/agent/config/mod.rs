@@ -117,8 +117,8 @@ pub struct AgentConfig {
     pub address_idle_timeout: Duration,
     /// `controller_ca_file` (ours): PEM certificates trusted for `https://` controllers,
     /// in addition to Mozilla's roots and the system's trust store (absolute path; read
-    /// at start, a file without a usable certificate stops the start). `None` (default):
-    /// no extra CA.
+    /// at start: a file that cannot be read, holds no certificate or an unusable one stops
+    /// the start). `None` (default): no extra CA.
     pub controller_ca_file: Option<PathBuf>,
 }
 

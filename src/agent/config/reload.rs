@@ -91,7 +91,13 @@ pub fn plan_reload(running: &AgentConfig, new: &AgentConfig) -> ReloadPlan {
         if !differs(running, new, key) {
             continue;
         }
-        match reloadable_change(new, key) {
+        // The crash-recovery state may not move onto the file the running agent keeps
+        // its operational state in (that key only changes at a restart).
+        let collides = |change: &ReloadableChange| {
+            matches!(change, ReloadableChange::StateFile(path)
+                if *path == plan.effective.operational_state_file)
+        };
+        match reloadable_change(new, key).filter(|change| !collides(change)) {
             Some(change) => {
                 apply_change(&mut plan.effective, &change);
                 plan.apply.push(change);

@@ -346,3 +346,18 @@ fn every_key_is_classified_and_reloadable_keys_are_protocols() {
         }
     }
 }
+
+#[test]
+fn a_reload_never_moves_the_state_file_onto_the_running_operational_state_file() {
+    let running =
+        parse("state_file = \"/var/lib/a.json\"\noperational_state_file = \"/var/lib/b.json\"");
+    let new =
+        parse("state_file = \"/var/lib/b.json\"\noperational_state_file = \"/var/lib/c.json\"");
+    let plan = plan_reload(&running, &new);
+    assert!(plan.apply.is_empty(), "{plan:?}");
+    assert_eq!(
+        plan.restart_required,
+        [ConfigKey::StateFile, ConfigKey::OperationalStateFile]
+    );
+    assert_eq!(plan.effective.state_file, running.state_file);
+}

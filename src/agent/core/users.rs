@@ -121,7 +121,7 @@ impl Users {
         let controller = reg.controller_addr.trim().trim_end_matches('/').to_owned();
         let mut outcome = Registration::Added;
         match &self.controller {
-            Some(current) if !current.eq_ignore_ascii_case(&controller) => {
+            Some(current) if !same_controller(current, &controller) => {
                 let dropped: Vec<_> = std::mem::take(&mut self.tokens).into_iter().collect();
                 self.recency.clear();
                 outcome = Registration::SwitchedController {
@@ -165,6 +165,23 @@ impl Users {
     }
 }
 
+/// Whether two `boundary_addr` values name the same controller: compared without case,
+/// a trailing `/` or the scheme's default port (`https://ctl` = `HTTPS://ctl:443/`).
+pub fn same_controller(a: &str, b: &str) -> bool {
+    fn identity(addr: &str) -> String {
+        let addr = addr.trim().trim_end_matches('/').to_ascii_lowercase();
+        for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+            if addr.starts_with(scheme)
+                && let Some(bare) = addr.strip_suffix(port)
+            {
+                return bare.to_owned();
+            }
+        }
+        addr
+    }
+    identity(a) == identity(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +192,25 @@ mod tests {
             Moment::from_secs(secs),
             datetime!(2030-01-01 00:00 UTC) + time::Duration::seconds(secs as i64),
         )
+    }
+
+    #[test]
+    fn controller_addresses_compare_without_case_slash_or_default_port() {
+        for (a, b) in [
+            ("https://ctl.example", "HTTPS://Ctl.Example:443/"),
+            ("http://10.0.0.1:80", "http://10.0.0.1"),
+            ("https://ctl:9200", "https://ctl:9200/"),
+        ] {
+            assert!(same_controller(a, b), "{a} = {b}");
+        }
+        for (a, b) in [
+            ("https://ctl", "http://ctl"),
+            ("https://ctl:443", "https://ctl:9200"),
+            ("http://ctl:443", "http://ctl"),
+            ("https://ctl", "https://other"),
+        ] {
+            assert!(!same_controller(a, b), "{a} != {b}");
+        }
     }
 
     fn reg(uid: u32, controller: &str, token_id: &str) -> TokenRegistration {

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
 use super::clock::AgentClock;
+use super::control::controller_switch_refusal;
 use super::controller::Controllers;
 use super::events::{ActorHandle, ControlRequest, Core, Event};
 use super::host::Host;
@@ -196,9 +197,24 @@ impl Actor {
         match request {
             ControlRequest::RegisterToken {
                 registration,
+                refuse_switch,
+                refused,
                 reply,
             } => {
                 let uid = registration.uid;
+                if refuse_switch
+                    && let Some(current) = self
+                        .core
+                        .controller_switch_conflict(uid, &registration.controller_addr)
+                {
+                    // Checked again here: another user may have registered since the
+                    // local API's early check.
+                    let _ = refused.send(controller_switch_refusal(
+                        &current,
+                        &registration.controller_addr,
+                    ));
+                    return Vec::new();
+                }
                 let token_id = registration.token_id.clone();
                 let commands = self.core.handle_token_registered(registration, now);
                 let listing = commands.iter().any(|c| {

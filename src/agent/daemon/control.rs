@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::oneshot;
 
 use super::controller::{Controllers, with_causes};
 use super::events::{ActorHandle, ControlRequest};
@@ -46,12 +47,19 @@ impl LocalControl {
             .ok_or_else(shutting_down)?;
         match conflict {
             None => Ok(()),
-            Some(current) => Err(ControlError::FailedPrecondition(format!(
-                "the client agent serves the controller at {current} for other users of this \
-                 machine; a token of {addr} would drop theirs, which only root may do"
+            Some(current) => Err(ControlError::FailedPrecondition(controller_switch_refusal(
+                &current, addr,
             ))),
         }
     }
+}
+
+/// Why a non-root user's token of another controller is refused.
+pub(super) fn controller_switch_refusal(current: &str, addr: &str) -> String {
+    format!(
+        "the client agent serves the controller at {current} for other users of this \
+         machine; a token of {addr} would drop theirs, which only root may do"
+    )
 }
 
 fn shutting_down() -> ControlError {
@@ -102,13 +110,19 @@ impl AgentControl for LocalControl {
             controller = %registration.controller_addr,
             "auth token registered"
         );
+        let (refused, mut refusal) = oneshot::channel();
         let registered = self.actor.control(|reply| ControlRequest::RegisterToken {
             registration,
+            refuse_switch: uid != 0,
+            refused,
             reply,
         });
         match tokio::time::timeout(LISTING_WAIT, registered).await {
             Ok(Some(())) => Ok(()),
-            Ok(None) => Err(shutting_down()),
+            Ok(None) => Err(match refusal.try_recv() {
+                Ok(reason) => ControlError::FailedPrecondition(reason),
+                Err(_) => shutting_down(),
+            }),
             // Registered; the alias list is still on its way (a slow controller, a very
             // long list). Aliases resolve once it arrives.
             Err(_) => Ok(()),

@@ -66,9 +66,13 @@ pub enum Event {
 
 /// Local API calls (PROTOCOL.md §4), on behalf of a uid.
 pub enum ControlRequest {
-    /// A token the controller accepted (validated before it gets here).
+    /// A token the controller accepted (validated before it gets here). With
+    /// `refuse_switch`, a token of another controller while other users hold tokens is
+    /// not registered: the reason goes to `refused` and `reply` is dropped.
     RegisterToken {
         registration: TokenRegistration,
+        refuse_switch: bool,
+        refused: oneshot::Sender<String>,
         reply: oneshot::Sender<()>,
     },
     HasToken {

@@ -15,8 +15,9 @@ pub struct DnsServerConfig {
     /// [`DnsServer::set_request_timeout`](super::DnsServer::set_request_timeout).
     pub request_timeout: Duration,
     /// How long a [`Verdict::Pending`](super::Verdict) decision may take; after that the
-    /// query is forwarded (fail open). Default 4 s: under glibc's 5 s per try, so a slow
-    /// controller still gets the client an answer instead of a retransmission.
+    /// query is forwarded (fail open). Default 4 s, under glibc's 5 s per try, so that with
+    /// a slow controller the client usually still gets an answer from its first try (the
+    /// forward itself adds up to `request_timeout` per upstream).
     pub decision_timeout: Duration,
     /// EDNS UDP payload size the server advertises in its own answers (RFC 9715 / DNS flag
     /// day 2020 recommend 1232: no IP fragmentation).

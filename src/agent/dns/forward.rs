@@ -55,7 +55,9 @@ impl Forwarder {
     ///
     /// A SERVFAIL, NOTIMP or REFUSED reply moves on to the next upstream, as glibc does
     /// with the nameservers of resolv.conf (a VPN's server that refuses public names must
-    /// not hide the next one); it is the answer only when no upstream does better.
+    /// not hide the next one); it is the answer only when no upstream does better. As with
+    /// glibc, a validating upstream's SERVFAIL for a bogus DNSSEC answer can thus be
+    /// overridden by a non-validating upstream listed after it.
     pub async fn forward(
         &self,
         query: &[u8],

@@ -46,6 +46,8 @@ pub fn is_agent_written(content: &[u8]) -> bool {
 /// it empty or holding the start of the agent's marker line, and an interrupted restore
 /// leaves a piece of `saved` cut mid-line. Recovery then writes the saved copy back
 /// instead of keeping the fragment as "newer" content (which would lose the original).
+/// A file someone emptied on purpose while the agent was down is restored too: an empty
+/// resolv.conf means "no DNS server", never what anyone wants back.
 pub fn is_interrupted_write(content: &[u8], saved: Option<&[u8]>) -> bool {
     let cut_restore = saved.is_some_and(|saved| {
         content.len() < saved.len() && saved.starts_with(content) && !content.ends_with(b"\n")

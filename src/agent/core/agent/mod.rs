@@ -37,7 +37,7 @@ use super::dns_decision::DnsDecision;
 use super::error_log::ErrorLog;
 use super::pause::{PauseState, RunState};
 use super::session_table::{SessionKey, SessionTable, TunnelGrant};
-use super::users::Users;
+use super::users::{Users, same_controller};
 use crate::api::agent::{AgentSession, AgentSessions, AgentStatus, status};
 use crate::api::session::SessionAuthorization;
 use std::collections::{BTreeMap, BTreeSet};
@@ -266,8 +266,7 @@ impl<T: Clone> AgentCore<T> {
     /// that: otherwise any user could cut everyone off with a made-up controller.
     pub fn controller_switch_conflict(&self, uid: u32, controller_addr: &str) -> Option<String> {
         let current = self.users.controller()?;
-        let wanted = controller_addr.trim().trim_end_matches('/');
-        if current.eq_ignore_ascii_case(wanted) {
+        if same_controller(current, controller_addr) {
             return None;
         }
         self.users

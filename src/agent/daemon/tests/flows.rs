@@ -196,3 +196,35 @@ async fn addresses_a_network_change_removed_are_put_back() {
         h.log()
     );
 }
+
+/// The local API checks for a controller switch before validating a token, and the actor
+/// checks again when it registers it: another user may have registered in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_root_controller_switch_is_refused_at_registration_time() {
+    let mut h = Harness::new();
+    h.register_with_alias().await;
+    let other_uid = UID + 1;
+    let registration = crate::agent::core::TokenRegistration {
+        uid: other_uid,
+        controller_addr: "https://elsewhere.example".into(),
+        token_id: "at_0987654321".into(),
+        user_id: "u_0987654321".into(),
+        token: crate::api::Secret::new("at_0987654321_s1xyz"),
+        expiration: None,
+    };
+    let (refused, mut refusal) = oneshot::channel();
+    let (reply, mut done) = oneshot::channel();
+    h.actor
+        .on_event(Event::Control(ControlRequest::RegisterToken {
+            registration,
+            refuse_switch: true,
+            refused,
+            reply,
+        }))
+        .await;
+    assert!(done.try_recv().is_err(), "no registration reply");
+    let reason = refusal.try_recv().expect("refused");
+    assert!(reason.contains("only root"), "{reason}");
+    assert_eq!(h.actor.core.status(UID).auth_token_id, TOKEN_ID);
+    assert_eq!(h.actor.core.status(other_uid).auth_token_id, "");
+}

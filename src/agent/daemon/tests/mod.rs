@@ -136,6 +136,8 @@ impl Harness {
         self.actor
             .on_event(Event::Control(ControlRequest::RegisterToken {
                 registration,
+                refuse_switch: true,
+                refused: tokio::sync::oneshot::channel().0,
                 reply,
             }))
             .await;
