@@ -24,6 +24,7 @@ impl Warnings {
     pub fn all(&self) -> Vec<String> {
         [
             &self.resolver,
+            &self.addresses,
             &self.upstreams,
             &self.reload_failed,
             &self.restart_required,
@@ -47,10 +48,13 @@ mod tests {
             restart_required: Some("restart".into()),
             reload_failed: None,
             resolver: Some("resolver".into()),
-            upstreams: None,
-            addresses: None,
+            upstreams: Some("upstreams".into()),
+            addresses: Some("addresses".into()),
         };
-        assert_eq!(warnings.all(), ["resolver", "restart", "mode none"]);
+        assert_eq!(
+            warnings.all(),
+            ["resolver", "addresses", "upstreams", "restart", "mode none"]
+        );
         assert!(Warnings::default().all().is_empty());
     }
 }
