@@ -322,6 +322,91 @@ fn a_refusing_upstream_is_passed_over_and_its_reply_kept_as_a_last_resort() {
     assert_eq!(out.status(), "REFUSED", "{}", out.text);
 }
 
+/// A local resolver that forwards to the agent (as a dnsmasq reading /etc/resolv.conf
+/// does once the agent has taken the file over) would bounce every query back: the
+/// server's probe finds it, leaves it out, and forwards to the next upstream; alone, it
+/// gives SERVFAIL at once instead of a bounce until timeout.
+#[test]
+fn a_local_resolver_forwarding_back_to_the_agent_is_found_and_left_out() {
+    let fixture = Fixture::start();
+    let looping: SocketAddr = "127.0.0.12:53".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = DnsmasqConfig::new()
+        .listen(looping.ip())
+        .option(&format!("server={SERVER_V4}"))
+        .write(&dir.path().join("looping.conf"));
+    let mut command = fixture.netns.command(&args[0]);
+    command
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    fixture.netns.spawn(command);
+    // Through it to the server under test and on to the real upstream.
+    poll_until("the forwarding dnsmasq", READY_TIMEOUT, || {
+        let out = fixture.dig_at("127.0.0.12", &["ordinary.test", "A"]);
+        let answered = out.answer_data() == vec![ORDINARY_V4];
+        answered.then_some(()).ok_or(out.text)
+    });
+
+    let upstream = fixture.dnsmasq.addr;
+    let looping_now = || {
+        fixture
+            .server
+            .run(|server| async move { server.looping_upstreams() })
+    };
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![looping, upstream]) });
+    poll_until("the loop to be found", READY_TIMEOUT, || {
+        let found = looping_now();
+        (found == [looping])
+            .then_some(())
+            .ok_or(format!("looping: {found:?}"))
+    });
+    assert!(
+        fixture
+            .seen
+            .events
+            .lock()
+            .unwrap()
+            .contains(&ForwardEvent::Looping { upstream: looping })
+    );
+    let effective = fixture
+        .server
+        .run(|server| async move { server.upstreams() });
+    assert_eq!(effective, [upstream]);
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
+
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![looping]) });
+    poll_until("the loop to be found again", READY_TIMEOUT, || {
+        let found = looping_now();
+        (found == [looping])
+            .then_some(())
+            .ok_or(format!("looping: {found:?}"))
+    });
+    let out = fixture.dig(&["ordinary.test", "A"]);
+    assert_eq!(out.status(), "SERVFAIL", "{}", out.text);
+    assert!(
+        fixture
+            .seen
+            .events
+            .lock()
+            .unwrap()
+            .contains(&ForwardEvent::Exhausted { tried: 1 }),
+        "a left-out upstream counts as tried (the failure breaker sees it)"
+    );
+
+    // The real upstream alone: nothing loops.
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![upstream]) });
+    assert_eq!(looping_now(), Vec::<SocketAddr>::new());
+}
+
 #[test]
 fn a_silent_upstream_times_out_and_the_next_one_answers() {
     let fixture = Fixture::start();

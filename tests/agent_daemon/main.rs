@@ -9,6 +9,7 @@ mod support;
 
 mod lifecycle;
 mod refusals;
+mod upstream_loops;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use support::cli::{Cli, Run};
+use support::cli::{Cli, Run, parse_json};
 use support::dig::run_dig;
 use support::netns::Netns;
 use support::topology::{CLIENT_INTERFACE, Topology};

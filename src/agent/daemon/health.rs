@@ -7,7 +7,9 @@
 //!   going down (its addresses go with it), or an interface that was replaced or is no
 //!   longer the default route's. Missing addresses are added again, on the interface
 //!   found again. Sockets bound to an address keep working once it is back, so the DNS
-//!   server and the proxy listeners need no restart.
+//!   server and the proxy listeners need no restart;
+//! - upstreams the DNS server found sending queries back to the agent (a `status`
+//!   warning while it leaves them out).
 
 use super::actor::Actor;
 use super::controller::with_causes;
@@ -18,6 +20,22 @@ impl Actor {
     pub async fn check_machine(&mut self) {
         self.recheck_resolver();
         self.check_addresses().await;
+        self.check_upstream_loops();
+    }
+
+    /// Says in `status` which upstreams the DNS server leaves out because they send the
+    /// agent's queries back (found by the DNS server's own probes).
+    fn check_upstream_loops(&mut self) {
+        let looping = self.dns.looping_upstreams();
+        self.warnings.looping = (!looping.is_empty()).then(|| {
+            let list: Vec<String> = looping.iter().map(ToString::to_string).collect();
+            format!(
+                "the upstream DNS server {} sends the agent's queries back to it (a local \
+                 resolver that reads /etc/resolv.conf?) and is not used; give that resolver \
+                 upstreams of its own, or set override_upstream_dns_servers",
+                list.join(", ")
+            )
+        });
     }
 
     async fn check_addresses(&mut self) {

@@ -91,6 +91,9 @@ impl Actor {
             self.config.override_upstream_dns_servers.clone()
         };
         self.set_upstreams(upstreams);
+        // Pointing resolv.conf at the agent is what turns a local resolver that reads it
+        // into a loop: look again now that it may have.
+        self.dns.check_upstream_loops();
     }
 
     /// Re-reads the previous resolvers (from the saved configuration, or the current one

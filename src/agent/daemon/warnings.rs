@@ -15,6 +15,8 @@ pub struct Warnings {
     pub resolver: Option<String>,
     /// There is no upstream DNS server to forward to.
     pub upstreams: Option<String>,
+    /// Upstreams that send the agent's queries back to it (left out of forwarding).
+    pub looping: Option<String>,
     /// The agent's addresses disappeared and could not be put back.
     pub addresses: Option<String>,
 }
@@ -26,6 +28,7 @@ impl Warnings {
             &self.resolver,
             &self.addresses,
             &self.upstreams,
+            &self.looping,
             &self.reload_failed,
             &self.restart_required,
         ]
@@ -49,11 +52,19 @@ mod tests {
             reload_failed: None,
             resolver: Some("resolver".into()),
             upstreams: Some("upstreams".into()),
+            looping: Some("looping".into()),
             addresses: Some("addresses".into()),
         };
         assert_eq!(
             warnings.all(),
-            ["resolver", "addresses", "upstreams", "restart", "mode none"]
+            [
+                "resolver",
+                "addresses",
+                "upstreams",
+                "looping",
+                "restart",
+                "mode none"
+            ]
         );
         assert!(Warnings::default().all().is_empty());
     }

@@ -96,6 +96,12 @@ impl QueryEngine {
             qtype: u16::from(query.question.query_type()),
             uid: None,
         };
+        // Our own loop probes (and anything else under their zone) end here.
+        if self.forwarder.loops.arrived(&question.name) {
+            Counters::bump(&self.counters.answered_locally);
+            self.encode_rcode(&query, ResponseCode::Refused, out);
+            return Step::Reply;
+        }
         match self.policy.decide(&question, &ctx) {
             Verdict::Now(decision) => match LocalAnswer::from_decision(decision) {
                 Some(local) => {
@@ -189,7 +195,10 @@ impl QueryEngine {
     }
 
     fn encode_servfail(&self, query: &InboundQuery, out: &mut Vec<u8>) {
-        let rcode = ResponseCode::ServFail;
+        self.encode_rcode(query, ResponseCode::ServFail, out);
+    }
+
+    fn encode_rcode(&self, query: &InboundQuery, rcode: ResponseCode, out: &mut Vec<u8>) {
         answer::encode_error(
             &query.metadata,
             Some(&query.question),

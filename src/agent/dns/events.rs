@@ -44,8 +44,12 @@ pub enum ForwardEvent {
         failure: ForwardFailure,
     },
     /// Every upstream failed (`tried == 0`: none is configured, or all of them are the
-    /// agent's own addresses); the client got SERVFAIL.
+    /// agent's own addresses; upstreams left out because they loop count as tried); the
+    /// client got SERVFAIL.
     Exhausted { tried: usize },
+    /// A loopback upstream sent a probe back to the agent; it is left out of forwarding
+    /// until it stops (see `loop_check`).
+    Looping { upstream: SocketAddr },
 }
 
 /// Why one upstream attempt failed.

@@ -14,12 +14,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::exchange::{AttemptError, ReplyCheck, UdpReply, exchange_tcp, exchange_udp};
+use super::loop_check::LoopCheck;
 use super::packet::{HEADER_LEN, InboundQuery};
 use super::upstreams::Upstreams;
 use super::{ForwardEvent, ForwardFailure, ForwardObserver, Transport};
 
 pub(crate) struct Forwarder {
     pub upstreams: Upstreams,
+    /// Probes for upstreams that send our queries back (`loop_check`).
+    pub loops: LoopCheck,
     request_timeout_ms: AtomicU64,
     observer: Option<ForwardObserver>,
 }
@@ -32,6 +35,7 @@ impl Forwarder {
     ) -> Self {
         let forwarder = Forwarder {
             upstreams,
+            loops: LoopCheck::default(),
             request_timeout_ms: AtomicU64::new(0),
             observer,
         };
@@ -46,7 +50,7 @@ impl Forwarder {
         self.request_timeout_ms.store(millis, Ordering::Relaxed);
     }
 
-    fn request_timeout(&self) -> Duration {
+    pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms.load(Ordering::Relaxed))
     }
 
@@ -101,6 +105,10 @@ impl Forwarder {
                 }
                 Err(failure) => {
                     tracing::debug!(%upstream, %transport, %failure, "upstream DNS attempt failed");
+                    if failure == ForwardFailure::Timeout && upstream.ip().is_loopback() {
+                        // A local resolver that times out may be sending our query back.
+                        self.loops.wake.notify_one();
+                    }
                     self.report(ForwardEvent::UpstreamFailed {
                         upstream,
                         transport,
@@ -113,7 +121,7 @@ impl Forwarder {
             return declined;
         }
         self.report(ForwardEvent::Exhausted {
-            tried: upstreams.len(),
+            tried: upstreams.len() + self.upstreams.looping_count(),
         });
         None
     }
@@ -168,7 +176,7 @@ impl Forwarder {
         }
     }
 
-    fn report(&self, event: ForwardEvent) {
+    pub fn report(&self, event: ForwardEvent) {
         if let Some(observer) = &self.observer {
             observer(&event);
         }

@@ -29,6 +29,7 @@
 //! - `answer`: building the server's own answers;
 //! - `engine`: one query from bytes to reply, independent of the transport;
 //! - `forward`, `exchange`, `upstreams`: relaying to the upstream resolvers;
+//! - `loop_check`: finding local upstreams that send our queries back;
 //! - `udp_listener`, `tcp_listener`, `bind`: sockets; `server`: the control API.
 //!
 //! # Benchmarks
@@ -48,6 +49,7 @@ mod error;
 mod events;
 mod exchange;
 mod forward;
+mod loop_check;
 mod packet;
 pub mod policy;
 mod server;

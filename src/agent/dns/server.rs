@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use super::config::ttl_seconds;
 use super::counters::Counters;
 use super::engine::QueryEngine;
 use super::forward::Forwarder;
+use super::loop_check::watch_loops;
 use super::tcp_listener::{TcpLimits, serve_tcp};
 use super::udp_listener::serve_udp;
 use super::upstreams::Upstreams;
@@ -72,6 +74,7 @@ impl DnsServerBuilder {
                 config,
                 shutdown: CancellationToken::new(),
                 listeners: Mutex::new(BTreeMap::new()),
+                loop_watch: AtomicBool::new(false),
             }),
         }
     }
@@ -139,6 +142,12 @@ impl DnsServer {
             )),
             runtime.spawn(serve_tcp(tcp, Arc::clone(engine), limits, cancel.clone())),
         ];
+        if !self.inner.loop_watch.swap(true, Ordering::Relaxed) {
+            runtime.spawn(watch_loops(
+                Arc::clone(engine),
+                self.inner.shutdown.child_token(),
+            ));
+        }
         listeners.insert(
             bound.ip(),
             RunningListener {
@@ -194,11 +203,27 @@ impl DnsServer {
     /// flight finish with the old list. Entries that are this server's own listeners are
     /// ignored (a loop) and returned.
     pub fn set_upstreams(&self, upstreams: Vec<SocketAddr>) -> Vec<SocketAddr> {
-        let looping = self.inner.forwarder().upstreams.set_configured(upstreams);
+        let forwarder = self.inner.forwarder();
+        let looping = forwarder.upstreams.set_configured(upstreams);
+        // A new configuration is judged afresh: probed at once by the loop watcher.
+        forwarder.upstreams.set_looping(Default::default());
+        forwarder.loops.wake.notify_one();
         for upstream in &looping {
             tracing::warn!(%upstream, "ignoring an upstream DNS server that is this agent's own listener (it would loop)");
         }
         looping
+    }
+
+    /// Probes the loopback upstreams again soon (the resolver configuration changed, so a
+    /// local resolver that reads it may now forward to us).
+    pub fn check_upstream_loops(&self) {
+        self.inner.forwarder().loops.wake.notify_one();
+    }
+
+    /// Configured loopback upstreams that send the agent's queries back to it, and so are
+    /// not used (see [`DnsServer::upstreams`]).
+    pub fn looping_upstreams(&self) -> Vec<SocketAddr> {
+        self.inner.forwarder().upstreams.looping()
     }
 
     /// The upstreams queries are forwarded to now, best first.
@@ -222,6 +247,8 @@ struct ServerInner {
     /// Parent of every listener's token: dropping the server stops them all.
     shutdown: CancellationToken,
     listeners: Mutex<BTreeMap<IpAddr, RunningListener>>,
+    /// Whether the loop watcher runs (started with the first listener).
+    loop_watch: AtomicBool,
 }
 
 impl ServerInner {

@@ -1,6 +1,7 @@
 //! The upstream resolvers queries are forwarded to, in priority order, swappable at
 //! runtime (reload, resolver changes). The agent's own DNS listener addresses are always
-//! filtered out: forwarding to ourselves would loop.
+//! filtered out: forwarding to ourselves would loop. So are upstreams found to send our
+//! queries back to us (`loop_check`).
 //!
 //! Readers (the forwarding path) take a read lock just long enough to clone an `Arc`;
 //! writers (reload, listener start/stop) recompute the effective list.
@@ -33,6 +34,8 @@ pub(crate) struct Upstreams {
 struct Wanted {
     configured: Vec<SocketAddr>,
     own: BTreeSet<SocketAddr>,
+    /// Configured upstreams that forwarded a probe back to us.
+    looping: BTreeSet<SocketAddr>,
 }
 
 impl Upstreams {
@@ -59,6 +62,42 @@ impl Upstreams {
         self.update(|wanted| wanted.configured = configured)
     }
 
+    /// The configured upstreams that are not our own listeners (looping or not): what the
+    /// loop check probes.
+    pub fn candidates(&self) -> Vec<SocketAddr> {
+        let wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
+        wanted
+            .configured
+            .iter()
+            .copied()
+            .map(canonical)
+            .filter(|upstream| !wanted.own.contains(upstream))
+            .collect()
+    }
+
+    /// Replaces the set of upstreams that send our queries back; returns the ones that
+    /// were not in it before.
+    pub fn set_looping(&self, looping: BTreeSet<SocketAddr>) -> Vec<SocketAddr> {
+        let mut newly = Vec::new();
+        self.update(|wanted| {
+            newly = looping.difference(&wanted.looping).copied().collect();
+            wanted.looping = looping;
+        });
+        newly
+    }
+
+    /// The configured upstreams left out because they loop.
+    pub fn looping(&self) -> Vec<SocketAddr> {
+        let wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
+        wanted.looping.iter().copied().collect()
+    }
+
+    /// How many configured upstreams are left out because they loop.
+    pub fn looping_count(&self) -> usize {
+        let wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
+        wanted.looping.len()
+    }
+
     /// Replaces the set of the server's own listener addresses.
     pub fn set_own(&self, own: impl IntoIterator<Item = SocketAddr>) -> Vec<SocketAddr> {
         let own = own.into_iter().map(canonical).collect();
@@ -74,6 +113,8 @@ impl Upstreams {
         for upstream in wanted.configured.iter().copied().map(canonical) {
             if wanted.own.contains(&upstream) {
                 looping.push(upstream);
+            } else if wanted.looping.contains(&upstream) {
+                continue;
             } else if seen.insert(upstream) {
                 effective.push(upstream);
             }
@@ -121,6 +162,18 @@ mod tests {
         upstreams.set_configured(vec![addr("127.0.0.53:5353"), addr("::ffff:127.0.0.53")]);
         assert_eq!(&*upstreams.current(), &[addr("127.0.0.53:5353")]);
         upstreams.set_own([]);
+        assert_eq!(upstreams.current().len(), 2);
+    }
+
+    #[test]
+    fn looping_upstreams_are_left_out_until_they_stop() {
+        let upstreams = Upstreams::new(vec![addr("127.0.0.1"), addr("192.0.2.1")]);
+        let newly = upstreams.set_looping([addr("127.0.0.1")].into());
+        assert_eq!(newly, [addr("127.0.0.1")]);
+        assert_eq!(&*upstreams.current(), &[addr("192.0.2.1")]);
+        assert_eq!(upstreams.candidates().len(), 2, "still probed");
+        assert!(upstreams.set_looping([addr("127.0.0.1")].into()).is_empty());
+        upstreams.set_looping(BTreeSet::new());
         assert_eq!(upstreams.current().len(), 2);
     }
 
