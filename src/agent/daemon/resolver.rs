@@ -18,6 +18,7 @@ impl Actor {
                 self.warnings.resolver = None;
                 if is_news(takeover.change) {
                     tracing::info!(change = ?takeover.change, "the agent is the system resolver");
+                    self.resolver_changed();
                 }
                 self.use_previous_upstreams(takeover.upstreams);
             }
@@ -41,6 +42,7 @@ impl Actor {
                     ?restored,
                     "the system resolver configuration is back to what it was"
                 );
+                self.resolver_changed();
             }
             Err(error) => {
                 let error = with_causes(&error);
@@ -64,6 +66,9 @@ impl Actor {
                 } else if is_news(takeover.change) {
                     tracing::info!(change = ?takeover.change, "took over the resolver configuration again");
                 }
+                if is_news(takeover.change) {
+                    self.resolver_changed();
+                }
                 if self.warnings.resolver.take().is_some() {
                     tracing::info!("the agent is the system resolver again");
                 }
@@ -82,6 +87,13 @@ impl Actor {
         }
     }
 
+    /// The resolver configuration now names (or no longer names) the agent: a local
+    /// resolver that reads it may have started (or stopped) sending our queries back, so
+    /// the DNS server probes its loopback upstreams again.
+    pub fn resolver_changed(&self) {
+        self.dns.check_upstream_loops();
+    }
+
     /// The machine's previous resolvers are `previous`: forward there unless the
     /// configuration overrides the upstreams.
     pub fn use_previous_upstreams(&mut self, previous: Vec<SocketAddr>) {
@@ -91,9 +103,6 @@ impl Actor {
             self.config.override_upstream_dns_servers.clone()
         };
         self.set_upstreams(upstreams);
-        // Pointing resolv.conf at the agent is what turns a local resolver that reads it
-        // into a loop: look again now that it may have.
-        self.dns.check_upstream_loops();
     }
 
     /// Re-reads the previous resolvers (from the saved configuration, or the current one
@@ -111,7 +120,7 @@ impl Actor {
     }
 
     fn set_upstreams(&mut self, upstreams: Vec<SocketAddr>) {
-        if self.dns.upstreams() != upstreams {
+        if self.dns.configured_upstreams() != upstreams {
             tracing::info!(?upstreams, "upstream DNS servers");
             self.dns.set_upstreams(upstreams);
         }

@@ -221,6 +221,7 @@ async fn bring_up(
             .map_err(|e| anyhow!(with_causes(&e)))?;
         tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
         actor.use_previous_upstreams(takeover.upstreams);
+        actor.resolver_changed();
     }
     Ok(api)
 }

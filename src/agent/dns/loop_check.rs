@@ -6,14 +6,20 @@
 //! it: every ordinary query bounces between the two until both time out. Filtering the
 //! agent's own addresses out of the upstreams cannot see this.
 //!
-//! So loopback upstreams are probed — when the upstreams change, when a query to one of
-//! them times out, and every [`PROBE_INTERVAL`] — with a query for a random name under
-//! [`PROBE_ZONE`]. The engine answers every query under that zone itself (REFUSED, never
-//! forwarded, so a probe cannot bounce) and notes the probes it sent. A probe that comes
-//! back marks its upstream as looping: it is left out of forwarding and reported
+//! So loopback upstreams are probed — when the upstreams or the resolver configuration
+//! change, when a query to one of them times out, and every [`PROBE_INTERVAL`] while one
+//! is found looping — with a query for a random name under [`PROBE_ZONE`]. The engine
+//! answers every query under that zone itself (REFUSED, never forwarded, so a probe cannot
+//! bounce) and notes the probes it sent. A probe that comes back marks its upstream as
+//! looping: it is left out of forwarding and reported
 //! ([`ForwardEvent::Looping`](super::ForwardEvent)) until a later probe no longer comes
 //! back. Other upstreams are not probed: a server elsewhere cannot reach the agent's
 //! addresses.
+//!
+//! The zone is under `example.`, which RFC 6761 asks caching resolvers to resolve like any
+//! other name: `invalid.` would be answered locally by unbound (a default local zone)
+//! and never reach the agent, hiding exactly the loop being looked for. A resolver that
+//! does not loop sends the probe on to its own upstreams, which answer NXDOMAIN.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -31,11 +37,13 @@ use super::exchange::{ReplyCheck, exchange_udp};
 use super::packet::HEADER_LEN;
 
 /// The zone of probe names (`.invalid` never exists, RFC 6761).
-pub(crate) const PROBE_ZONE: &str = "loop-check.boundary-client-agent.invalid";
-/// How often loopback upstreams are probed again.
+pub(crate) const PROBE_ZONE: &str = "loop-check.boundary-client-agent.example";
+/// How often upstreams found looping are probed again (to notice the loop is gone).
 pub(crate) const PROBE_INTERVAL: Duration = Duration::from_secs(30);
 /// The shortest time between two rounds of probes (timeouts ask for one each).
 const MIN_PROBE_GAP: Duration = Duration::from_secs(2);
+/// The longest a probe waits for its reply (a silent upstream must not hold up a round).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Probes in flight, and the wake-up for a new round.
 #[derive(Default)]
@@ -85,26 +93,33 @@ impl LoopCheck {
 /// Probes the engine's loopback upstreams in rounds until `stop`; updates which of them
 /// loop and reports the ones newly found looping.
 pub(crate) async fn watch_loops(engine: Arc<QueryEngine>, stop: CancellationToken) {
+    let forwarder = &engine.forwarder;
     loop {
-        let forwarder = &engine.forwarder;
-        let mut looping = BTreeSet::new();
-        for upstream in forwarder.upstreams.candidates() {
-            if upstream.ip().is_loopback()
-                && forwarder
-                    .loops
-                    .probe(upstream, forwarder.request_timeout())
-                    .await
-            {
-                looping.insert(upstream);
-            }
-        }
-        for upstream in forwarder.upstreams.set_looping(looping) {
+        let (candidates, generation) = forwarder.upstreams.candidates();
+        let timeout = forwarder.request_timeout().min(PROBE_TIMEOUT);
+        let loopback: Vec<SocketAddr> = candidates
+            .into_iter()
+            .filter(|upstream| upstream.ip().is_loopback())
+            .collect();
+        let verdicts = futures_util::future::join_all(
+            loopback
+                .iter()
+                .map(|&upstream| forwarder.loops.probe(upstream, timeout)),
+        )
+        .await;
+        let looping: BTreeSet<SocketAddr> = loopback
+            .iter()
+            .zip(verdicts)
+            .filter_map(|(&upstream, loops)| loops.then_some(upstream))
+            .collect();
+        for upstream in forwarder.upstreams.set_looping(generation, looping) {
             tracing::warn!(%upstream, "upstream DNS server sends the agent's queries back to it (a local resolver reading /etc/resolv.conf?); not forwarding to it");
             forwarder.report(ForwardEvent::Looping { upstream });
         }
+        let recheck = forwarder.upstreams.looping_count() > 0;
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(PROBE_INTERVAL) => {}
+            _ = tokio::time::sleep(PROBE_INTERVAL), if recheck => {}
             _ = forwarder.loops.wake.notified() => {}
         }
         tokio::select! {
@@ -133,7 +148,7 @@ mod tests {
         let check = LoopCheck::default();
         check.sent().insert("00ff".into(), false);
         assert!(!check.arrived("db.example"));
-        assert!(!check.arrived("x.invalid"));
+        assert!(!check.arrived("x.example"));
         assert!(check.arrived(&format!("1234.{PROBE_ZONE}")));
         assert!(check.arrived(PROBE_ZONE));
         assert_eq!(check.sent().get("00ff"), Some(&false));

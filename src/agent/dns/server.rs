@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -74,7 +73,7 @@ impl DnsServerBuilder {
                 config,
                 shutdown: CancellationToken::new(),
                 listeners: Mutex::new(BTreeMap::new()),
-                loop_watch: AtomicBool::new(false),
+                loop_watch: Mutex::new(None),
             }),
         }
     }
@@ -142,11 +141,13 @@ impl DnsServer {
             )),
             runtime.spawn(serve_tcp(tcp, Arc::clone(engine), limits, cancel.clone())),
         ];
-        if !self.inner.loop_watch.swap(true, Ordering::Relaxed) {
-            runtime.spawn(watch_loops(
-                Arc::clone(engine),
-                self.inner.shutdown.child_token(),
-            ));
+        {
+            let mut watcher = self.inner.loop_watch();
+            if watcher.is_none() {
+                let stop = self.inner.shutdown.child_token();
+                runtime.spawn(watch_loops(Arc::clone(engine), stop.clone()));
+                *watcher = Some(stop);
+            }
         }
         listeners.insert(
             bound.ip(),
@@ -181,8 +182,11 @@ impl DnsServer {
         }
     }
 
-    /// Stops every listener and waits for them.
+    /// Stops every listener (and the loop watcher) and waits for them.
     pub async fn shutdown(&self) {
+        if let Some(watcher) = self.inner.loop_watch().take() {
+            watcher.cancel();
+        }
         let all: Vec<RunningListener> = {
             let mut listeners = self.inner.listeners();
             let all = std::mem::take(&mut *listeners).into_values().collect();
@@ -205,8 +209,7 @@ impl DnsServer {
     pub fn set_upstreams(&self, upstreams: Vec<SocketAddr>) -> Vec<SocketAddr> {
         let forwarder = self.inner.forwarder();
         let looping = forwarder.upstreams.set_configured(upstreams);
-        // A new configuration is judged afresh: probed at once by the loop watcher.
-        forwarder.upstreams.set_looping(Default::default());
+        // Judged at once by the loop watcher (upstreams found looping stay out meanwhile).
         forwarder.loops.wake.notify_one();
         for upstream in &looping {
             tracing::warn!(%upstream, "ignoring an upstream DNS server that is this agent's own listener (it would loop)");
@@ -224,6 +227,12 @@ impl DnsServer {
     /// not used (see [`DnsServer::upstreams`]).
     pub fn looping_upstreams(&self) -> Vec<SocketAddr> {
         self.inner.forwarder().upstreams.looping()
+    }
+
+    /// The upstreams as last set with [`DnsServer::set_upstreams`] (including those left
+    /// out because they are our own listeners or loop).
+    pub fn configured_upstreams(&self) -> Vec<SocketAddr> {
+        self.inner.forwarder().upstreams.configured()
     }
 
     /// The upstreams queries are forwarded to now, best first.
@@ -247,13 +256,17 @@ struct ServerInner {
     /// Parent of every listener's token: dropping the server stops them all.
     shutdown: CancellationToken,
     listeners: Mutex<BTreeMap<IpAddr, RunningListener>>,
-    /// Whether the loop watcher runs (started with the first listener).
-    loop_watch: AtomicBool,
+    /// Stops the loop watcher; `None` until the first listener starts it.
+    loop_watch: Mutex<Option<CancellationToken>>,
 }
 
 impl ServerInner {
     fn listeners(&self) -> MutexGuard<'_, BTreeMap<IpAddr, RunningListener>> {
         self.listeners.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn loop_watch(&self) -> MutexGuard<'_, Option<CancellationToken>> {
+        self.loop_watch.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn forwarder(&self) -> &Forwarder {

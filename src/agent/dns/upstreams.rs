@@ -34,8 +34,11 @@ pub(crate) struct Upstreams {
 struct Wanted {
     configured: Vec<SocketAddr>,
     own: BTreeSet<SocketAddr>,
-    /// Configured upstreams that forwarded a probe back to us.
+    /// Configured upstreams that forwarded a probe back to us (always a subset of
+    /// `configured`).
     looping: BTreeSet<SocketAddr>,
+    /// Bumped by every change of `configured`: a probe round judged an older list.
+    generation: u64,
 }
 
 impl Upstreams {
@@ -57,29 +60,46 @@ impl Upstreams {
     }
 
     /// Replaces the configured list; returns the entries dropped because they are the
-    /// agent's own listeners.
+    /// agent's own listeners. Upstreams known to loop stay left out if they are still
+    /// configured (the next probe round judges them again).
     pub fn set_configured(&self, configured: Vec<SocketAddr>) -> Vec<SocketAddr> {
-        self.update(|wanted| wanted.configured = configured)
+        self.update(|wanted| {
+            if wanted.configured != configured {
+                wanted.generation += 1;
+            }
+            wanted.configured = configured;
+        })
     }
 
-    /// The configured upstreams that are not our own listeners (looping or not): what the
-    /// loop check probes.
-    pub fn candidates(&self) -> Vec<SocketAddr> {
+    /// The configured list as given.
+    pub fn configured(&self) -> Vec<SocketAddr> {
         let wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
-        wanted
+        wanted.configured.clone()
+    }
+
+    /// The configured upstreams that are not our own listeners (looping or not), and the
+    /// generation of that list: what a loop-probe round judges.
+    pub fn candidates(&self) -> (Vec<SocketAddr>, u64) {
+        let wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
+        let candidates = wanted
             .configured
             .iter()
             .copied()
             .map(canonical)
             .filter(|upstream| !wanted.own.contains(upstream))
-            .collect()
+            .collect();
+        (candidates, wanted.generation)
     }
 
-    /// Replaces the set of upstreams that send our queries back; returns the ones that
-    /// were not in it before.
-    pub fn set_looping(&self, looping: BTreeSet<SocketAddr>) -> Vec<SocketAddr> {
+    /// Replaces the set of upstreams that send our queries back, as found by a round that
+    /// judged `generation`; a round about an older list changes nothing. Returns the
+    /// upstreams newly found looping.
+    pub fn set_looping(&self, generation: u64, looping: BTreeSet<SocketAddr>) -> Vec<SocketAddr> {
         let mut newly = Vec::new();
         self.update(|wanted| {
+            if wanted.generation != generation {
+                return;
+            }
             newly = looping.difference(&wanted.looping).copied().collect();
             wanted.looping = looping;
         });
@@ -107,6 +127,11 @@ impl Upstreams {
     fn update(&self, change: impl FnOnce(&mut Wanted)) -> Vec<SocketAddr> {
         let mut wanted = self.wanted.lock().unwrap_or_else(|p| p.into_inner());
         change(&mut wanted);
+        let configured: BTreeSet<SocketAddr> =
+            wanted.configured.iter().copied().map(canonical).collect();
+        wanted
+            .looping
+            .retain(|upstream| configured.contains(upstream));
         let mut seen = BTreeSet::new();
         let mut looping = Vec::new();
         let mut effective = Vec::with_capacity(wanted.configured.len());
@@ -167,14 +192,44 @@ mod tests {
 
     #[test]
     fn looping_upstreams_are_left_out_until_they_stop() {
-        let upstreams = Upstreams::new(vec![addr("127.0.0.1"), addr("192.0.2.1")]);
-        let newly = upstreams.set_looping([addr("127.0.0.1")].into());
+        let configured = vec![addr("127.0.0.1"), addr("192.0.2.1")];
+        let upstreams = Upstreams::new(configured.clone());
+        let (candidates, generation) = upstreams.candidates();
+        assert_eq!(candidates, configured);
+        let newly = upstreams.set_looping(generation, [addr("127.0.0.1")].into());
         assert_eq!(newly, [addr("127.0.0.1")]);
         assert_eq!(&*upstreams.current(), &[addr("192.0.2.1")]);
-        assert_eq!(upstreams.candidates().len(), 2, "still probed");
-        assert!(upstreams.set_looping([addr("127.0.0.1")].into()).is_empty());
-        upstreams.set_looping(BTreeSet::new());
+        assert_eq!(upstreams.candidates().0.len(), 2, "still probed");
+        assert!(
+            upstreams
+                .set_looping(generation, [addr("127.0.0.1")].into())
+                .is_empty()
+        );
+        // The same list again (the agent re-applies it every few seconds) keeps it out.
+        upstreams.set_configured(configured.clone());
+        assert_eq!(&*upstreams.current(), &[addr("192.0.2.1")]);
+        assert_eq!(upstreams.candidates().1, generation);
+        upstreams.set_looping(generation, BTreeSet::new());
         assert_eq!(upstreams.current().len(), 2);
+    }
+
+    #[test]
+    fn a_round_about_an_older_list_changes_nothing_and_looping_stays_configured() {
+        let upstreams = Upstreams::new(vec![addr("127.0.0.1"), addr("192.0.2.1")]);
+        let (_, old) = upstreams.candidates();
+        upstreams.set_configured(vec![addr("127.0.0.2")]);
+        assert!(
+            upstreams
+                .set_looping(old, [addr("127.0.0.1")].into())
+                .is_empty()
+        );
+        assert!(upstreams.looping().is_empty());
+        let (_, now) = upstreams.candidates();
+        upstreams.set_looping(now, [addr("127.0.0.2")].into());
+        assert_eq!(upstreams.looping(), [addr("127.0.0.2")]);
+        upstreams.set_configured(vec![addr("192.0.2.1")]);
+        assert!(upstreams.looping().is_empty(), "no longer configured");
+        assert_eq!(upstreams.looping_count(), 0);
     }
 
     #[test]
