@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod controller;
+pub mod http_serve;
 pub mod proto;
 pub mod tls;
 pub mod tunnel;

@@ -447,3 +447,45 @@ async fn garbage_gets_4xx_with_error_bodies_and_the_server_survives() -> Result<
     dev.login("ampw_1234567890", "admin", "password").await?;
     Ok(())
 }
+
+/// Slow clients (slowloris): a connection that never sends a request, or stops half-way
+/// through its headers, is closed by the controller on both listeners; others are served
+/// meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_send_no_complete_request_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dev = Dev::builder().controller_only().start();
+    let mut slow = Vec::new();
+    for url in [&dev.api, &dev.cluster] {
+        let address = url.trim_start_matches("http://").to_owned();
+        let silent = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let mut half = tokio::net::TcpStream::connect(&address).await.unwrap();
+        half.write_all(b"GET /v1/scopes HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push((format!("{url}, silent"), silent));
+        slow.push((format!("{url}, half a request"), half));
+    }
+    for url in [&dev.api, &dev.cluster] {
+        let answer = dev
+            .http
+            .get(format!("{url}/v1/scopes"))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().as_u16() < 500, "{url}: {}", answer.status());
+    }
+    for (what, mut stream) in slow {
+        let mut buffer = [0u8; 512];
+        let read = tokio::time::timeout(support::process::HANG_TIMEOUT, stream.read(&mut buffer))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the connection stays open"));
+        if let Ok(n) = read
+            && n > 0
+        {
+            let text = String::from_utf8_lossy(&buffer[..n]);
+            assert!(text.starts_with("HTTP/1.1 408"), "{what}: {text}");
+        }
+    }
+}

@@ -7,16 +7,14 @@ use crate::controller::state::{AppState, ControllerState};
 use crate::controller::store::{Store, open_store, redact_url};
 use crate::controller::worker_auth::WorkerAuthVerifier;
 use crate::controller::{routes, sweep, worker_api};
+use crate::http_serve::serve_connection;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use hyper_util::service::TowerToHyperService;
+use hyper_util::server::graceful::GracefulShutdown;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -26,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 /// A client that does not finish its TLS handshake in this time is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client must deliver a request's headers within this (slowloris bound).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Open connections get this long to finish after shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -228,12 +228,12 @@ async fn serve(
         let (router, tls, watcher) = (router.clone(), tls.clone(), graceful.watcher());
         tokio::spawn(async move {
             match tls {
-                None => serve_connection(TokioIo::new(stream), router, watcher).await,
+                None => serve_connection(stream, router, HEADER_READ_TIMEOUT, watcher).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
                         Ok(Ok(tls_stream)) => {
-                            serve_connection(TokioIo::new(tls_stream), router, watcher).await
+                            serve_connection(tls_stream, router, HEADER_READ_TIMEOUT, watcher).await
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -248,19 +248,5 @@ async fn serve(
         .is_err()
     {
         tracing::warn!("connections still open after the shutdown grace period; closing them");
-    }
-}
-
-async fn serve_connection<I>(io: TokioIo<I>, router: Router, watcher: Watcher)
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let service = TowerToHyperService::new(router);
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let conn = builder
-        .serve_connection_with_upgrades(io, service)
-        .into_owned();
-    if let Err(e) = watcher.watch(conn).await {
-        tracing::debug!(error = %e, "connection ended with an error");
     }
 }

@@ -5,20 +5,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::extract::FromRef;
-use axum::extract::connect_info::Connected;
 use axum::routing::{get, post};
-use axum::serve::IncomingStream;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::{AgentControl, guard, handlers, response};
 use crate::agent::os::PeerUidLookup;
+use crate::http_serve::serve_connection;
 
 /// How long [`ApiServer::shutdown`] lets requests in flight finish before it cuts them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// A connection must deliver a request's headers within this, or it is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The running local API server. Dropping it without [`ApiServer::shutdown`] stops it
 /// abruptly.
@@ -70,12 +74,7 @@ impl ApiServer {
     ) -> Result<ApiServer, ApiServerError> {
         let local_addr = listener.local_addr().map_err(ApiServerError::LocalAddr)?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(control, peers).into_make_service_with_connect_info::<ConnectionAddrs>();
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            // A dropped sender also stops the server.
-            let _ = stopped.await;
-        });
-        let task = tokio::spawn(async move { serve.await });
+        let task = tokio::spawn(serve(listener, router(control, peers), stopped));
         tracing::info!(address = %local_addr, "local API listening");
         Ok(ApiServer {
             local_addr,
@@ -124,7 +123,7 @@ impl Drop for ApiServer {
 }
 
 /// The peer and local address of an accepted connection, captured at accept time: the
-/// socket owner lookup needs both ends.
+/// socket owner lookup needs both ends. Handlers get it as `ConnectInfo<ConnectionAddrs>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionAddrs {
     pub peer: SocketAddr,
@@ -132,13 +131,46 @@ pub struct ConnectionAddrs {
     pub local: Option<SocketAddr>,
 }
 
-impl Connected<IncomingStream<'_, TcpListener>> for ConnectionAddrs {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        ConnectionAddrs {
-            peer: *stream.remote_addr(),
-            local: stream.io().local_addr().ok(),
-        }
+/// Accepts connections until `stopped` fires (or its sender is dropped), then lets
+/// requests in flight finish while idle keep-alive connections close at once; the caller
+/// bounds that wait ([`SHUTDOWN_GRACE`]). Local clients send a request at once, so a
+/// connection whose headers do not arrive within [`HEADER_READ_TIMEOUT`] is closed: a
+/// local user cannot pile up idle connections (and the agent's file descriptors).
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    stopped: oneshot::Receiver<()>,
+) -> io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(stopped);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "local API accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let addrs = ConnectionAddrs {
+            peer,
+            local: stream.local_addr().ok(),
+        };
+        let router = router.clone().layer(Extension(ConnectInfo(addrs)));
+        tokio::spawn(serve_connection(
+            stream,
+            router,
+            HEADER_READ_TIMEOUT,
+            graceful.watcher(),
+        ));
     }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 #[derive(Clone, FromRef)]
