@@ -5,10 +5,9 @@ mod agent_dns_support;
 mod support;
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use agent_dns_support::dnsmasq::{BIG_TXT_RECORDS, DENIED_V4, ORDINARY_V4};
+use agent_dns_support::dnsmasq::{self, BIG_TXT_RECORDS, DENIED_V4, ORDINARY_V4};
 use agent_dns_support::*;
 use boundary::agent::dns::{DnsError, ForwardEvent, ForwardFailure, Transport};
 use support::dnsmasq::DnsmasqConfig;
@@ -278,17 +277,7 @@ fn a_refusing_upstream_is_passed_over_and_its_reply_kept_as_a_last_resort() {
     let fixture = Fixture::start();
     // A real dnsmasq with no records and no upstream of its own refuses every name.
     let refusing: SocketAddr = "127.0.0.11:53".parse().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let args = DnsmasqConfig::new()
-        .listen(refusing.ip())
-        .write(&dir.path().join("refusing.conf"));
-    let mut command = fixture.netns.command(&args[0]);
-    command
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    fixture.netns.spawn(command);
+    let _config = dnsmasq::spawn(&fixture.netns, &DnsmasqConfig::new().listen(refusing.ip()));
     poll_until("the refusing dnsmasq", READY_TIMEOUT, || {
         let out = fixture.dig_at("127.0.0.11", &["ordinary.test", "A"]);
         (out.status() == "REFUSED").then_some(()).ok_or(out.text)
@@ -302,18 +291,11 @@ fn a_refusing_upstream_is_passed_over_and_its_reply_kept_as_a_last_resort() {
         let out = fixture.dig(&[transport, "ordinary.test", "A"]);
         assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
     }
-    assert!(
-        fixture
-            .seen
-            .events
-            .lock()
-            .unwrap()
-            .contains(&ForwardEvent::Declined {
-                upstream: refusing,
-                transport: Transport::Udp,
-                rcode: 5,
-            })
-    );
+    assert!(fixture.saw(ForwardEvent::Declined {
+        upstream: refusing,
+        transport: Transport::Udp,
+        rcode: 5,
+    }));
 
     fixture
         .server
@@ -330,18 +312,10 @@ fn a_refusing_upstream_is_passed_over_and_its_reply_kept_as_a_last_resort() {
 fn a_local_resolver_forwarding_back_to_the_agent_is_found_and_left_out() {
     let fixture = Fixture::start();
     let looping: SocketAddr = "127.0.0.12:53".parse().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let args = DnsmasqConfig::new()
+    let forwarding_back = DnsmasqConfig::new()
         .listen(looping.ip())
-        .option(&format!("server={SERVER_V4}"))
-        .write(&dir.path().join("looping.conf"));
-    let mut command = fixture.netns.command(&args[0]);
-    command
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    fixture.netns.spawn(command);
+        .option(&format!("server={SERVER_V4}"));
+    let _config = dnsmasq::spawn(&fixture.netns, &forwarding_back);
     // Through it to the server under test and on to the real upstream.
     poll_until("the forwarding dnsmasq", READY_TIMEOUT, || {
         let out = fixture.dig_at("127.0.0.12", &["ordinary.test", "A"]);
@@ -364,14 +338,7 @@ fn a_local_resolver_forwarding_back_to_the_agent_is_found_and_left_out() {
             .then_some(())
             .ok_or(format!("looping: {found:?}"))
     });
-    assert!(
-        fixture
-            .seen
-            .events
-            .lock()
-            .unwrap()
-            .contains(&ForwardEvent::Looping { upstream: looping })
-    );
+    assert!(fixture.saw(ForwardEvent::Looping { upstream: looping }));
     let effective = fixture
         .server
         .run(|server| async move { server.upstreams() });
@@ -391,12 +358,7 @@ fn a_local_resolver_forwarding_back_to_the_agent_is_found_and_left_out() {
     let out = fixture.dig(&["ordinary.test", "A"]);
     assert_eq!(out.status(), "SERVFAIL", "{}", out.text);
     assert!(
-        fixture
-            .seen
-            .events
-            .lock()
-            .unwrap()
-            .contains(&ForwardEvent::Exhausted { tried: 1 }),
+        fixture.saw(ForwardEvent::Exhausted { tried: 1 }),
         "a left-out upstream counts as tried (the failure breaker sees it)"
     );
 

@@ -31,15 +31,7 @@ impl Dnsmasq {
         for i in 0..BIG_TXT_RECORDS {
             config = config.txt_record("big.test", &format!("{i}{filler}"));
         }
-        let config_dir = tempfile::tempdir().expect("tempdir");
-        let args = config.write(&config_dir.path().join("dnsmasq.conf"));
-        let mut command = netns.command(&args[0]);
-        command
-            .args(&args[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        netns.spawn(command);
+        let config_dir = spawn(netns, &config);
         let addr = SocketAddr::new(listen, 53);
         let answers = netns.wait_dns(addr, "ordinary.test", "A", READY_TIMEOUT);
         assert_eq!(answers, [ORDINARY_V4], "dnsmasq's answer");
@@ -48,4 +40,19 @@ impl Dnsmasq {
             _config_dir: config_dir,
         }
     }
+}
+
+/// Starts a dnsmasq with `config` in `netns`, running until the namespace is removed;
+/// the returned directory holds its configuration file (keep it as long).
+pub fn spawn(netns: &Netns, config: &DnsmasqConfig) -> tempfile::TempDir {
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let args = config.write(&config_dir.path().join("dnsmasq.conf"));
+    let mut command = netns.command(&args[0]);
+    command
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    netns.spawn(command);
+    config_dir
 }

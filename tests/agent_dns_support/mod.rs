@@ -86,6 +86,11 @@ impl Fixture {
         }
     }
 
+    /// Whether the server reported `event` to its forward observer so far.
+    pub fn saw(&self, event: ForwardEvent) -> bool {
+        self.seen.events.lock().unwrap().contains(&event)
+    }
+
     /// dig at the server's IPv4 address, whatever it printed.
     pub fn dig(&self, args: &[&str]) -> DigReply {
         self.dig_at(SERVER_V4, args)
