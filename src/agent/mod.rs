@@ -6,6 +6,7 @@ pub mod core;
 pub mod daemon;
 pub mod dns;
 pub mod os;
+pub mod private_fs;
 pub mod proxy;
 pub mod recovery;
 pub mod state;

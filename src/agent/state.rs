@@ -7,14 +7,17 @@
 //! intent ("about to add this address", "this was the resolver before") before acting.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use crate::agent::private_fs::{
+    PrivateOpen, PrivatePathError, ensure_private_dir, open_private_file, parent_dir,
+};
 
 /// The format version this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
@@ -117,6 +120,12 @@ pub enum StateError {
          ({STATE_VERSION}); use a newer agent or remove the file"
     )]
     NewerVersion { path: PathBuf, found: u32 },
+    #[error("the state file {path} cannot be used: {source}")]
+    Unsafe {
+        path: PathBuf,
+        #[source]
+        source: PrivatePathError,
+    },
     #[error("cannot write the state file {path}: {source}")]
     Write {
         path: PathBuf,
@@ -129,14 +138,33 @@ impl StateFile {
     /// Loads the state file; a missing file is an empty state. A file that is not valid
     /// state is moved aside (`<name>.corrupt-<unix seconds>`) and reported as
     /// [`StateError::Corrupt`]: never silently discarded, and the next load starts empty.
+    /// The file must be in a directory only the agent's user can change and is read
+    /// without following a symlink ([`crate::agent::private_fs`]); otherwise
+    /// [`StateError::Unsafe`], and nothing in it is trusted.
     pub fn load(path: impl Into<PathBuf>) -> Result<StateFile, StateError> {
         let path = path.into();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+        let unsafe_path = |source| StateError::Unsafe {
+            path: path.clone(),
+            source,
+        };
+        ensure_private_dir(parent_dir(&path)).map_err(unsafe_path)?;
+        let mut bytes = Vec::new();
+        match open_private_file(&path, PrivateOpen::Read) {
+            Ok(mut file) => file
+                .read_to_end(&mut bytes)
+                .map_err(|source| StateError::Read {
+                    path: path.clone(),
+                    source,
+                })?,
+            Err(PrivatePathError::Io { source, .. })
+                if source.kind() == io::ErrorKind::NotFound =>
+            {
                 return Ok(StateFile::empty(path));
             }
-            Err(source) => return Err(StateError::Read { path, source }),
+            Err(PrivatePathError::Io { source, .. }) => {
+                return Err(StateError::Read { path, source });
+            }
+            Err(error) => return Err(unsafe_path(error)),
         };
         let state: AgentState = match serde_json::from_slice(&bytes) {
             Ok(state) => state,
@@ -215,26 +243,24 @@ fn write_atomically(path: &Path, state: &AgentState) -> Result<(), StateError> {
         .map_err(io::Error::other)
         .map_err(failed)?;
     json.push(b'\n');
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).map_err(failed)?;
+    let dir = parent_dir(path);
+    ensure_private_dir(dir).map_err(|source| StateError::Unsafe {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(path.file_name().unwrap_or_default());
     temp_name.push(format!(".tmp-{}", std::process::id()));
     let temp = dir.join(temp_name);
+    // A leftover of an earlier run with the same pid; never written through (O_EXCL).
+    let _ = fs::remove_file(&temp);
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
+        let mut file = open_private_file(&temp, PrivateOpen::CreateNew { mode: 0o600 })
+            .map_err(io::Error::other)?;
         file.write_all(&json)?;
         file.sync_all()?;
         fs::rename(&temp, path)?;
-        File::open(&dir)?.sync_all()
+        File::open(dir)?.sync_all()
     })();
     if written.is_err() {
         let _ = fs::remove_file(&temp);

@@ -104,3 +104,63 @@ fn a_second_agent_refuses_and_leaves_the_running_one_alone() {
     assert!(fixture.stop(&first).success());
     fixture.assert_untouched();
 }
+
+/// Another local user prepares the directory the agent is configured to keep its state
+/// in: their own directory, a crafted state file naming another file as "the resolver
+/// configuration to restore", a lock symlinked to a file root would truncate. The agent
+/// refuses to start, names the directory and its owner, and writes nothing anywhere.
+#[test]
+fn a_state_directory_prepared_by_another_user_is_refused() {
+    let mut fixture = Fixture::in_topology();
+    let attacker = "nobody";
+    let planted = fixture.topology.dir().join("planted");
+    std::fs::create_dir(&planted).unwrap();
+    let victim = fixture.topology.dir().join("victim-sudoers");
+    std::fs::write(&victim, b"root ALL=(ALL) ALL\n").unwrap();
+    let state = format!(
+        "{{\"version\":1,\"saved_resolver\":{{\"path\":\"{}\",\"content\":\"{}\",\"mode\":288}}}}",
+        victim.display(),
+        "bm9ib2R5IEFMTD0oQUxMKSBOT1BBU1NXRDogQUxMCg==" // "nobody ALL=(ALL) NOPASSWD: ALL"
+    );
+    std::fs::write(planted.join("state.json"), state).unwrap();
+    std::os::unix::fs::symlink(&victim, planted.join("state.json.lock")).unwrap();
+    let chown = std::process::Command::new("chown")
+        .args(["-hR", &format!("{attacker}:")])
+        .arg(&planted)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let config = std::fs::read_to_string(&fixture.config).unwrap().replace(
+        &fixture.state_file.display().to_string(),
+        &planted.join("state.json").display().to_string(),
+    );
+    std::fs::write(&fixture.config, config).unwrap();
+
+    let log = start_refused(&mut fixture);
+    assert!(
+        log.contains(&format!("refusing to use {}", planted.display()))
+            && log.contains(&format!("owned by {attacker}")),
+        "the message names the directory and its owner: {log}"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"root ALL=(ALL) ALL\n");
+    assert_eq!(fixture.resolv_conf(), fixture.resolv_conf_before);
+    assert_eq!(addresses(fixture.client()), fixture.addresses_before);
+}
+
+/// The state directory is the agent's own, but a file in it was swapped for a symlink
+/// (the directory was briefly writable, or an older agent version made it): the agent
+/// never writes through it.
+#[test]
+fn a_symlinked_state_file_is_not_followed() {
+    let mut fixture = Fixture::in_topology();
+    let victim = fixture.topology.dir().join("victim");
+    std::fs::write(&victim, b"precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, &fixture.state_file).unwrap();
+    let log = start_refused(&mut fixture);
+    assert!(
+        log.contains("symbolic link") && log.contains("state.json"),
+        "{log}"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
+    assert_eq!(fixture.resolv_conf(), fixture.resolv_conf_before);
+}

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use boundary::agent::os::linux::{NetlinkAddresses, ResolvConfTakeover};
 use boundary::agent::os::{AddressManager, ResolverTakeover, Restored};
-use boundary::agent::recovery::{LeftoverSweep, recover};
-use boundary::agent::state::{AddedAddress, StateFile};
+use boundary::agent::recovery::{RecoveryFailure, RecoveryScope, recover};
+use boundary::agent::state::{AddedAddress, SavedResolvConf, StateFile};
 use ipnet::IpNet;
 
 use crate::support::netns::{Netns, connect};
@@ -84,12 +84,12 @@ fn restores_resolv_conf_and_removes_leftover_addresses() {
             .find_interface(Some(&link.a_interface))
             .await
             .unwrap();
-        let sweep = LeftoverSweep {
-            interface: &interface,
+        let scope = RecoveryScope {
             prefixes: &prefixes,
+            sweep: Some(&interface),
         };
         let resolver = ResolvConfTakeover::new(&resolv_conf);
-        let report = recover(&mut state, &resolver, &addresses, Some(sweep))
+        let report = recover(&mut state, &resolver, &addresses, scope)
             .await
             .unwrap();
         assert!(
@@ -107,7 +107,8 @@ fn restores_resolv_conf_and_removes_leftover_addresses() {
             path: resolv_conf.clone()
         })
     );
-    assert_eq!(report.removed.len(), 4, "{:?}", report.removed);
+    // The two recorded and the unrecorded one; the vanished one needed no removal.
+    assert_eq!(report.removed.len(), 3, "{:?}", report.removed);
     assert_eq!(fs::read(&resolv_conf).unwrap(), ORIGINAL);
     for address in recorded.into_iter().chain([unrecorded]) {
         assert!(
@@ -122,4 +123,103 @@ fn restores_resolv_conf_and_removes_leftover_addresses() {
     let on_disk = StateFile::load(&state_path).unwrap();
     assert!(on_disk.state().added_addresses.is_empty());
     assert!(on_disk.state().saved_resolver.is_none());
+}
+
+/// A state file is not trusted: one naming another file as "the resolver configuration"
+/// and addresses outside the agent's prefixes or without its tag (a crafted file, or
+/// someone else's addresses) makes recovery touch none of them.
+#[test]
+fn a_crafted_state_file_touches_nothing_outside_the_agents_own() {
+    let client = Netns::new(NETNS_PREFIX);
+    let gateway = Netns::new(NETNS_PREFIX);
+    let link = connect(&client, &gateway);
+    let dir = tempfile::tempdir().unwrap();
+    let resolv_conf = dir.path().join("resolv.conf");
+    fs::write(&resolv_conf, ORIGINAL).unwrap();
+    let other_file = dir.path().join("sudoers-x");
+    fs::write(&other_file, b"untouched\n").unwrap();
+    let state_path = dir.path().join("state.json");
+    let outside: IpAddr = "10.9.9.9".parse().unwrap();
+    let untagged: IpAddr = "100.64.7.7".parse().unwrap();
+    for address in [outside, untagged] {
+        client.exec_ok(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{address}/32"),
+            "dev",
+            &link.a_interface,
+        ]);
+    }
+    let prefixes: Vec<IpNet> = vec![
+        "100.64.0.0/10".parse().unwrap(),
+        "fd00:a20a::/48".parse().unwrap(),
+    ];
+    let mut crafted = StateFile::load(&state_path).unwrap();
+    crafted
+        .update(|s| {
+            s.saved_resolver = Some(SavedResolvConf {
+                path: other_file.clone(),
+                content: Some(b"attacker ALL=(ALL) NOPASSWD: ALL\n".to_vec()),
+                mode: 0o440,
+            });
+            for address in [outside, untagged] {
+                s.added_addresses.insert(AddedAddress {
+                    interface: link.a_interface.clone(),
+                    address,
+                });
+            }
+        })
+        .unwrap();
+
+    let report = client.block_on(|| async {
+        let mut state = StateFile::load(&state_path).unwrap();
+        let addresses = NetlinkAddresses::new().unwrap();
+        let interface = addresses
+            .find_interface(Some(&link.a_interface))
+            .await
+            .unwrap();
+        let scope = RecoveryScope {
+            prefixes: &prefixes,
+            sweep: Some(&interface),
+        };
+        let resolver = ResolvConfTakeover::new(&resolv_conf);
+        let report = recover(&mut state, &resolver, &addresses, scope)
+            .await
+            .unwrap();
+        assert!(state.state().saved_resolver.is_none(), "record dropped");
+        assert!(state.state().added_addresses.is_empty(), "records dropped");
+        report
+    });
+    assert_eq!(fs::read(&other_file).unwrap(), b"untouched\n");
+    assert_eq!(fs::read(&resolv_conf).unwrap(), ORIGINAL);
+    assert!(report.removed.is_empty(), "{:?}", report.removed);
+    let failures: Vec<String> = report.failures.iter().map(|f| f.to_string()).collect();
+    assert!(
+        report.failures.iter().any(|f| matches!(
+            f,
+            RecoveryFailure::Resolver(error) if error.to_string().contains("sudoers-x")
+        )),
+        "{failures:?}"
+    );
+    assert!(
+        report.failures.iter().any(|f| matches!(
+            f,
+            RecoveryFailure::OutsidePrefixes { address, .. } if *address == outside
+        )),
+        "{failures:?}"
+    );
+    assert!(
+        report.failures.iter().any(|f| matches!(
+            f,
+            RecoveryFailure::NotTagged { address, .. } if *address == untagged
+        )),
+        "{failures:?}"
+    );
+    for address in [outside, untagged] {
+        assert!(
+            has_address(&client, &link.a_interface, address),
+            "{address} kept"
+        );
+    }
 }

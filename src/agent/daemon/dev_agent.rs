@@ -1,8 +1,13 @@
 //! The client agent inside `boundary dev -client-agent`: the same agent, configured with
-//! defaults and state files in a temporary directory, logging through the embedding
+//! defaults and state files in a fresh private directory, logging through the embedding
 //! process, with the dev admin's token registered for the user who ran `boundary dev`
 //! (`SUDO_UID` under sudo, else the current uid) through the same path the local API
 //! takes.
+//!
+//! The directory is made like `mkdtemp(3)` (random name, mode 0700, refused if the name
+//! exists) under `/run` (only root may write there), else the temporary directory: a
+//! predictable name that another local user could create first, with a crafted state
+//! file and symlinks inside, would let them steer what root writes and removes.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +19,7 @@ use super::platform;
 use super::running::RunningAgent;
 use super::startup::{AgentOptions, RESOLV_CONF};
 use crate::agent::config::AgentConfig;
+use crate::agent::private_fs::check_private_dir;
 use crate::api::Secret;
 use crate::api::agent::AddTokenRequest;
 use crate::client::{CaSource, ClientOptions, ControllerClient, TlsOptions};
@@ -42,10 +48,7 @@ impl DevAgent {
     /// Starts the agent (root only) and registers the dev login's token with it.
     pub async fn start(login: DevLogin<'_>) -> anyhow::Result<DevAgent> {
         platform::check()?;
-        let dir =
-            std::env::temp_dir().join(format!("boundary-dev-client-agent-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let dir = private_state_dir(&state_dir_parent())?;
         let config = AgentConfig {
             state_file: dir.join("state.json"),
             operational_state_file: dir.join("operational-state.json"),
@@ -122,10 +125,63 @@ impl DevAgent {
     }
 }
 
+/// `/run` where it exists (root-only, in memory), else the temporary directory.
+fn state_dir_parent() -> PathBuf {
+    let run = Path::new("/run");
+    if run.is_dir() {
+        run.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// A new directory under `parent` with a random name and mode 0700, created by this
+/// process (never an existing one), in a path only root can change.
+pub fn private_state_dir(parent: &Path) -> anyhow::Result<PathBuf> {
+    let template = parent.join("boundary-dev-client-agent-XXXXXX");
+    let dir = nix::unistd::mkdtemp(&template)
+        .with_context(|| format!("cannot create a private directory in {}", parent.display()))?;
+    if let Err(error) = check_private_dir(&dir) {
+        let _ = std::fs::remove_dir(&dir);
+        return Err(error.into());
+    }
+    Ok(dir)
+}
+
 /// The user who ran `boundary dev`: `SUDO_UID` under sudo, else the current uid.
 fn invoking_uid() -> u32 {
     std::env::var("SUDO_UID")
         .ok()
         .and_then(|uid| uid.trim().parse().ok())
         .unwrap_or_else(|| nix::unistd::getuid().as_raw())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    #[test]
+    fn each_start_gets_a_new_private_directory() {
+        let parent = tempfile::tempdir().unwrap();
+        let first = private_state_dir(parent.path()).unwrap();
+        let second = private_state_dir(parent.path()).unwrap();
+        assert_ne!(first, second);
+        for dir in [&first, &second] {
+            let meta = std::fs::metadata(dir).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+            assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
+            assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0, "empty");
+        }
+    }
+
+    #[test]
+    fn a_parent_other_users_may_write_without_sticky_bit_is_refused() {
+        let parent = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = private_state_dir(parent.path()).unwrap_err();
+        assert!(error.to_string().contains("sticky"), "{error}");
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
 }

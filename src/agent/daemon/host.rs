@@ -14,7 +14,7 @@ use crate::agent::os::{
     AddressError, AddressManager, Interface, ResolverError, ResolverMode, ResolverTakeover,
     Restored, Takeover, TakeoverChange,
 };
-use crate::agent::recovery::{self, RecoveryReport};
+use crate::agent::recovery::{self, RecoveryReport, RecoveryScope};
 use crate::agent::state::{AddedAddress, StateError, StateFile};
 
 /// The machine as the agent changes it.
@@ -24,6 +24,8 @@ pub struct Host {
     resolver: Box<dyn ResolverTakeover>,
     resolver_mode: ResolverMode,
     state: StateFile,
+    /// The agent's prefixes: recovery never removes an address outside them.
+    prefixes: Vec<IpNet>,
     /// The DNS server's own addresses: what the resolver configuration points at.
     ours: Vec<IpAddr>,
     /// Whether the resolver configuration is the agent's now (running, not paused).
@@ -49,6 +51,7 @@ impl Host {
         resolver: Box<dyn ResolverTakeover>,
         resolver_mode: ResolverMode,
         state: StateFile,
+        prefixes: Vec<IpNet>,
     ) -> Host {
         Host {
             addresses,
@@ -56,6 +59,7 @@ impl Host {
             resolver,
             resolver_mode,
             state,
+            prefixes,
             ours: Vec::new(),
             taken_over: false,
         }
@@ -190,7 +194,10 @@ impl Host {
             &mut self.state,
             self.resolver.as_ref(),
             self.addresses.as_ref(),
-            None,
+            RecoveryScope {
+                prefixes: &self.prefixes,
+                sweep: None,
+            },
         )
         .await
     }

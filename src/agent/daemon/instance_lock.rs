@@ -3,11 +3,15 @@
 //! resolver configuration and remove the addresses of the agent that is running. So the
 //! very first thing a start does is take an exclusive lock next to the state file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+
+use crate::agent::private_fs::{
+    PrivateOpen, PrivatePathError, ensure_private_dir, open_private_file, parent_dir,
+};
 
 /// Held for the agent's lifetime; released when dropped (or when the process ends).
 pub struct InstanceLock {
@@ -25,7 +29,7 @@ pub enum InstanceLockError {
     Open {
         lock: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: PrivatePathError,
     },
     #[error("cannot lock {lock}: {source}")]
     Lock {
@@ -36,20 +40,16 @@ pub enum InstanceLockError {
 }
 
 impl InstanceLock {
-    /// Takes the lock `<state_file>.lock` (creating its directory), or says who has it.
+    /// Takes the lock `<state_file>.lock` (creating its directory, which must be one only
+    /// the agent's user can change; the lock is never opened through a symlink), or says
+    /// who has it.
     pub fn acquire(state_file: &Path) -> Result<InstanceLock, InstanceLockError> {
         let mut name = state_file.file_name().unwrap_or_default().to_os_string();
         name.push(".lock");
         let lock = state_file.with_file_name(name);
         let open = || {
-            if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock)
+            ensure_private_dir(parent_dir(&lock))?;
+            open_private_file(&lock, PrivateOpen::Lock)
         };
         let file = open().map_err(|source| InstanceLockError::Open {
             lock: lock.clone(),
@@ -79,5 +79,18 @@ mod tests {
         assert!(matches!(second, InstanceLockError::Held { .. }), "{second}");
         drop(first);
         InstanceLock::acquire(&state).unwrap();
+    }
+
+    #[test]
+    fn a_planted_symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join("state.json.lock")).unwrap();
+        let error = InstanceLock::acquire(&dir.path().join("state.json"))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     }
 }

@@ -6,7 +6,7 @@
 //! request or packet (HTTP, TLS, netlink, DNS parsing) are held at `warn` unless the
 //! chosen level is quieter still. Nothing here ever sees a token: callers log ids only.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +19,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
 use crate::agent::config::{AgentConfig, LogLevel};
+use crate::agent::private_fs::{
+    PrivateOpen, PrivatePathError, check_private_dir, open_private_file, parent_dir,
+};
 
 /// Crates whose INFO/DEBUG output is per request or per packet.
 const NOISY_CRATES: &[&str] = &[
@@ -55,7 +58,7 @@ pub enum LoggingError {
     OpenFile {
         path: PathBuf,
         #[source]
-        source: io::Error,
+        source: PrivatePathError,
     },
     #[error("cannot set up logging: {0}")]
     Install(String),
@@ -122,11 +125,11 @@ pub fn filter_for(level: LogLevel) -> EnvFilter {
     EnvFilter::new(directives)
 }
 
+/// Log lines can name users and hosts: the file is 0640 at most, in a directory only
+/// root can change, and never opened through a symlink.
 fn open_log_file(path: &Path) -> Result<File, LoggingError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    check_private_dir(parent_dir(path))
+        .and_then(|()| open_private_file(path, PrivateOpen::Append { mode: 0o640 }))
         .map_err(|source| LoggingError::OpenFile {
             path: path.to_path_buf(),
             source,

@@ -43,8 +43,8 @@ use crate::agent::os::linux::{
 };
 use crate::agent::os::{AddressManager, PeerUidLookup};
 use crate::agent::proxy::ProxyListeners;
-use crate::agent::recovery::{LeftoverSweep, recover};
-use crate::agent::state::StateFile;
+use crate::agent::recovery::{RecoveryScope, recover};
+use crate::agent::state::{StateError, StateFile};
 
 /// Where the system resolver configuration lives.
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -87,17 +87,17 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         .find_interface(config.interface_to_use.as_deref())
         .await;
 
-    let mut state = load_recovery_state(&config);
+    let mut state = load_recovery_state(&config)?;
     let prefixes = [IpNet::V4(config.v4_prefix), IpNet::V6(config.v6_prefix)];
-    let sweep = interface.as_ref().ok().map(|interface| LeftoverSweep {
-        interface,
+    let scope = RecoveryScope {
         prefixes: &prefixes,
-    });
+        sweep: interface.as_ref().ok(),
+    };
     let report = recover(
         &mut state,
         &ResolvConfTakeover::new(&resolv_conf),
         addresses.as_ref(),
-        sweep,
+        scope,
     )
     .await
     .context("crash recovery cannot update the state file")?;
@@ -115,8 +115,10 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
 
     let (operational, remembered, operational_error) =
         OperationalState::load(&config.operational_state_file);
-    if let Some(error) = operational_error {
-        tracing::warn!(%error, "starting with fresh alias addresses");
+    match operational_error {
+        Some(error @ StateError::Unsafe { .. }) => return Err(error.into()),
+        Some(error) => tracing::warn!(%error, "starting with fresh alias addresses"),
+        None => {}
     }
     let mut core = Core::new(core_config(&config)?, remembered.paused)?;
     for (alias, addrs) in remembered.assignments {
@@ -137,6 +139,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         selected.takeover,
         selected.mode,
         state,
+        prefixes.to_vec(),
     );
 
     let (handle, events) = ActorHandle::channel();
@@ -227,12 +230,17 @@ async fn bring_up(
 }
 
 /// The crash-recovery state; a corrupt file was moved aside (the error says where) and
-/// cannot be undone automatically, so the agent goes on with an empty one.
-fn load_recovery_state(config: &AgentConfig) -> StateFile {
-    StateFile::load(&config.state_file).unwrap_or_else(|error| {
-        tracing::error!(%error, "crash recovery is not possible; check /etc/resolv.conf and the interface's addresses by hand");
-        StateFile::empty(&config.state_file)
-    })
+/// cannot be undone automatically, so the agent goes on with an empty one. A state file
+/// in an unsafe place (another user could have written it) refuses the start.
+fn load_recovery_state(config: &AgentConfig) -> anyhow::Result<StateFile> {
+    match StateFile::load(&config.state_file) {
+        Ok(state) => Ok(state),
+        Err(error @ StateError::Unsafe { .. }) => Err(error.into()),
+        Err(error) => {
+            tracing::error!(%error, "crash recovery is not possible; check /etc/resolv.conf and the interface's addresses by hand");
+            Ok(StateFile::empty(&config.state_file))
+        }
+    }
 }
 
 pub fn core_config(config: &AgentConfig) -> anyhow::Result<CoreConfig> {

@@ -27,6 +27,13 @@ pub trait AddressManager: Send + Sync {
     /// not there succeeds, so cleanup can be repeated after a crash.
     async fn remove(&self, interface: &Interface, address: IpAddr) -> Result<(), AddressError>;
 
+    /// Whether addresses keep the agent's tag ([`AssignedAddress::added_by_agent`]).
+    /// Linux before 6.1 drops it; crash recovery then trusts a recorded in-prefix host
+    /// address without it.
+    fn keeps_tags(&self) -> bool {
+        true
+    }
+
     /// The addresses on `interface` inside any of `prefixes` (to find leftovers of a crash).
     async fn list_within(
         &self,

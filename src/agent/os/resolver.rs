@@ -21,7 +21,9 @@ pub trait ResolverTakeover: Send + Sync {
     fn take_over(&self, ours: &[IpAddr], state: &mut StateFile) -> Result<Takeover, ResolverError>;
 
     /// Gives back the configuration saved in `state` (on pause, exit and crash recovery)
-    /// and forgets it. Also restores a configuration saved under another mode or path.
+    /// and forgets it. Also restores a configuration saved under another mode, but never
+    /// writes a file other than the one this takeover manages (a record naming another
+    /// path is dropped with [`ResolverError::SavedForOtherPath`]).
     fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError>;
 
     /// The resolvers the system had before the agent (the saved configuration if the
@@ -147,8 +149,9 @@ pub enum ResolverError {
     )]
     OursWithoutSavedCopy { path: PathBuf },
     #[error(
-        "the state file holds a saved copy of {saved}, not of {path}; restore it first \
-         (it is restored at startup)"
+        "the state file names {saved} as the resolver configuration to restore, but this \
+         agent manages {path}: the record is not trusted, {saved} is left untouched and the \
+         record is dropped"
     )]
     SavedForOtherPath { saved: PathBuf, path: PathBuf },
     #[error("cannot record the previous resolver configuration: {0}")]

@@ -81,6 +81,7 @@ impl Harness {
             }),
             ResolverMode::ResolvConf,
             StateFile::empty(&config.state_file),
+            vec![IpNet::V4(config.v4_prefix), IpNet::V6(config.v6_prefix)],
         );
         let (operational, _, _) = OperationalState::load(&config.operational_state_file);
         let mut core = Core::new(core_config(&config).unwrap(), false).unwrap();

@@ -206,6 +206,10 @@ impl AddressManager for NetlinkAddresses {
         }
     }
 
+    fn keeps_tags(&self) -> bool {
+        kernel_keeps_address_tags()
+    }
+
     async fn list_within(
         &self,
         interface: &Interface,
@@ -229,6 +233,20 @@ impl AddressManager for NetlinkAddresses {
             .filter(|assigned| prefixes.iter().any(|p| p.contains(&assigned.address)))
             .collect())
     }
+}
+
+/// `IFA_PROTO` arrived in Linux 6.1.
+fn kernel_keeps_address_tags() -> bool {
+    let Ok(uname) = nix::sys::utsname::uname() else {
+        return true;
+    };
+    let release = uname.release().to_string_lossy().into_owned();
+    let mut numbers = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let major = numbers.next().unwrap_or(0);
+    let minor = numbers.next().unwrap_or(0);
+    (major, minor) >= (6, 1)
 }
 
 fn assigned_address(message: &AddressMessage) -> Option<AssignedAddress> {

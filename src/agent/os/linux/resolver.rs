@@ -154,7 +154,7 @@ impl ResolverTakeover for ResolvConfTakeover {
     }
 
     fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
-        restore_saved(state)
+        restore_saved(&self.path, state)
     }
 
     fn upstreams(
@@ -194,7 +194,7 @@ impl ResolverTakeover for NoResolverTakeover {
     }
 
     fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
-        restore_saved(state)
+        restore_saved(&self.path, state)
     }
 
     fn upstreams(
@@ -208,10 +208,21 @@ impl ResolverTakeover for NoResolverTakeover {
 
 /// Writes the saved configuration back if the file still holds the agent's, then
 /// forgets the saved copy (after the write, so a failed write can be retried).
-fn restore_saved(state: &mut StateFile) -> Result<Restored, ResolverError> {
+///
+/// Only ever writes `path`, the resolver file this agent is configured for: a saved copy
+/// naming any other file is not trusted (a root daemon must not write where a file it
+/// reads back says), so it is dropped and reported, and that file is left untouched.
+fn restore_saved(path: &Path, state: &mut StateFile) -> Result<Restored, ResolverError> {
     let Some(saved) = state.state().saved_resolver.clone() else {
         return Ok(Restored::NothingSaved);
     };
+    if saved.path != path {
+        state.update(|s| s.saved_resolver = None)?;
+        return Err(ResolverError::SavedForOtherPath {
+            saved: saved.path,
+            path: path.to_path_buf(),
+        });
+    }
     let current = read_file(&saved.path)?;
     let current_content = current.as_ref().map(|(content, _)| content.as_slice());
     let outcome = if current_content == saved.content.as_deref() {
