@@ -17,6 +17,7 @@ pub mod netns_threads;
 pub mod os_user;
 pub mod postgres;
 pub mod process;
+pub mod resolved_lab;
 pub mod runtime;
 pub mod server_process;
 pub mod ssh_keygen;
