@@ -61,7 +61,7 @@ pub async fn recover(
     scope: RecoveryScope<'_>,
 ) -> Result<RecoveryReport, StateError> {
     let mut failures = Vec::new();
-    let resolver = match resolver.restore(state) {
+    let resolver = match resolver.restore(state).await {
         Ok(restored) => Some(restored),
         Err(ResolverError::State(error)) => return Err(error),
         Err(error) => {

@@ -31,6 +31,11 @@ pub struct AgentState {
     /// the agent's configuration is in place.
     #[serde(default)]
     pub saved_resolver: Option<SavedResolvConf>,
+    /// The agent's own link carries systemd-resolved configuration (present from just
+    /// before the link is made until it is gone). Recovery removes only a TUN link of the
+    /// agent's configured name, never one this record names.
+    #[serde(default)]
+    pub agent_link: Option<AgentLinkRecord>,
     /// Addresses the agent has added (or is about to add) and not yet removed.
     #[serde(default)]
     pub added_addresses: BTreeSet<AddedAddress>,
@@ -47,6 +52,7 @@ impl Default for AgentState {
         AgentState {
             version: STATE_VERSION,
             saved_resolver: None,
+            agent_link: None,
             added_addresses: BTreeSet::new(),
             alias_addresses: BTreeMap::new(),
             paused: false,
@@ -67,6 +73,12 @@ pub struct SavedResolvConf {
     pub content: Option<Vec<u8>>,
     /// Permission bits (`st_mode & 0o7777`).
     pub mode: u32,
+}
+
+/// The agent's link for systemd-resolved (see [`AgentState::agent_link`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentLinkRecord {
+    pub name: String,
 }
 
 /// An address the agent put on an interface (recorded by interface *name*: indexes do

@@ -37,6 +37,29 @@ pub struct AgentStatus {
     pub errors: Vec<String>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Ours (not in Boundary's API, which clients that do not know it ignore): how the
+    /// agent is the system resolver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolver: Option<ResolverStatus>,
+}
+
+/// `resolver` in [`AgentStatus`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolverStatus {
+    /// The resolver mode in effect (`resolv-conf`, `systemd-resolved`, `none`).
+    pub mode: String,
+    /// The agent's own link (systemd-resolved mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// How names reach the agent: per-alias routing domains or `~.`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<String>,
+    /// The program that manages the resolver configuration, when it can be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    /// Where ordinary names are forwarded (`address:port`).
+    #[serde(default)]
+    pub upstreams: Vec<String>,
 }
 
 /// `GET /v1/sessions`.
@@ -66,6 +89,7 @@ mod tests {
             status: status::RUNNING.into(),
             errors: vec![],
             warnings: vec![],
+            resolver: None,
         };
         let v = serde_json::to_value(&s).unwrap();
         assert!(v["auth_token_expiry"].is_null());

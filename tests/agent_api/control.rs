@@ -127,6 +127,7 @@ impl AgentControl for RecordingControl {
                 format!("older error for uid {uid}"),
             ],
             warnings: vec![],
+            resolver: None,
         }
     }
 

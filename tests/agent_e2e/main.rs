@@ -18,6 +18,7 @@ mod support;
 mod admin;
 mod agent;
 mod controller;
+mod on_resolved;
 mod probe;
 mod scenario;
 
@@ -27,6 +28,7 @@ mod https_controller;
 mod local_api;
 mod pause_resume;
 mod refusals;
+mod resolved_mode;
 mod shutdown;
 mod ssh_through_alias;
 mod status_and_sessions;

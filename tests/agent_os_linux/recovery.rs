@@ -49,6 +49,7 @@ fn restores_resolv_conf_and_removes_leftover_addresses() {
         let takeover = ResolvConfTakeover::new(&resolv_conf);
         takeover
             .take_over(&["100.64.0.1".parse().unwrap()], &mut state)
+            .await
             .unwrap();
         let addresses = NetlinkAddresses::new().unwrap();
         let interface = addresses

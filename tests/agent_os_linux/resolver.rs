@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use boundary::agent::os::linux::{ResolvConfTakeover, select_resolver};
+use boundary::agent::os::linux::{ResolvConfTakeover, select_resolver, select_resolver_on_bus};
 use boundary::agent::os::resolv_conf::AGENT_MARKER;
 use boundary::agent::os::{
     ResolverError, ResolverMode, ResolverTakeover, Restored, TakeoverChange,
@@ -14,6 +14,10 @@ use boundary::agent::state::StateFile;
 
 use crate::NETNS_PREFIX;
 use crate::support::netns::{Netns, run_ok};
+use crate::support::runtime::block_on_thread as block;
+
+/// A D-Bus address where no bus listens: "resolved does not answer", whatever the host runs.
+const NO_BUS: Option<&str> = Some("unix:path=/nonexistent/boundary-test-bus");
 
 const ORIGINAL: &[u8] = b"# from DHCP\nsearch corp.example\nnameserver 10.0.0.2\n\
     nameserver 2001:db8::53\noptions edns0\n";
@@ -39,7 +43,7 @@ fn take_over_refresh_and_restore_byte_exact() {
     let mut state = StateFile::load(&state_path).unwrap();
     let takeover = ResolvConfTakeover::new(&path);
 
-    let done = takeover.take_over(&ours(), &mut state).unwrap();
+    let done = block(takeover.take_over(&ours(), &mut state)).unwrap();
     assert_eq!(done.change, TakeoverChange::TookOver);
     assert_eq!(
         done.upstreams,
@@ -55,18 +59,21 @@ fn take_over_refresh_and_restore_byte_exact() {
     assert_eq!(saved.content.as_deref(), Some(ORIGINAL));
     assert_eq!(saved.mode, 0o640);
 
-    let again = takeover.take_over(&ours(), &mut state).unwrap();
+    let again = block(takeover.take_over(&ours(), &mut state)).unwrap();
     assert_eq!(again.change, TakeoverChange::AlreadyOurs);
     assert_eq!(again.upstreams, done.upstreams);
-    assert_eq!(takeover.upstreams(&ours(), &state).unwrap(), done.upstreams);
+    assert_eq!(
+        block(takeover.upstreams(&ours(), &state)).unwrap(),
+        done.upstreams
+    );
 
     let fewer = &ours()[..1];
-    let refreshed = takeover.take_over(fewer, &mut state).unwrap();
+    let refreshed = block(takeover.take_over(fewer, &mut state)).unwrap();
     assert_eq!(refreshed.change, TakeoverChange::Refreshed);
     assert!(!fs::read_to_string(&path).unwrap().contains("fd00:a20a::1"));
 
     assert_eq!(
-        takeover.restore(&mut state).unwrap(),
+        block(takeover.restore(&mut state)).unwrap(),
         Restored::Restored { path: path.clone() }
     );
     assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
@@ -83,7 +90,7 @@ fn take_over_refresh_and_restore_byte_exact() {
             .is_none()
     );
     assert_eq!(
-        takeover.restore(&mut state).unwrap(),
+        block(takeover.restore(&mut state)).unwrap(),
         Restored::NothingSaved
     );
 }
@@ -95,11 +102,11 @@ fn an_external_rewrite_is_adopted_as_the_new_previous() {
     fs::write(&path, ORIGINAL).unwrap();
     let mut state = StateFile::load(dir.path().join("state.json")).unwrap();
     let takeover = ResolvConfTakeover::new(&path);
-    takeover.take_over(&ours(), &mut state).unwrap();
+    block(takeover.take_over(&ours(), &mut state)).unwrap();
 
     let dhcp = b"# NetworkManager\nnameserver 10.9.9.9\n";
     fs::write(&path, dhcp).unwrap();
-    let adopted = takeover.take_over(&ours(), &mut state).unwrap();
+    let adopted = block(takeover.take_over(&ours(), &mut state)).unwrap();
     assert_eq!(adopted.change, TakeoverChange::AdoptedExternalChange);
     assert_eq!(adopted.upstreams, [addr("10.9.9.9:53")]);
     assert!(
@@ -107,7 +114,7 @@ fn an_external_rewrite_is_adopted_as_the_new_previous() {
             .unwrap()
             .starts_with(AGENT_MARKER.as_bytes())
     );
-    takeover.restore(&mut state).unwrap();
+    block(takeover.restore(&mut state)).unwrap();
     assert_eq!(
         fs::read(&path).unwrap(),
         dhcp,
@@ -115,9 +122,9 @@ fn an_external_rewrite_is_adopted_as_the_new_previous() {
     );
 
     // Rewritten after the takeover and not taken over again: the newer file stays.
-    takeover.take_over(&ours(), &mut state).unwrap();
+    block(takeover.take_over(&ours(), &mut state)).unwrap();
     fs::write(&path, b"nameserver 10.7.7.7\n").unwrap();
-    let restored = takeover.restore(&mut state).unwrap();
+    let restored = block(takeover.restore(&mut state)).unwrap();
     assert_eq!(restored, Restored::KeptNewerContent { path: path.clone() });
     assert_eq!(fs::read(&path).unwrap(), b"nameserver 10.7.7.7\n");
 }
@@ -134,10 +141,10 @@ fn a_write_cut_short_by_a_crash_is_repaired_from_the_saved_copy() {
         fs::write(&path, ORIGINAL).unwrap();
         let mut state = StateFile::load(dir.path().join("state.json")).unwrap();
         let takeover = ResolvConfTakeover::new(&path);
-        takeover.take_over(&ours(), &mut state).unwrap();
+        block(takeover.take_over(&ours(), &mut state)).unwrap();
 
         fs::write(&path, fragment).unwrap();
-        let restored = takeover.restore(&mut state).unwrap();
+        let restored = block(takeover.restore(&mut state)).unwrap();
         let shown = String::from_utf8_lossy(fragment);
         assert_eq!(
             restored,
@@ -156,25 +163,25 @@ fn missing_file_agent_file_without_state_and_no_addresses() {
     let takeover = ResolvConfTakeover::new(&path);
 
     // No file before: it is created, and removed again on restore.
-    let done = takeover.take_over(&ours(), &mut state).unwrap();
+    let done = block(takeover.take_over(&ours(), &mut state)).unwrap();
     assert_eq!(
         (done.change, done.upstreams.len()),
         (TakeoverChange::TookOver, 0)
     );
     assert!(path.exists());
-    takeover.restore(&mut state).unwrap();
+    block(takeover.restore(&mut state)).unwrap();
     assert!(!path.exists());
 
-    let error = takeover.take_over(&[], &mut state).unwrap_err();
+    let error = block(takeover.take_over(&[], &mut state)).unwrap_err();
     assert!(
         matches!(error, ResolverError::NoAgentAddresses { .. }),
         "{error}"
     );
 
     // An agent-written file with no saved copy cannot be "adopted" (that would lose DNS).
-    takeover.take_over(&ours(), &mut state).unwrap();
+    block(takeover.take_over(&ours(), &mut state)).unwrap();
     let mut lost = StateFile::load(dir.path().join("other-state.json")).unwrap();
-    let error = takeover.take_over(&ours(), &mut lost).unwrap_err();
+    let error = block(takeover.take_over(&ours(), &mut lost)).unwrap_err();
     assert!(
         matches!(error, ResolverError::OursWithoutSavedCopy { .. }),
         "{error}"
@@ -187,7 +194,7 @@ fn auto_mode_and_mode_names() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("resolv.conf");
     fs::write(&plain, ORIGINAL).unwrap();
-    let selected = select_resolver(ResolverMode::Auto, &plain).unwrap();
+    let selected = block(select_resolver_on_bus(ResolverMode::Auto, &plain, NO_BUS)).unwrap();
     assert_eq!(
         (selected.mode, selected.warning),
         (ResolverMode::ResolvConf, None)
@@ -195,19 +202,40 @@ fn auto_mode_and_mode_names() {
 
     let stub = dir.path().join("stub-resolv.conf");
     std::os::unix::fs::symlink("/run/systemd/resolve/stub-resolv.conf", &stub).unwrap();
-    let selected = select_resolver(ResolverMode::Auto, &stub).unwrap();
+    let selected = block(select_resolver_on_bus(ResolverMode::Auto, &stub, NO_BUS)).unwrap();
     assert_eq!(selected.mode, ResolverMode::None);
     let warning = selected.warning.expect("a warning");
     assert!(
-        warning.contains("systemd-resolved") && warning.contains("not built yet"),
+        warning.contains("systemd-resolved") && warning.contains("does not answer")
+            || warning.contains("cannot reach the system D-Bus"),
         "{warning}"
+    );
+    // A plain file naming only resolved's stub is resolved's too.
+    let stub_file = dir.path().join("stub-file.conf");
+    fs::write(
+        &stub_file,
+        "nameserver 127.0.0.53
+options edns0 trust-ad
+",
+    )
+    .unwrap();
+    let selected = block(select_resolver_on_bus(
+        ResolverMode::Auto,
+        &stub_file,
+        NO_BUS,
+    ))
+    .unwrap();
+    assert_eq!(
+        selected.mode,
+        ResolverMode::None,
+        "never taken over (it would loop)"
     );
     // `none` touches nothing but still reports the system's resolvers.
     let linked = dir.path().join("linked.conf");
     std::os::unix::fs::symlink(&plain, &linked).unwrap();
-    let none = select_resolver(ResolverMode::None, &linked).unwrap();
+    let none = block(select_resolver(ResolverMode::None, &linked)).unwrap();
     let mut state = StateFile::load(dir.path().join("state.json")).unwrap();
-    let done = none.takeover.take_over(&ours(), &mut state).unwrap();
+    let done = block(none.takeover.take_over(&ours(), &mut state)).unwrap();
     assert_eq!(done.change, TakeoverChange::Untouched);
     assert_eq!(
         done.upstreams,
@@ -215,10 +243,19 @@ fn auto_mode_and_mode_names() {
     );
     assert_eq!(fs::read(&plain).unwrap(), ORIGINAL);
 
-    let error = select_resolver(ResolverMode::SystemdResolved, &plain)
-        .err()
-        .unwrap();
-    assert!(error.to_string().contains("not built yet"), "{error}");
+    let error = block(select_resolver_on_bus(
+        ResolverMode::SystemdResolved,
+        &plain,
+        NO_BUS,
+    ))
+    .err()
+    .unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("resolver_mode = \"systemd-resolved\", but"),
+        "{error}"
+    );
     for name in ["auto", "resolv-conf", "systemd-resolved", "none"] {
         assert_eq!(name.parse::<ResolverMode>().unwrap().to_string(), name);
     }
@@ -286,11 +323,11 @@ fn bind_mount_child(netns: &str) {
     let takeover = ResolvConfTakeover::new(etc);
     match std::env::var(CHILD_PHASE).unwrap().as_str() {
         "take-over" => {
-            let done = takeover.take_over(&ours(), &mut state).unwrap();
+            let done = block(takeover.take_over(&ours(), &mut state)).unwrap();
             assert_eq!(done.change, TakeoverChange::TookOver);
         }
         "restore" => {
-            let restored = takeover.restore(&mut state).unwrap();
+            let restored = block(takeover.restore(&mut state)).unwrap();
             assert_eq!(
                 restored,
                 Restored::Restored {

@@ -25,7 +25,7 @@ use super::registrations::WaitingRegistrations;
 use super::warnings::Warnings;
 use super::work::Work;
 use crate::agent::config::{AgentConfig, ReloadTrigger, ReloadTriggers};
-use crate::agent::core::{Command, FastView, PauseReason, RunState};
+use crate::agent::core::{AliasNames, Command, FastView, PauseReason, RunState};
 use crate::agent::dns::DnsServer;
 use crate::agent::proxy::ProxyListeners;
 use crate::api::ResponseType;
@@ -65,6 +65,9 @@ pub struct Actor {
     pub logging: Option<Logging>,
     /// Token registrations answered once their first alias listing is in.
     pub registrations: WaitingRegistrations,
+    /// The alias names last handed to the system resolver (see
+    /// [`Actor::route_alias_names`]).
+    pub routed_names: Option<Arc<AliasNames>>,
 }
 
 impl Actor {
@@ -93,7 +96,7 @@ impl Actor {
                     self.drain(Work::from_core(commands)).await;
                 }
                 _ = machine_check.tick() => self.check_machine().await,
-                Some(trigger) = next_reload(&mut reloads) => self.on_reload(trigger),
+                Some(trigger) = next_reload(&mut reloads) => self.on_reload(trigger).await,
                 event = events.recv() => match event {
                     Some(event) => self.on_event(event).await,
                     None => return,
@@ -249,6 +252,7 @@ impl Actor {
             ControlRequest::Status { uid, reply } => {
                 let mut status = self.core.status(uid);
                 status.warnings = self.warnings.all();
+                status.resolver = Some(self.resolver_status());
                 let _ = reply.send(status);
                 Vec::new()
             }

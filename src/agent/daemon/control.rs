@@ -148,6 +148,7 @@ impl AgentControl for LocalControl {
                 status: status::PAUSED.to_owned(),
                 errors: vec!["the client agent is shutting down".to_owned()],
                 warnings: Vec::new(),
+                resolver: None,
             })
     }
 

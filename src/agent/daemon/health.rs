@@ -18,7 +18,7 @@ use super::work::Work;
 impl Actor {
     /// Runs every [`MACHINE_CHECK_INTERVAL`](super::actor::MACHINE_CHECK_INTERVAL).
     pub async fn check_machine(&mut self) {
-        self.recheck_resolver();
+        self.recheck_resolver().await;
         self.check_addresses().await;
         self.check_upstream_loops();
     }
@@ -39,7 +39,11 @@ impl Actor {
     }
 
     async fn check_addresses(&mut self) {
-        let mut wanted = self.host.dns_addresses().to_vec();
+        let mut wanted = if self.host.hosts_dns_addresses() {
+            self.host.dns_addresses().to_vec()
+        } else {
+            Vec::new()
+        };
         wanted.extend(self.core.state_snapshot().installed);
         let missing = match self.host.missing(&wanted).await {
             Ok(missing) => missing,
@@ -54,8 +58,7 @@ impl Actor {
             }
             return;
         }
-        let interface_to_use = self.config.interface_to_use.clone();
-        match self.host.relocate(interface_to_use.as_deref()).await {
+        match self.host.relocate().await {
             Ok(moved) => {
                 let interface = &self.host.interface().name;
                 tracing::warn!(?missing, %interface, moved, "some of the agent's addresses disappeared (network change?); adding them again");

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use crate::agent::os::{
-    AddressError, AddressManager, Interface, ResolverError, ResolverMode, ResolverTakeover,
-    Restored, Takeover, TakeoverChange,
+    AddressError, AddressManager, Interface, ResolverDetails, ResolverError, ResolverMode,
+    ResolverTakeover, Restored, Takeover, TakeoverChange,
 };
 use crate::agent::recovery::{self, RecoveryReport, RecoveryScope};
 use crate::agent::state::{AddedAddress, StateError, StateFile};
@@ -30,6 +30,9 @@ pub struct Host {
     ours: Vec<IpAddr>,
     /// Whether the resolver configuration is the agent's now (running, not paused).
     taken_over: bool,
+    /// `interface_to_use`: where alias addresses go (else the takeover's own link, else
+    /// the default route's interface).
+    interface_to_use: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,7 @@ impl Host {
         resolver_mode: ResolverMode,
         state: StateFile,
         prefixes: Vec<IpNet>,
+        interface_to_use: Option<String>,
     ) -> Host {
         Host {
             addresses,
@@ -62,7 +66,27 @@ impl Host {
             prefixes,
             ours: Vec::new(),
             taken_over: false,
+            interface_to_use,
         }
+    }
+
+    /// The interface name alias addresses go on: `interface_to_use`, else the takeover's
+    /// own link (systemd-resolved mode), else `None` for the default route's.
+    pub fn alias_interface_name(&self) -> Option<String> {
+        self.interface_to_use
+            .clone()
+            .or_else(|| self.resolver.alias_interface())
+    }
+
+    /// Whether the DNS server's addresses are the host's to add and watch; in
+    /// systemd-resolved mode the takeover puts them on its own link instead.
+    pub fn hosts_dns_addresses(&self) -> bool {
+        !self.resolver.owns_dns_addresses()
+    }
+
+    /// What `status` shows about the system resolver.
+    pub fn resolver_details(&self) -> ResolverDetails {
+        self.resolver.details()
     }
 
     pub fn interface(&self) -> &Interface {
@@ -77,6 +101,9 @@ impl Host {
     /// Those of `wanted` that are not on the interface any more (an interface that went
     /// away, or a network manager that flushed it).
     pub async fn missing(&self, wanted: &[IpAddr]) -> Result<Vec<IpAddr>, AddressError> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
         let hosts: Vec<IpNet> = wanted.iter().map(|ip| IpNet::from(*ip)).collect();
         let present = self.addresses.list_within(&self.interface, &hosts).await?;
         Ok(wanted
@@ -86,10 +113,12 @@ impl Host {
             .collect())
     }
 
-    /// Looks the interface up again (`interface_to_use`, else the default route's, which
-    /// may have moved); returns whether it changed.
-    pub async fn relocate(&mut self, interface_to_use: Option<&str>) -> Result<bool, AddressError> {
-        let found = self.addresses.find_interface(interface_to_use).await?;
+    /// Looks the interface up again (see [`Host::alias_interface_name`]; the default
+    /// route's may have moved, the agent's link is made anew on resume); returns whether
+    /// it changed.
+    pub async fn relocate(&mut self) -> Result<bool, AddressError> {
+        let name = self.alias_interface_name();
+        let found = self.addresses.find_interface(name.as_deref()).await?;
         let changed = found != self.interface;
         self.interface = found;
         Ok(changed)
@@ -133,31 +162,42 @@ impl Host {
 
     /// Points the system resolver at the agent (idempotent; also adopts a configuration
     /// something else wrote meanwhile). Returns the previous upstreams.
-    pub fn take_over(&mut self) -> Result<Takeover, ResolverError> {
-        let takeover = self.resolver.take_over(&self.ours, &mut self.state)?;
+    pub async fn take_over(&mut self) -> Result<Takeover, ResolverError> {
+        let takeover = self.resolver.take_over(&self.ours, &mut self.state).await?;
         self.taken_over = true;
+        if self.resolver.alias_interface().is_some()
+            && self.interface_to_use.is_none()
+            && let Err(error) = self.relocate().await
+        {
+            tracing::warn!(%error, "cannot find the agent's link for alias addresses");
+        }
         Ok(takeover)
     }
 
     /// Puts the previous resolver configuration back.
-    pub fn restore(&mut self) -> Result<Restored, ResolverError> {
+    pub async fn restore(&mut self) -> Result<Restored, ResolverError> {
         self.taken_over = false;
-        self.resolver.restore(&mut self.state)
+        self.resolver.restore(&mut self.state).await
     }
 
     /// While the agent holds the resolver configuration: takes it over again if something
     /// else rewrote it. `None` when there is nothing to check (paused, or mode `none`).
-    pub fn recheck(&mut self) -> Option<Result<Takeover, ResolverError>> {
+    pub async fn recheck(&mut self) -> Option<Result<Takeover, ResolverError>> {
         if !self.taken_over || self.resolver_mode == ResolverMode::None {
             return None;
         }
-        Some(self.take_over())
+        Some(self.take_over().await)
     }
 
     /// The resolvers the machine had before the agent (or has now, when the agent has
     /// not taken over), without the agent's own addresses.
-    pub fn previous_upstreams(&self) -> Result<Vec<SocketAddr>, ResolverError> {
-        self.resolver.upstreams(&self.ours, &self.state)
+    pub async fn previous_upstreams(&self) -> Result<Vec<SocketAddr>, ResolverError> {
+        self.resolver.upstreams(&self.ours, &self.state).await
+    }
+
+    /// The alias names the system resolver should send to the agent.
+    pub async fn route_names(&self, names: &[String]) -> Result<(), ResolverError> {
+        self.resolver.route_names(names).await
     }
 
     /// Moves the crash-recovery record to `path` (a reloaded `state_file`): the new file
@@ -207,7 +247,10 @@ impl Host {
     pub fn remove_state_file_if_clean(&self) {
         let state = self.state.state();
         let path = self.state.path();
-        if state.saved_resolver.is_some() || !state.added_addresses.is_empty() {
+        if state.saved_resolver.is_some()
+            || state.agent_link.is_some()
+            || !state.added_addresses.is_empty()
+        {
             tracing::warn!(path = %path.display(), "not everything could be undone; keeping the state file so the next start finishes the job");
             return;
         }

@@ -12,14 +12,14 @@ use super::controller::with_causes;
 use crate::agent::config::{ConfigKey, ReloadPlan, ReloadTrigger, ReloadableChange, reload};
 
 impl Actor {
-    pub fn on_reload(&mut self, trigger: ReloadTrigger) {
+    pub async fn on_reload(&mut self, trigger: ReloadTrigger) {
         let Some(path) = self.config_path.clone() else {
             return;
         };
         match reload(&path, &self.config) {
             Ok(plan) => {
                 self.warnings.reload_failed = None;
-                self.apply_reload(plan);
+                self.apply_reload(plan).await;
             }
             Err(error) => {
                 let error = with_causes(&error);
@@ -33,7 +33,7 @@ impl Actor {
     }
 
     /// Applies the reloadable changes of `plan` and records what needs a restart.
-    pub fn apply_reload(&mut self, mut plan: ReloadPlan) {
+    pub async fn apply_reload(&mut self, mut plan: ReloadPlan) {
         if plan.is_empty() {
             tracing::debug!("configuration reloaded; nothing changed");
         }
@@ -79,7 +79,7 @@ impl Actor {
         }
         self.config = plan.effective.clone();
         if upstreams_changed {
-            self.refresh_upstreams();
+            self.refresh_upstreams().await;
         }
         self.warnings.restart_required = plan.restart_warning().map(|warning| {
             if plan.restart_required.contains(&ConfigKey::V4Prefix) {

@@ -4,16 +4,18 @@
 //! resolvers the machine had before the agent.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::actor::Actor;
 use super::controller::with_causes;
 use super::host::is_news;
 use crate::agent::os::{Restored, TakeoverChange};
+use crate::api::agent::ResolverStatus;
 
 impl Actor {
     /// Points the system resolver at the agent (resume).
-    pub fn take_over_resolver(&mut self) {
-        match self.host.take_over() {
+    pub async fn take_over_resolver(&mut self) {
+        match self.host.take_over().await {
             Ok(takeover) => {
                 self.warnings.resolver = None;
                 if is_news(takeover.change) {
@@ -33,8 +35,8 @@ impl Actor {
     }
 
     /// Puts the previous resolver configuration back (pause, exit).
-    pub fn restore_resolver(&mut self) {
-        match self.host.restore() {
+    pub async fn restore_resolver(&mut self) {
+        match self.host.restore().await {
             Ok(Restored::NothingSaved) => {}
             Ok(restored) => {
                 self.warnings.resolver = None;
@@ -57,8 +59,8 @@ impl Actor {
     /// Called periodically: if something else (DHCP, NetworkManager) rewrote the resolver
     /// configuration while the agent held it, its new content becomes the "previous"
     /// configuration and the agent takes over again.
-    pub fn recheck_resolver(&mut self) {
-        match self.host.recheck() {
+    pub async fn recheck_resolver(&mut self) {
+        match self.host.recheck().await {
             None => {}
             Some(Ok(takeover)) => {
                 if takeover.change == TakeoverChange::AdoptedExternalChange {
@@ -107,8 +109,8 @@ impl Actor {
 
     /// Re-reads the previous resolvers (from the saved configuration, or the current one
     /// while not taken over) and applies them, or the override.
-    pub fn refresh_upstreams(&mut self) {
-        match self.host.previous_upstreams() {
+    pub async fn refresh_upstreams(&mut self) {
+        match self.host.previous_upstreams().await {
             Ok(previous) => self.use_previous_upstreams(previous),
             Err(error) => {
                 tracing::warn!(error = %with_causes(&error), "cannot read the previous resolvers");
@@ -116,6 +118,46 @@ impl Actor {
                     self.set_upstreams(self.config.override_upstream_dns_servers.clone());
                 }
             }
+        }
+    }
+
+    /// Tells the system resolver which alias names to send to the agent when the set of
+    /// names some registered token may resolve changed (systemd-resolved's routing
+    /// domains; a no-op for the other modes). Runs after each publish, so a name is routed
+    /// before a registration waiting for its first alias listing is answered.
+    pub async fn route_alias_names(&mut self) {
+        let names = self.view.load().alias_names();
+        if self
+            .routed_names
+            .as_ref()
+            .is_some_and(|routed| Arc::ptr_eq(routed, &names))
+        {
+            return;
+        }
+        self.routed_names = Some(Arc::clone(&names));
+        if let Err(error) = self.host.route_names(&names.sorted()).await {
+            let error = with_causes(&error);
+            tracing::error!(%error, "cannot update the alias names the system resolver sends to the agent");
+            self.warnings.resolver = Some(format!(
+                "the agent could not update the alias names the system resolver sends to it: {error}"
+            ));
+        }
+    }
+
+    /// The `resolver` part of `status`.
+    pub fn resolver_status(&self) -> ResolverStatus {
+        let details = self.host.resolver_details();
+        ResolverStatus {
+            mode: self.host.resolver_mode().to_string(),
+            link: details.link,
+            routing: details.routing,
+            managed_by: details.managed_by,
+            upstreams: self
+                .dns
+                .upstreams()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         }
     }
 

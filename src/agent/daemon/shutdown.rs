@@ -26,7 +26,7 @@ impl Actor {
     pub async fn teardown(&mut self) -> bool {
         // The resolver first, while the DNS server still answers: the machine is never
         // left pointing at a server that is gone.
-        self.restore_resolver();
+        self.restore_resolver().await;
         self.proxy.shutdown(SHUTDOWN_GRACE).await;
         self.cancels.close();
         if tokio::time::timeout(SHUTDOWN_GRACE, self.cancels.wait())

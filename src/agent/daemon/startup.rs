@@ -39,9 +39,9 @@ use crate::agent::config::AgentConfig;
 use crate::agent::core::{CoreConfig, IpPrefix};
 use crate::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, ForwardObserver};
 use crate::agent::os::linux::{
-    NetlinkAddresses, ResolvConfTakeover, SockDiagPeerLookup, select_resolver,
+    NetlinkAddresses, ResolvConfTakeover, SelectedResolver, SockDiagPeerLookup, select_resolver,
 };
-use crate::agent::os::{AddressManager, PeerUidLookup};
+use crate::agent::os::{AddressError, AddressManager, Interface, PeerUidLookup};
 use crate::agent::proxy::ProxyListeners;
 use crate::agent::recovery::{RecoveryScope, recover};
 use crate::agent::state::{StateError, StateFile};
@@ -83,15 +83,17 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     let clock = AgentClock::start();
     let addresses: Arc<dyn AddressManager> = Arc::new(NetlinkAddresses::new()?);
     let peers: Arc<dyn PeerUidLookup> = Arc::new(SockDiagPeerLookup::new()?);
-    let interface = addresses
+    // Crash recovery first (resolv.conf, a leftover resolved link, tagged addresses on
+    // the interface alias addresses went to), then the resolver mode is chosen on the
+    // machine as it really is.
+    let swept = addresses
         .find_interface(config.interface_to_use.as_deref())
         .await;
-
     let mut state = load_recovery_state(&config)?;
     let prefixes = [IpNet::V4(config.v4_prefix), IpNet::V6(config.v6_prefix)];
     let scope = RecoveryScope {
         prefixes: &prefixes,
-        sweep: interface.as_ref().ok(),
+        sweep: swept.as_ref().ok(),
     };
     let report = recover(
         &mut state,
@@ -109,7 +111,8 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     {
         tracing::info!(resolver = ?report.resolver, removed = report.removed.len(), "undid what an earlier run left behind");
     }
-    let interface = interface.map_err(|e| anyhow!(with_causes(&e)))?;
+    let selected = select_resolver(config.resolver_mode, &resolv_conf).await?;
+    let interface = alias_interface(addresses.as_ref(), &config, &selected, swept).await?;
     // After crash recovery: whatever else stops this start, the machine has its DNS back.
     let controllers = Arc::new(Controllers::trusting(config.controller_ca_file.as_deref())?);
 
@@ -127,7 +130,6 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         }
     }
 
-    let selected = select_resolver(config.resolver_mode, &resolv_conf)?;
     let mut warnings = Warnings::default();
     if let Some(warning) = selected.warning {
         tracing::warn!("{warning}");
@@ -140,12 +142,17 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         selected.mode,
         state,
         prefixes.to_vec(),
+        config.interface_to_use.clone(),
     );
 
     let (handle, events) = ActorHandle::channel();
     let view = Arc::new(ArcSwap::from_pointee(core.fast_view(clock.moment())));
     let policy = AgentDnsPolicy::new(Arc::clone(&view), clock, Arc::clone(&peers), handle.clone());
-    let dns = DnsServer::builder(dns_config(&config), policy)
+    let dns_settings = DnsServerConfig {
+        bind_before_assigned: !host.hosts_dns_addresses(),
+        ..dns_config(&config)
+    };
+    let dns = DnsServer::builder(dns_settings, policy)
         .forward_observer(upstream_failures(handle.clone()))
         .build();
     let proxy = ProxyListeners::new(Arc::new(ActorBroker(handle.clone())), Arc::clone(&peers));
@@ -166,6 +173,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         config_path,
         logging,
         registrations: Default::default(),
+        routed_names: None,
     };
     let control = Arc::new(LocalControl::new(handle, controllers));
     match bring_up(&mut actor, &control, peers).await {
@@ -197,12 +205,14 @@ async fn bring_up(
     let own = actor.core.dns_server_addresses();
     let own: [IpAddr; 2] = [own.v4.into(), own.v6.into()];
     actor.host.set_dns_addresses(own.to_vec());
-    for address in own {
-        actor
-            .host
-            .add_address(address)
-            .await
-            .map_err(|e| anyhow!(with_causes(&e)))?;
+    if actor.host.hosts_dns_addresses() {
+        for address in own {
+            actor
+                .host
+                .add_address(address)
+                .await
+                .map_err(|e| anyhow!(with_causes(&e)))?;
+        }
     }
     for address in own {
         let bound = actor
@@ -212,7 +222,7 @@ async fn bring_up(
         tracing::info!(address = %bound, interface = %actor.host.interface().name, "DNS server listening");
     }
     // Upstreams before the takeover, so no query reaches the agent without them.
-    actor.refresh_upstreams();
+    actor.refresh_upstreams().await;
     if actor.core.is_paused() {
         tracing::info!(
             "the agent was paused when it stopped; it stays paused (boundary client-agent resume)"
@@ -221,12 +231,38 @@ async fn bring_up(
         let takeover = actor
             .host
             .take_over()
+            .await
             .map_err(|e| anyhow!(with_causes(&e)))?;
         tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
         actor.use_previous_upstreams(takeover.upstreams);
         actor.resolver_changed();
     }
     Ok(api)
+}
+
+/// The interface alias addresses go on: `interface_to_use` (which must exist), else the
+/// takeover's own link (made at the takeover; until then a placeholder the host looks up
+/// again), else the default route's (`found` at recovery).
+async fn alias_interface(
+    addresses: &dyn AddressManager,
+    config: &AgentConfig,
+    selected: &SelectedResolver,
+    found: Result<Interface, AddressError>,
+) -> anyhow::Result<Interface> {
+    let interface = match (
+        &config.interface_to_use,
+        selected.takeover.alias_interface(),
+    ) {
+        (None, Some(link)) => match addresses.find_interface(Some(&link)).await {
+            Err(AddressError::InterfaceNotFound { .. }) => Ok(Interface {
+                name: link,
+                index: 0,
+            }),
+            other => other,
+        },
+        _ => found,
+    };
+    interface.map_err(|e| anyhow!(with_causes(&e)))
 }
 
 /// The crash-recovery state; a corrupt file was moved aside (the error says where) and

@@ -51,7 +51,10 @@ impl Actor {
                         queue.push_front(step);
                     }
                 }
-                Work::Publish => self.publish(),
+                Work::Publish => {
+                    self.publish();
+                    self.route_alias_names().await;
+                }
                 Work::AnswerDns(reply, decision) => {
                     let _ = reply.send(decision);
                 }
@@ -187,11 +190,11 @@ impl Actor {
                 .flat_map(|input| self.ask(input))
                 .collect(),
             Command::TakeOverResolver => {
-                self.take_over_resolver();
+                self.take_over_resolver().await;
                 Vec::new()
             }
             Command::RestoreResolver => {
-                self.restore_resolver();
+                self.restore_resolver().await;
                 Vec::new()
             }
             Command::SaveState => {

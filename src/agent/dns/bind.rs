@@ -15,19 +15,20 @@ use super::{DnsError, Transport};
 
 const TCP_BACKLOG: i32 = 1024;
 
-pub(crate) fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, DnsError> {
+pub(crate) fn bind_udp(addr: SocketAddr, freebind: bool) -> Result<UdpSocket, DnsError> {
     let fail = |error| bind_error(addr, Transport::Udp, error);
     let socket =
         Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(fail)?;
     if addr.is_ipv6() {
         socket.set_only_v6(true).map_err(fail)?;
     }
+    set_freebind(&socket, addr, freebind).map_err(fail)?;
     socket.set_nonblocking(true).map_err(fail)?;
     socket.bind(&addr.into()).map_err(fail)?;
     UdpSocket::from_std(socket.into()).map_err(fail)
 }
 
-pub(crate) fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, DnsError> {
+pub(crate) fn bind_tcp(addr: SocketAddr, freebind: bool) -> Result<TcpListener, DnsError> {
     let fail = |error| bind_error(addr, Transport::Tcp, error);
     let socket =
         Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(fail)?;
@@ -35,10 +36,23 @@ pub(crate) fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, DnsError> {
     if addr.is_ipv6() {
         socket.set_only_v6(true).map_err(fail)?;
     }
+    set_freebind(&socket, addr, freebind).map_err(fail)?;
     socket.set_nonblocking(true).map_err(fail)?;
     socket.bind(&addr.into()).map_err(fail)?;
     socket.listen(TCP_BACKLOG).map_err(fail)?;
     TcpListener::from_std(socket.into()).map_err(fail)
+}
+
+/// `IP_FREEBIND` / `IPV6_FREEBIND`: bind to an address not (yet) assigned.
+fn set_freebind(socket: &Socket, addr: SocketAddr, freebind: bool) -> io::Result<()> {
+    if !freebind {
+        return Ok(());
+    }
+    if addr.is_ipv6() {
+        socket.set_freebind_v6(true)
+    } else {
+        socket.set_freebind_v4(true)
+    }
 }
 
 fn bind_error(addr: SocketAddr, transport: Transport, source: io::Error) -> DnsError {

@@ -32,6 +32,11 @@ pub struct DnsServerConfig {
     pub max_tcp_pipelined: usize,
     /// A TCP client connection with no query for this long is closed (RFC 7766 §6.2.3).
     pub tcp_idle_timeout: Duration,
+    /// Bind listeners even while their address is not (yet) on an interface
+    /// (`IP_FREEBIND`): in systemd-resolved mode the addresses live on the agent's own
+    /// link, which exists only while the agent is not paused; the sockets stay open and
+    /// receive again once the link is back.
+    pub bind_before_assigned: bool,
 }
 
 impl Default for DnsServerConfig {
@@ -46,6 +51,7 @@ impl Default for DnsServerConfig {
             max_tcp_connections: 128,
             max_tcp_pipelined: 16,
             tcp_idle_timeout: Duration::from_secs(10),
+            bind_before_assigned: false,
         }
     }
 }

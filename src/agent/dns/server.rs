@@ -111,9 +111,10 @@ impl DnsServer {
                 })
             };
         }
+        let freebind = self.inner.config.bind_before_assigned;
         let udp = {
             let _guard = runtime.enter();
-            bind_udp(addr)?
+            bind_udp(addr, freebind)?
         };
         let bound = udp.local_addr().map_err(|source| DnsError::Bind {
             addr,
@@ -122,7 +123,7 @@ impl DnsServer {
         })?;
         let tcp = {
             let _guard = runtime.enter();
-            bind_tcp(bound)?
+            bind_tcp(bound, freebind)?
         };
         let config = &self.inner.config;
         let cancel = self.inner.shutdown.child_token();

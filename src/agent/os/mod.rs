@@ -17,5 +17,6 @@ pub mod linux;
 pub use address::{AddressError, AddressManager, AssignedAddress, Interface};
 pub use peer::{PeerLookupError, PeerUidLookup};
 pub use resolver::{
-    ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover, TakeoverChange,
+    ResolverDetails, ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover,
+    TakeoverChange,
 };

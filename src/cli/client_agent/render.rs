@@ -5,7 +5,7 @@ use base64::Engine;
 use time::OffsetDateTime;
 
 use crate::api::ApiErrorBody;
-use crate::api::agent::{AgentSessions, AgentStatus};
+use crate::api::agent::{AgentSessions, AgentStatus, ResolverStatus};
 use crate::api::credential::SessionCredential;
 use crate::api::time_format;
 
@@ -32,6 +32,12 @@ pub fn status(status: &AgentStatus, now: OffsetDateTime) -> String {
 
     let mut lines = vec![String::new(), "Status:".to_owned()];
     lines.extend(aligned(&rows, 2, width));
+    if let Some(resolver) = &status.resolver {
+        lines.push(String::new());
+        lines.push("  System resolver:".to_owned());
+        let rows = resolver_rows(resolver);
+        lines.extend(aligned(&rows, 4, key_width(&rows) + 2));
+    }
     for (title, entries) in [
         ("Recent errors:", &status.errors),
         ("Recent warnings:", &status.warnings),
@@ -43,6 +49,28 @@ pub fn status(status: &AgentStatus, now: OffsetDateTime) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// Our `resolver` status block: mode, link, routing, who manages it, upstreams.
+fn resolver_rows(resolver: &ResolverStatus) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("Mode", resolver.mode.clone())];
+    let optional = [
+        ("Link", &resolver.link),
+        ("Routing", &resolver.routing),
+        ("Managed By", &resolver.managed_by),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            rows.push((key, value.clone()));
+        }
+    }
+    let upstreams = if resolver.upstreams.is_empty() {
+        "none".to_owned()
+    } else {
+        resolver.upstreams.join(", ")
+    };
+    rows.push(("Upstreams", upstreams));
+    rows
 }
 
 /// `sessions`: `No sessions found`, or per session its alias, id, creation time and the

@@ -17,6 +17,7 @@ fn status_with_token() -> AgentStatus {
         status: "running".into(),
         errors: vec!["newest error".into(), "older error".into()],
         warnings: vec!["restart needed".into()],
+        resolver: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn status_without_token_shows_only_the_agent() {
         status: "paused".into(),
         errors: vec![],
         warnings: vec![],
+        resolver: None,
     };
     assert_eq!(
         render::status(&status, datetime!(2026-01-02 00:00:00 UTC)),
@@ -196,4 +198,27 @@ fn api_errors_show_kind_message_status_and_fields() {
         output.contains("      Error:           not a Boundary auth token"),
         "{output}"
     );
+}
+
+#[test]
+fn status_shows_how_the_agent_is_the_system_resolver() {
+    let mut status = status_with_token();
+    status.resolver = Some(crate::api::agent::ResolverStatus {
+        mode: "systemd-resolved".into(),
+        link: Some("boundary0".into()),
+        routing: Some("per-alias (2 routing domains)".into()),
+        managed_by: Some("systemd-resolved".into()),
+        upstreams: vec!["192.0.2.53:53".into(), "[2001:db8::53]:53".into()],
+    });
+    let text = render::status(&status, datetime!(2026-01-02 00:00:00 UTC));
+    for line in [
+        "  System resolver:",
+        "    Mode:        systemd-resolved",
+        "    Link:        boundary0",
+        "    Routing:     per-alias (2 routing domains)",
+        "    Managed By:  systemd-resolved",
+        "    Upstreams:   192.0.2.53:53, [2001:db8::53]:53",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+    }
 }

@@ -50,6 +50,13 @@ impl AliasNames {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The names in order (for handing to the system resolver).
+    pub fn sorted(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.0.iter().cloned().collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 /// An alias with at least one live session.
@@ -114,6 +121,12 @@ impl FastView {
     /// [`decide`]: FastView::decide
     pub fn depends_on_asker(&self, name: &str) -> bool {
         self.running && self.names.contains(&normalized_name(name))
+    }
+
+    /// The alias names, shared with the views before it until an alias cache changes
+    /// (so comparing the `Arc`s tells whether the set changed).
+    pub fn alias_names(&self) -> Arc<AliasNames> {
+        Arc::clone(&self.names)
     }
 
     /// How many alias names the view knows (for logs and benchmarks).

@@ -292,6 +292,7 @@ impl<T: Clone> AgentCore<T> {
             .to_owned(),
             errors: self.errors.visible_to(uid),
             warnings: Vec::new(),
+            resolver: None,
         }
     }
 

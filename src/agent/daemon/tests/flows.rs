@@ -76,7 +76,7 @@ async fn a_first_alias_question_waits_for_its_authorization_and_then_fails_open(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_and_resume_hand_the_resolver_back_and_forth_and_are_remembered() {
     let mut h = Harness::new();
-    h.actor.take_over_resolver();
+    h.actor.take_over_resolver().await;
     assert_eq!(
         h.actor.dns.upstreams(),
         [PREVIOUS_UPSTREAM.parse().unwrap()]
@@ -96,7 +96,7 @@ async fn pause_and_resume_hand_the_resolver_back_and_forth_and_are_remembered() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_undoes_every_change_and_removes_the_state_file() {
     let mut h = Harness::new();
-    h.actor.take_over_resolver();
+    h.actor.take_over_resolver().await;
     h.register_with_alias().await;
     let _answer = h.ask_alias().await;
     h.pump_until(|event| matches!(event, Event::Authorized { .. }))
@@ -123,7 +123,7 @@ async fn stopping_undoes_every_change_and_removes_the_state_file() {
 #[tokio::test]
 async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
     let mut h = Harness::new();
-    h.actor.refresh_upstreams();
+    h.actor.refresh_upstreams().await;
     let running = h.actor.config.clone();
     let mut edited = running.clone();
     edited.dns_request_timeout = Duration::from_secs(3);
@@ -132,7 +132,7 @@ async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
     edited.api_listen_address = "127.0.0.1:9301".parse().unwrap();
     edited.state_file = h.dir.path().join("moved-state.json");
 
-    h.actor.apply_reload(plan_reload(&running, &edited));
+    h.actor.apply_reload(plan_reload(&running, &edited)).await;
     assert_eq!(
         h.actor.dns.upstreams(),
         edited.override_upstream_dns_servers
@@ -151,7 +151,9 @@ async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
 
     // Editing the file back: the warning goes, the previous resolvers are upstream again.
     let effective = h.actor.config.clone();
-    h.actor.apply_reload(plan_reload(&effective, &running));
+    h.actor
+        .apply_reload(plan_reload(&effective, &running))
+        .await;
     assert_eq!(h.actor.warnings.restart_required, None);
     assert_eq!(
         h.actor.dns.upstreams(),

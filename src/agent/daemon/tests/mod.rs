@@ -82,6 +82,7 @@ impl Harness {
             ResolverMode::ResolvConf,
             StateFile::empty(&config.state_file),
             vec![IpNet::V4(config.v4_prefix), IpNet::V6(config.v6_prefix)],
+            None,
         );
         let (operational, _, _) = OperationalState::load(&config.operational_state_file);
         let mut core = Core::new(core_config(&config).unwrap(), false).unwrap();
@@ -107,6 +108,7 @@ impl Harness {
             config_path: None,
             logging: None,
             registrations: Default::default(),
+            routed_names: None,
         };
         Harness {
             actor,
@@ -273,8 +275,13 @@ struct FakeResolver {
     log: Log,
 }
 
+#[async_trait]
 impl ResolverTakeover for FakeResolver {
-    fn take_over(&self, _: &[IpAddr], state: &mut StateFile) -> Result<Takeover, ResolverError> {
+    async fn take_over(
+        &self,
+        _: &[IpAddr],
+        state: &mut StateFile,
+    ) -> Result<Takeover, ResolverError> {
         self.log.lock().unwrap().push("take over".into());
         state.update(|s| {
             s.saved_resolver.get_or_insert(SavedResolvConf {
@@ -289,7 +296,7 @@ impl ResolverTakeover for FakeResolver {
         })
     }
 
-    fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+    async fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
         let saved = state.state().saved_resolver.is_some();
         state.update(|s| s.saved_resolver = None)?;
         if !saved {
@@ -301,7 +308,11 @@ impl ResolverTakeover for FakeResolver {
         })
     }
 
-    fn upstreams(&self, _: &[IpAddr], _: &StateFile) -> Result<Vec<SocketAddr>, ResolverError> {
+    async fn upstreams(
+        &self,
+        _: &[IpAddr],
+        _: &StateFile,
+    ) -> Result<Vec<SocketAddr>, ResolverError> {
         Ok(vec![PREVIOUS_UPSTREAM.parse().unwrap()])
     }
 }

@@ -43,6 +43,11 @@ impl NetlinkAddresses {
         })
     }
 
+    /// The rtnetlink handle (the agent's link is made through the same connection).
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     async fn interface_by_name(&self, name: &str) -> Result<Interface, AddressError> {
         let found = self
             .handle
@@ -292,7 +297,7 @@ fn host_address_message(index: u32, address: IpAddr) -> AddressMessage {
     }
 }
 
-fn to_io(error: rtnetlink::Error) -> io::Error {
+pub(super) fn to_io(error: rtnetlink::Error) -> io::Error {
     match error {
         rtnetlink::Error::NetlinkError(message) => message.to_io(),
         other => io::Error::other(other.to_string()),

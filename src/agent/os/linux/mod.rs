@@ -6,9 +6,16 @@
 //! they should manage (the daemon's main thread; in tests, a thread that has `setns`'d).
 
 mod addr;
+mod agent_link;
 mod peer;
+mod resolved;
 mod resolver;
 
 pub use addr::NetlinkAddresses;
+pub use agent_link::AGENT_LINK_NAME;
 pub use peer::SockDiagPeerLookup;
-pub use resolver::{NoResolverTakeover, ResolvConfTakeover, SelectedResolver, select_resolver};
+pub use resolved::{MAX_ROUTING_DOMAINS, ResolvedTakeover, resolved_manages};
+pub use resolver::{
+    NoResolverTakeover, ResolvConfTakeover, SelectedResolver, select_resolver,
+    select_resolver_on_bus,
+};

@@ -11,6 +11,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::NetlinkAddresses;
+use super::agent_link::AGENT_LINK_NAME;
+use super::resolved::{
+    ResolvedBus, ResolvedPresence, ResolvedTakeover, resolved_manages, undo_leftover_link,
+};
 use crate::agent::os::resolv_conf;
 use crate::agent::os::{
     ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover, TakeoverChange,
@@ -20,7 +29,7 @@ use crate::agent::state::{SavedResolvConf, StateFile};
 /// The resolver takeover chosen for a `resolver_mode`.
 pub struct SelectedResolver {
     pub takeover: Box<dyn ResolverTakeover>,
-    /// The mode in effect (`auto` resolved to `resolv-conf` or `none`).
+    /// The mode in effect (`auto` resolved to a concrete mode).
     pub mode: ResolverMode,
     /// Something the user should act on (shown at WARN and in `status`).
     pub warning: Option<String>,
@@ -29,49 +38,80 @@ pub struct SelectedResolver {
 /// Picks the takeover for `mode` on the resolv.conf at `path` (`/etc/resolv.conf` in
 /// production; a parameter so tests never touch the host's).
 ///
-/// `auto` takes over a plain file (or a symlink to a file some other tool manages: its
-/// rewrites are noticed and adopted). A symlink into systemd-resolved's directory means
-/// resolved owns DNS; its mode is not built yet, and writing through the link would fight
-/// resolved, so `auto` then falls back to `none` with a warning. A missing file is taken
-/// over too (created, and removed again on restore). An explicit `resolv-conf` writes
+/// `auto` picks `systemd-resolved` when the file sends programs to resolved's stub
+/// (symlink or content, see [`resolved_manages`]) and resolved answers on D-Bus; when
+/// resolved owns the file but does not answer, `none` with a warning (taking the file
+/// over would make resolved, which then reads it, send everything back to the agent).
+/// Any other file, or a missing one, is taken over (`resolv-conf`). An explicit
+/// `systemd-resolved` refuses to start without resolved; an explicit `resolv-conf` writes
 /// through any symlink.
-pub fn select_resolver(mode: ResolverMode, path: &Path) -> Result<SelectedResolver, ResolverError> {
-    let selected = |mode, warning| {
-        let takeover: Box<dyn ResolverTakeover> = match mode {
-            ResolverMode::ResolvConf => Box::new(ResolvConfTakeover::new(path)),
-            _ => Box::new(NoResolverTakeover::new(path)),
-        };
-        Ok(SelectedResolver {
-            takeover,
-            mode,
-            warning,
-        })
+pub async fn select_resolver(
+    mode: ResolverMode,
+    path: &Path,
+) -> Result<SelectedResolver, ResolverError> {
+    select_resolver_on_bus(mode, path, None).await
+}
+
+/// [`select_resolver`] with the system bus at `bus_address` (tests).
+pub async fn select_resolver_on_bus(
+    mode: ResolverMode,
+    path: &Path,
+    bus_address: Option<&str>,
+) -> Result<SelectedResolver, ResolverError> {
+    let selected = |takeover: Box<dyn ResolverTakeover>, mode, warning| SelectedResolver {
+        takeover,
+        mode,
+        warning,
     };
+    let file = || -> Box<dyn ResolverTakeover> { Box::new(ResolvConfTakeover::new(path)) };
+    let untouched = || -> Box<dyn ResolverTakeover> { Box::new(NoResolverTakeover::new(path)) };
     match mode {
-        ResolverMode::ResolvConf | ResolverMode::None => selected(mode, None),
-        ResolverMode::SystemdResolved => Err(ResolverError::SystemdResolvedNotBuilt),
-        ResolverMode::Auto => match systemd_resolved_target(path) {
-            Some(target) => selected(
-                ResolverMode::None,
-                Some(format!(
-                    "{} is managed by systemd-resolved (it links to {}), and the \
-                     systemd-resolved resolver mode is not built yet: the agent leaves the \
-                     system's DNS configuration alone. Point the system at the agent's DNS \
-                     addresses yourself, or set resolver_mode = \"resolv-conf\".",
-                    path.display(),
-                    target.display()
+        ResolverMode::ResolvConf => Ok(selected(file(), mode, None)),
+        ResolverMode::None => Ok(selected(untouched(), mode, None)),
+        ResolverMode::SystemdResolved => {
+            let bus = ResolvedPresence::probe(bus_address).await.map_err(|e| {
+                ResolverError::Resolved(format!(
+                    "resolver_mode = \"systemd-resolved\", but {e}; start systemd-resolved or \
+                     choose another resolver_mode"
+                ))
+            })?;
+            Ok(selected(resolved_takeover(bus, path)?, mode, None))
+        }
+        ResolverMode::Auto => match resolved_manages(path) {
+            None => Ok(selected(file(), ResolverMode::ResolvConf, None)),
+            Some(why) => match ResolvedPresence::probe(bus_address).await {
+                Ok(bus) => Ok(selected(
+                    resolved_takeover(bus, path)?,
+                    ResolverMode::SystemdResolved,
+                    None,
                 )),
-            ),
-            None => selected(ResolverMode::ResolvConf, None),
+                Err(error) => Ok(selected(
+                    untouched(),
+                    ResolverMode::None,
+                    Some(format!(
+                        "{why}, but {error}: the agent leaves the system's DNS configuration \
+                         alone and aliases are not intercepted. Start systemd-resolved (then \
+                         restart the agent), or set resolver_mode = \"resolv-conf\"."
+                    )),
+                )),
+            },
         },
     }
 }
 
-/// The symlink target if `path` links into systemd-resolved's runtime directory.
-fn systemd_resolved_target(path: &Path) -> Option<PathBuf> {
-    let target = fs::read_link(path).ok()?;
-    let resolved = target.to_string_lossy().contains("systemd/resolve");
-    resolved.then_some(target)
+fn resolved_takeover(
+    bus: ResolvedBus,
+    path: &Path,
+) -> Result<Box<dyn ResolverTakeover>, ResolverError> {
+    let netlink = NetlinkAddresses::new().map_err(|e| ResolverError::AgentLink {
+        name: AGENT_LINK_NAME.to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(Box::new(ResolvedTakeover::new(
+        bus,
+        Arc::new(netlink),
+        path,
+    )))
 }
 
 /// `resolv-conf` mode: the agent's addresses become the file's nameservers.
@@ -85,8 +125,13 @@ impl ResolvConfTakeover {
     }
 }
 
+#[async_trait]
 impl ResolverTakeover for ResolvConfTakeover {
-    fn take_over(&self, ours: &[IpAddr], state: &mut StateFile) -> Result<Takeover, ResolverError> {
+    async fn take_over(
+        &self,
+        ours: &[IpAddr],
+        state: &mut StateFile,
+    ) -> Result<Takeover, ResolverError> {
         if ours.is_empty() {
             return Err(ResolverError::NoAgentAddresses {
                 path: self.path.clone(),
@@ -153,11 +198,12 @@ impl ResolverTakeover for ResolvConfTakeover {
         Ok(Takeover { change, upstreams })
     }
 
-    fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+    async fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+        undo_leftover_link(state).await?;
         restore_saved(&self.path, state)
     }
 
-    fn upstreams(
+    async fn upstreams(
         &self,
         ours: &[IpAddr],
         state: &StateFile,
@@ -185,19 +231,25 @@ impl NoResolverTakeover {
     }
 }
 
+#[async_trait]
 impl ResolverTakeover for NoResolverTakeover {
-    fn take_over(&self, ours: &[IpAddr], state: &mut StateFile) -> Result<Takeover, ResolverError> {
+    async fn take_over(
+        &self,
+        ours: &[IpAddr],
+        state: &mut StateFile,
+    ) -> Result<Takeover, ResolverError> {
         Ok(Takeover {
             change: TakeoverChange::Untouched,
-            upstreams: self.upstreams(ours, state)?,
+            upstreams: self.upstreams(ours, state).await?,
         })
     }
 
-    fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+    async fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
+        undo_leftover_link(state).await?;
         restore_saved(&self.path, state)
     }
 
-    fn upstreams(
+    async fn upstreams(
         &self,
         ours: &[IpAddr],
         _state: &StateFile,
@@ -212,7 +264,7 @@ impl ResolverTakeover for NoResolverTakeover {
 /// Only ever writes `path`, the resolver file this agent is configured for: a saved copy
 /// naming any other file is not trusted (a root daemon must not write where a file it
 /// reads back says), so it is dropped and reported, and that file is left untouched.
-fn restore_saved(path: &Path, state: &mut StateFile) -> Result<Restored, ResolverError> {
+pub(super) fn restore_saved(path: &Path, state: &mut StateFile) -> Result<Restored, ResolverError> {
     let Some(saved) = state.state().saved_resolver.clone() else {
         return Ok(Restored::NothingSaved);
     };
