@@ -13,11 +13,13 @@ alias_refresh_interval = "1m"
 # (all failing: SERVFAIL). 100ms to 1h. (reload)
 dns_request_timeout = "5s"
 
-# Interface that carries the alias addresses. Unset: the interface of the default route.
+# Interface that carries the alias addresses. Unset: the interface of the default route
+# (in systemd-resolved mode: the agent's own link, boundary0).
 # interface_to_use = "eth0"
 
 # Also write logs to this file (absolute path). Unset: no file; logs go to stdout, which
-# journald collects under systemd. (reload)
+# journald collects under systemd. (reload) The file is created 0640 and never followed
+# through a symlink; its directory must be one only root can change.
 # log_file = "/var/log/boundary-client-agent.log"
 
 # trace, debug, info, warn or error (any case). (reload)
@@ -33,7 +35,9 @@ override_upstream_dns_servers = []
 # override_upstream_dns_servers = ["10.0.0.2", "[fd00::53]:5353"]
 
 # Crash-recovery state (saved resolver configuration, added addresses); removed on a
-# clean shutdown. (reload)
+# clean shutdown. (reload) Both state files must live in a directory only root can
+# change (owned by root, not group/world-writable, nor any directory above it unless
+# sticky), or the agent refuses to start and names the directory and its owner.
 state_file = "/var/lib/boundary-client-agent/state.json"
 
 # Whether the agent is paused, kept across restarts.
@@ -46,11 +50,21 @@ v4_prefix = "100.64.0.0/10"
 # IPv6 addresses for aliases: a unique-local (fc00::/7) prefix, /48 to /112.
 v6_prefix = "fd00:a20a::/48"
 
-# How the agent becomes the system resolver:
-#   auto              resolv-conf when /etc/resolv.conf is a plain file of its own
-#   resolv-conf       rewrite /etc/resolv.conf in place (restored on pause and exit)
-#   systemd-resolved  configure systemd-resolved (not built yet)
+# How the agent becomes the system resolver (restart-only):
+#   auto              systemd-resolved when /etc/resolv.conf sends programs to resolved's
+#                     stub 127.0.0.53 (Ubuntu, Fedora) and resolved answers on D-Bus;
+#                     none (with a warning in status) when resolved owns the file but
+#                     does not answer; resolv-conf for any other file
+#   resolv-conf       rewrite /etc/resolv.conf in place (restored on pause and exit);
+#                     a rewrite by NetworkManager, a DHCP client or resolvconf is adopted
+#                     as the new "previous" configuration and taken over again at once
+#   systemd-resolved  configure systemd-resolved over D-Bus on the agent's own link
+#                     (a TUN device, boundary0): one routing domain per alias name, so
+#                     only alias names reach the agent (all names, ~., above 128 aliases);
+#                     the link goes away on pause, on exit and when the agent dies
 #   none              change nothing; point the system at the agent yourself
+# With systemd-resolved the agent's DNS and alias addresses live on boundary0 unless
+# interface_to_use is set (then alias addresses go there).
 resolver_mode = "auto"
 
 # The local API used by `boundary client-agent ...` and Boundary Desktop: a loopback

@@ -115,6 +115,62 @@ fn after_a_crash_the_next_start_puts_the_machine_back_first() {
     fixture.assert_untouched();
 }
 
+/// What the unit's `ExecStopPost=` does after a crash: `-recover` puts the machine back
+/// without starting the agent, and refuses while an agent runs with the same state file.
+#[test]
+fn recover_alone_puts_the_machine_back_after_a_crash_and_leaves_a_running_agent_alone() {
+    let mut fixture = Fixture::in_topology();
+    let agent = fixture.start();
+    fixture.wait_taken_over();
+    let config = fixture.config.display().to_string();
+    let refused = fixture
+        .client()
+        .command(AGENT)
+        .args(["-config", &config, "-recover"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("another boundary-client-agent is running"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_ne!(
+        fixture.resolv_conf(),
+        fixture.resolv_conf_before,
+        "still the agent's"
+    );
+
+    fixture.client().signal(agent.pid, Signal::SIGKILL);
+    fixture
+        .client()
+        .wait_exit(agent.pid, EXIT_TIMEOUT)
+        .expect("killed");
+    let recovered = fixture
+        .client()
+        .command(AGENT)
+        .args(["-config", &config, "-recover"])
+        .output()
+        .unwrap();
+    assert!(
+        recovered.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&recovered.stdout),
+        String::from_utf8_lossy(&recovered.stderr)
+    );
+    fixture.assert_untouched();
+    // After a clean state, it has nothing to do.
+    let again = fixture
+        .client()
+        .command(AGENT)
+        .args(["-config", &config, "-recover"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    fixture.assert_untouched();
+}
+
 #[test]
 fn a_resolv_conf_rewritten_by_another_program_is_adopted_and_restored_at_exit() {
     let mut fixture = Fixture::in_topology();

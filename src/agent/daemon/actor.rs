@@ -27,6 +27,7 @@ use super::work::Work;
 use crate::agent::config::{AgentConfig, ReloadTrigger, ReloadTriggers};
 use crate::agent::core::{AliasNames, Command, FastView, PauseReason, RunState};
 use crate::agent::dns::DnsServer;
+use crate::agent::os::linux::ResolvConfWatch;
 use crate::agent::proxy::ProxyListeners;
 use crate::api::ResponseType;
 
@@ -68,6 +69,16 @@ pub struct Actor {
     /// The alias names last handed to the system resolver (see
     /// [`Actor::route_alias_names`]).
     pub routed_names: Option<Arc<AliasNames>>,
+    /// Reports rewrites of the resolver configuration file at once (resolv-conf mode).
+    pub resolv_conf_watch: Option<ResolvConfWatch>,
+}
+
+/// Completes when the watched resolver file changed; never without a watch.
+async fn resolver_file_changed(watch: Option<&ResolvConfWatch>) {
+    match watch {
+        Some(watch) => watch.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Actor {
@@ -96,6 +107,10 @@ impl Actor {
                     self.drain(Work::from_core(commands)).await;
                 }
                 _ = machine_check.tick() => self.check_machine().await,
+                () = resolver_file_changed(self.resolv_conf_watch.as_ref()) => {
+                    tracing::debug!("the resolver configuration file changed");
+                    self.recheck_resolver().await;
+                }
                 Some(trigger) = next_reload(&mut reloads) => self.on_reload(trigger).await,
                 event = events.recv() => match event {
                     Some(event) => self.on_event(event).await,

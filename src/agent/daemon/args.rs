@@ -16,6 +16,11 @@ pub struct DaemonArgs {
     /// The agent's HCL configuration file.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
+    /// Only undo what an agent that did not stop cleanly left behind (resolver
+    /// configuration, its link, its addresses), then exit; refused while an agent runs
+    /// with the same state file. The systemd unit runs it after every stop.
+    #[arg(long)]
+    pub recover: bool,
 }
 
 impl DaemonArgs {
@@ -48,5 +53,7 @@ mod tests {
             PathBuf::from(DEFAULT_CONFIG_PATH)
         );
         assert!(parse(&["agent", "-bogus"]).is_err());
+        assert!(parse(&["agent", "-recover"]).unwrap().recover);
+        assert!(!parse(&["agent"]).unwrap().recover);
     }
 }

@@ -84,6 +84,11 @@ impl Host {
         !self.resolver.owns_dns_addresses()
     }
 
+    /// The file the takeover rewrites and other programs may rewrite too.
+    pub fn watched_resolver_file(&self) -> Option<PathBuf> {
+        self.resolver.watches_file()
+    }
+
     /// What `status` shows about the system resolver.
     pub fn resolver_details(&self) -> ResolverDetails {
         self.resolver.details()

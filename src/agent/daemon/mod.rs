@@ -50,6 +50,8 @@ mod control;
 #[cfg(target_os = "linux")]
 mod controller;
 #[cfg(target_os = "linux")]
+mod crash_recovery;
+#[cfg(target_os = "linux")]
 mod dev_agent;
 #[cfg(target_os = "linux")]
 mod dns_policy;

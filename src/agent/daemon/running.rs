@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::args::DaemonArgs;
+use super::crash_recovery::recover_only;
 use super::logging::Logging;
 use super::platform;
 use super::startup::{self, AgentOptions, RESOLV_CONF, Started};
@@ -122,6 +123,13 @@ async fn run(args: DaemonArgs) -> i32 {
     };
     if let Err(error) = platform::check() {
         return fatal(logs_to_file, &error.into());
+    }
+    if args.recover {
+        return match recover_only(&config, std::path::Path::new(RESOLV_CONF)).await {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(error) => fatal(logs_to_file, &error),
+        };
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), config = %args.config.display(), "starting the client agent");
     let reloads = match ReloadTriggers::start(&args.config) {

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use arc_swap::ArcSwap;
-use ipnet::IpNet;
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
@@ -26,6 +25,7 @@ use super::broker::ActorBroker;
 use super::clock::AgentClock;
 use super::control::LocalControl;
 use super::controller::{Controllers, with_causes};
+use super::crash_recovery::{agent_prefixes, recover_at_start};
 use super::dns_policy::AgentDnsPolicy;
 use super::events::{ActorHandle, Core, Event};
 use super::host::Host;
@@ -39,12 +39,11 @@ use crate::agent::config::AgentConfig;
 use crate::agent::core::{CoreConfig, IpPrefix};
 use crate::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, ForwardObserver};
 use crate::agent::os::linux::{
-    NetlinkAddresses, ResolvConfTakeover, SelectedResolver, SockDiagPeerLookup, select_resolver,
+    NetlinkAddresses, ResolvConfWatch, SelectedResolver, SockDiagPeerLookup, select_resolver,
 };
 use crate::agent::os::{AddressError, AddressManager, Interface, PeerUidLookup};
 use crate::agent::proxy::ProxyListeners;
-use crate::agent::recovery::{RecoveryScope, recover};
-use crate::agent::state::{StateError, StateFile};
+use crate::agent::state::StateError;
 
 /// Where the system resolver configuration lives.
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -83,34 +82,8 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     let clock = AgentClock::start();
     let addresses: Arc<dyn AddressManager> = Arc::new(NetlinkAddresses::new()?);
     let peers: Arc<dyn PeerUidLookup> = Arc::new(SockDiagPeerLookup::new()?);
-    // Crash recovery first (resolv.conf, a leftover resolved link, tagged addresses on
-    // the interface alias addresses went to), then the resolver mode is chosen on the
-    // machine as it really is.
-    let swept = addresses
-        .find_interface(config.interface_to_use.as_deref())
-        .await;
-    let mut state = load_recovery_state(&config)?;
-    let prefixes = [IpNet::V4(config.v4_prefix), IpNet::V6(config.v6_prefix)];
-    let scope = RecoveryScope {
-        prefixes: &prefixes,
-        sweep: swept.as_ref().ok(),
-    };
-    let report = recover(
-        &mut state,
-        &ResolvConfTakeover::new(&resolv_conf),
-        addresses.as_ref(),
-        scope,
-    )
-    .await
-    .context("crash recovery cannot update the state file")?;
-    if report
-        .resolver
-        .as_ref()
-        .is_some_and(|r| *r != crate::agent::os::Restored::NothingSaved)
-        || !report.removed.is_empty()
-    {
-        tracing::info!(resolver = ?report.resolver, removed = report.removed.len(), "undid what an earlier run left behind");
-    }
+    // Crash recovery first, then the resolver mode is chosen on the machine as it is.
+    let (state, swept) = recover_at_start(&config, &resolv_conf, addresses.as_ref()).await?;
     let selected = select_resolver(config.resolver_mode, &resolv_conf).await?;
     let interface = alias_interface(addresses.as_ref(), &config, &selected, swept).await?;
     // After crash recovery: whatever else stops this start, the machine has its DNS back.
@@ -141,7 +114,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         selected.takeover,
         selected.mode,
         state,
-        prefixes.to_vec(),
+        agent_prefixes(&config).to_vec(),
         config.interface_to_use.clone(),
     );
 
@@ -174,8 +147,10 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         logging,
         registrations: Default::default(),
         routed_names: None,
+        resolv_conf_watch: None,
     };
     let control = Arc::new(LocalControl::new(handle, controllers));
+    actor.resolv_conf_watch = watch_resolver_file(&actor.host);
     match bring_up(&mut actor, &control, peers).await {
         Ok(api) => Ok(Started {
             actor,
@@ -240,6 +215,19 @@ async fn bring_up(
     Ok(api)
 }
 
+/// A watch on the file the takeover rewrites, if any; without one (inotify refused) the
+/// periodic machine check still notices rewrites.
+fn watch_resolver_file(host: &Host) -> Option<ResolvConfWatch> {
+    let path = host.watched_resolver_file()?;
+    match ResolvConfWatch::start(&path) {
+        Ok(watch) => Some(watch),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "cannot watch the resolver configuration; rewrites are noticed within seconds instead");
+            None
+        }
+    }
+}
+
 /// The interface alias addresses go on: `interface_to_use` (which must exist), else the
 /// takeover's own link (made at the takeover; until then a placeholder the host looks up
 /// again), else the default route's (`found` at recovery).
@@ -263,20 +251,6 @@ async fn alias_interface(
         _ => found,
     };
     interface.map_err(|e| anyhow!(with_causes(&e)))
-}
-
-/// The crash-recovery state; a corrupt file was moved aside (the error says where) and
-/// cannot be undone automatically, so the agent goes on with an empty one. A state file
-/// in an unsafe place (another user could have written it) refuses the start.
-fn load_recovery_state(config: &AgentConfig) -> anyhow::Result<StateFile> {
-    match StateFile::load(&config.state_file) {
-        Ok(state) => Ok(state),
-        Err(error @ StateError::Unsafe { .. }) => Err(error.into()),
-        Err(error) => {
-            tracing::error!(%error, "crash recovery is not possible; check /etc/resolv.conf and the interface's addresses by hand");
-            Ok(StateFile::empty(&config.state_file))
-        }
-    }
 }
 
 pub fn core_config(config: &AgentConfig) -> anyhow::Result<CoreConfig> {

@@ -65,6 +65,12 @@ pub trait ResolverTakeover: Send + Sync {
     fn alias_interface(&self) -> Option<String> {
         None
     }
+
+    /// A file other programs rewrite, to watch so that a rewrite is taken over again at
+    /// once (resolv-conf mode).
+    fn watches_file(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// What `status` shows about the system resolver beyond the mode.

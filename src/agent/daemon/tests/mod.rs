@@ -109,6 +109,7 @@ impl Harness {
             logging: None,
             registrations: Default::default(),
             routed_names: None,
+            resolv_conf_watch: None,
         };
         Harness {
             actor,

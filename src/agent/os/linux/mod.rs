@@ -8,12 +8,14 @@
 mod addr;
 mod agent_link;
 mod peer;
+mod resolv_conf_watch;
 mod resolved;
 mod resolver;
 
 pub use addr::NetlinkAddresses;
 pub use agent_link::AGENT_LINK_NAME;
 pub use peer::SockDiagPeerLookup;
+pub use resolv_conf_watch::{ResolvConfWatch, writer_of};
 pub use resolved::{MAX_ROUTING_DOMAINS, ResolvedTakeover, resolved_manages};
 pub use resolver::{
     NoResolverTakeover, ResolvConfTakeover, SelectedResolver, select_resolver,

@@ -17,12 +17,14 @@ use async_trait::async_trait;
 
 use super::NetlinkAddresses;
 use super::agent_link::AGENT_LINK_NAME;
+use super::resolv_conf_watch::writer_of;
 use super::resolved::{
     ResolvedBus, ResolvedPresence, ResolvedTakeover, resolved_manages, undo_leftover_link,
 };
 use crate::agent::os::resolv_conf;
 use crate::agent::os::{
-    ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover, TakeoverChange,
+    ResolverDetails, ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover,
+    TakeoverChange,
 };
 use crate::agent::state::{SavedResolvConf, StateFile};
 
@@ -117,11 +119,29 @@ fn resolved_takeover(
 /// `resolv-conf` mode: the agent's addresses become the file's nameservers.
 pub struct ResolvConfTakeover {
     path: PathBuf,
+    /// Who wrote the configuration the agent took over (for `status`).
+    managed_by: std::sync::Mutex<Option<String>>,
 }
 
 impl ResolvConfTakeover {
     pub fn new(path: impl Into<PathBuf>) -> ResolvConfTakeover {
-        ResolvConfTakeover { path: path.into() }
+        ResolvConfTakeover {
+            path: path.into(),
+            managed_by: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The program behind the file: the writer named in its header, and the symlink's
+    /// target when it is one.
+    fn describe_writer(&self, content: Option<&[u8]>) -> Option<String> {
+        let writer = content.and_then(writer_of);
+        let target = fs::read_link(&self.path).ok();
+        match (writer, target) {
+            (Some(writer), Some(target)) => Some(format!("{writer} (via {})", target.display())),
+            (Some(writer), None) => Some(writer.to_owned()),
+            (None, Some(target)) => Some(format!("unknown (via {})", target.display())),
+            (None, None) => None,
+        }
     }
 }
 
@@ -193,9 +213,22 @@ impl ResolverTakeover for ResolvConfTakeover {
                 "pointed the system resolver at the agent"
             );
         }
+        *self.managed_by.lock().expect("managed_by") =
+            self.describe_writer(previous.content.as_deref());
         let upstreams =
             resolv_conf::upstreams(previous.content.as_deref().unwrap_or_default(), ours);
         Ok(Takeover { change, upstreams })
+    }
+
+    fn details(&self) -> ResolverDetails {
+        ResolverDetails {
+            managed_by: self.managed_by.lock().expect("managed_by").clone(),
+            ..ResolverDetails::default()
+        }
+    }
+
+    fn watches_file(&self) -> Option<PathBuf> {
+        Some(self.path.clone())
     }
 
     async fn restore(&self, state: &mut StateFile) -> Result<Restored, ResolverError> {
