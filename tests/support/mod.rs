@@ -19,6 +19,7 @@ pub mod postgres;
 pub mod process;
 pub mod runtime;
 pub mod server_process;
+pub mod slow_clients;
 pub mod ssh_keygen;
 pub mod tcp_servers;
 pub mod topology;
