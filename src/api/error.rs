@@ -39,6 +39,10 @@ pub mod kind {
     pub const INTERNAL: &str = "Internal";
     pub const UNIMPLEMENTED: &str = "Unimplemented";
     pub const INVALID_LIST_TOKEN: &str = "invalid list token";
+    /// 503: try again later (overloaded, or a dependency cannot be reached).
+    pub const UNAVAILABLE: &str = "Unavailable";
+    /// 408: the request did not arrive in time.
+    pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 }
 
 impl ApiErrorBody {

@@ -1,6 +1,7 @@
 //! `boundary authenticate password`: log in and keep the token in the keyring (or print
 //! it with `-keyring-type none`).
 
+use super::client_agent::token_handoff::register_token;
 use super::flags::{ClientFlags, KeyringType, OutputFormat};
 use super::output::{self, Output};
 use super::{secret_source, token_store};
@@ -91,13 +92,16 @@ async fn password(args: PasswordArgs) -> anyhow::Result<Output> {
             boundary_addr: args.client.addr.clone(),
             token: secret.clone(),
         };
-        if let Err(error) =
-            super::client_agent::register_token(args.client_agent_port, &request).await
-        {
-            output::stderr(&format!(
-                "Note: the token was not handed to the client agent ({error:#}); pass \
+        match register_token(args.client_agent_port, &request).await {
+            Ok(()) => {}
+            Err(error) if error.is_refusal() => output::stderr(&format!(
+                "Warning: the token was not handed to the client agent: {error}. The login \
+                 itself succeeded. Pass -skip-client-agent to stop trying.\n"
+            )),
+            Err(error) => output::stderr(&format!(
+                "Note: the token was not handed to the client agent ({error}); pass \
                  -skip-client-agent to stop trying.\n"
-            ));
+            )),
         }
     }
     Ok(output)

@@ -4,15 +4,13 @@
 //! token that is unknown, has the wrong secret, has expired or has gone stale is a
 //! [`Caller::BadToken`]: it gets anonymous permissions, and a refusal is a 401 so that the
 //! client knows to log in again. Token secrets are stored as SHA-256 hashes and compared in
-//! constant time; passwords are Argon2id, hashed on the blocking pool.
+//! constant time. Passwords are in [`crate::controller::passwords`].
 
-use crate::api::Secret;
 use crate::api::ids::AuthTokenString;
 use crate::api::time_format;
 use crate::controller::error::ApiError;
 use crate::controller::store::{AuthTokenRecord, Store, StoreError};
 use crate::controller::worker_auth::bearer_value;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::Duration;
@@ -80,49 +78,9 @@ pub async fn authenticate(store: &dyn Store, header: Option<&str>) -> Result<Cal
     Ok(Caller::Authenticated(Box::new(record)))
 }
 
-/// Argon2id PHC string of a password (on the blocking pool: it is slow on purpose).
-pub async fn hash_password(password: Secret) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        argon2::Argon2::default()
-            .hash_password(password.expose().as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| ApiError::internal("password hashing task failed", e))?
-    .map_err(|e| ApiError::internal("password hashing failed", e))
-}
-
-/// True when `password` matches the PHC string `hash`.
-pub async fn verify_password(password: Secret, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        argon2::Argon2::default()
-            .verify_password(password.expose().as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .map_err(|e| ApiError::internal("password check task failed", e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn password_hash_verifies_only_the_password() {
-        let hash = hash_password(Secret::new("correct horse")).await.unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            verify_password(Secret::new("correct horse"), hash.clone())
-                .await
-                .unwrap()
-        );
-        assert!(!verify_password(Secret::new("wrong"), hash).await.unwrap());
-        assert!(
-            !verify_password(Secret::new("x"), "not a phc string".into())
-                .await
-                .unwrap()
-        );
-    }
 
     #[test]
     fn token_hash_is_hex_sha256() {

@@ -1,11 +1,13 @@
 //! Request bodies as JSON, with errors in Boundary's body instead of axum's plain text.
 //!
-//! [`JsonBody`] buffers the body (at most [`MAX_BODY_BYTES`]; more is a 400) and parses it
+//! [`JsonBody`] buffers the body (at most [`MAX_BODY_BYTES`]; more is a 400, a body slower
+//! than the listener's body timeout a 408) and parses it
 //! on demand, for handlers whose body type depends on the custom action. [`ApiJson`] parses
 //! into a fixed type. An empty body counts as `{}`. A body that is not JSON, or has a field
 //! of the wrong type, is a 400 naming the field.
 
 use crate::controller::error::ApiError;
+use crate::http_serve::is_body_timeout;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
@@ -28,7 +30,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| {
+            .map_err(|e| {
+                if is_body_timeout(&e) {
+                    return ApiError::request_timeout(format!("{e}."));
+                }
                 ApiError::invalid_argument(format!(
                     "The request body is larger than {MAX_BODY_BYTES} bytes, or could not be read."
                 ))

@@ -4,8 +4,8 @@
 
 use crate::api::ids::{self, ANONYMOUS_USER, AUTHENTICATED_USER, GLOBAL_SCOPE};
 use crate::api::{Secret, time_format};
-use crate::controller::auth::hash_password;
 use crate::controller::error::ApiError;
+use crate::controller::passwords::hash_password;
 use crate::controller::store::{
     AccountRecord, AuthMethodRecord, RoleRecord, ScopeKind, ScopeRecord, Store, StoreError,
     UserRecord,
@@ -64,6 +64,15 @@ pub enum BootstrapError {
     Store(#[from] StoreError),
     #[error("initialising the database: {0}")]
     Api(#[from] ApiError),
+}
+
+/// The initial admin's password hash, on the blocking pool: one hash at start-up, before
+/// the controller (and its [`crate::controller::passwords::PasswordWorkers`]) exists.
+async fn hash_initial_password(password: Secret) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal("password hashing task failed", e))?
+        .map_err(|e| ApiError::internal("password hashing failed", e))
 }
 
 /// Creates the initial data when the global scope does not exist yet. Returns `false` when
@@ -159,7 +168,7 @@ pub async fn ensure_initialized(
             auth_method_id: admin.auth_method_id.clone(),
             scope_id: GLOBAL_SCOPE.to_owned(),
             login_name: admin.login_name.clone(),
-            password_hash: hash_password(admin.password.clone()).await?,
+            password_hash: hash_initial_password(admin.password.clone()).await?,
             user_id: None,
             name: String::new(),
             description: "Initial admin account".to_owned(),

@@ -113,6 +113,22 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, body)
     }
 
+    /// 408: the request (its body) did not arrive in time.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ApiErrorBody::new(kind::DEADLINE_EXCEEDED, message),
+        )
+    }
+
+    /// 503: the controller is too busy for this request now; the client may retry.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorBody::new(kind::UNAVAILABLE, message),
+        )
+    }
+
     /// 500; the cause is logged, the client sees a generic message.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "{context}");

@@ -10,6 +10,7 @@ pub mod dev;
 pub mod error;
 pub mod grants;
 pub mod listing;
+pub mod passwords;
 pub mod routes;
 pub mod seal;
 pub mod segment;

@@ -2,14 +2,14 @@
 //! listener has a certificate), run the session sweep, and stop gracefully.
 
 use crate::controller::config::{ControllerConfig, ListenerConfig, TlsFiles};
+use crate::controller::passwords::PasswordWorkers;
 use crate::controller::seal::SealKey;
 use crate::controller::state::{AppState, ControllerState};
 use crate::controller::store::{Store, open_store, redact_url};
 use crate::controller::worker_auth::WorkerAuthVerifier;
 use crate::controller::{routes, sweep, worker_api};
-use crate::http_serve::serve_connection;
+use crate::http_serve::{ConnectionLimits, serve_connection};
 use axum::Router;
-use hyper_util::server::graceful::GracefulShutdown;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
@@ -19,13 +19,20 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// How often workers are asked to heartbeat.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 /// A client that does not finish its TLS handshake in this time is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// A client must deliver a request's headers within this (slowloris bound).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Slow-client bounds (slowloris): a connection with no request in progress must deliver
+/// the next request's head within 30 s (also how long an idle keep-alive connection
+/// lasts: the CLI makes a few requests in a row), and a body (at most 1 MiB, usually a few
+/// hundred bytes) must arrive within 30 s of its head, which still allows a slow link.
+const CONNECTION_LIMITS: ConnectionLimits = ConnectionLimits {
+    idle_timeout: Duration::from_secs(30),
+    body_timeout: Duration::from_secs(30),
+};
 /// Open connections get this long to finish after shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -46,6 +53,8 @@ pub enum StartError {
     },
     #[error("the root key: {0}")]
     Key(#[from] crate::controller::seal::SealError),
+    #[error("cannot start the password hashing threads: {0}")]
+    Threads(#[source] std::io::Error),
 }
 
 /// A running controller.
@@ -113,6 +122,7 @@ pub async fn start_with_store(
         root_key,
         worker_auth: WorkerAuthVerifier::new(&config.worker_auth_key.key),
         heartbeat_interval: HEARTBEAT_INTERVAL,
+        passwords: PasswordWorkers::start().map_err(StartError::Threads)?,
     });
     let (api_listener, api_tls) = bind("api", &config.api).await?;
     let (cluster_listener, cluster_tls) = bind("cluster", &config.cluster).await?;
@@ -211,7 +221,7 @@ async fn serve(
     router: Router,
     shutdown: CancellationToken,
 ) {
-    let graceful = GracefulShutdown::new();
+    let connections = TaskTracker::new();
     loop {
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -225,15 +235,15 @@ async fn serve(
                 }
             },
         };
-        let (router, tls, watcher) = (router.clone(), tls.clone(), graceful.watcher());
-        tokio::spawn(async move {
+        let (router, tls, shutdown) = (router.clone(), tls.clone(), shutdown.clone());
+        connections.spawn(async move {
             match tls {
-                None => serve_connection(stream, router, HEADER_READ_TIMEOUT, watcher).await,
+                None => serve_connection(stream, router, CONNECTION_LIMITS, shutdown).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
                         Ok(Ok(tls_stream)) => {
-                            serve_connection(tls_stream, router, HEADER_READ_TIMEOUT, watcher).await
+                            serve_connection(tls_stream, router, CONNECTION_LIMITS, shutdown).await
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -243,7 +253,8 @@ async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+    connections.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait())
         .await
         .is_err()
     {

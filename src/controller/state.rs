@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use crate::controller::passwords::PasswordWorkers;
 use crate::controller::seal::SealKey;
 use crate::controller::store::Store;
 use crate::controller::worker_auth::WorkerAuthVerifier;
@@ -13,6 +14,8 @@ pub struct ControllerState {
     pub worker_auth: WorkerAuthVerifier,
     /// How often workers heartbeat; one silent for three intervals gets no new sessions.
     pub heartbeat_interval: Duration,
+    /// Where password hashing and login checks run (bounded: see the module).
+    pub passwords: PasswordWorkers,
 }
 
 pub type AppState = Arc<ControllerState>;

@@ -12,12 +12,13 @@ mod identity;
 mod output;
 mod pause_policy;
 mod refusals;
+mod slow_clients;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use boundary::agent::api::ApiServer;
+use boundary::agent::api::{ApiLimits, ApiServer};
 use boundary::agent::os::linux::SockDiagPeerLookup;
 use boundary::api::agent::AgentSession;
 use boundary::api::credential::{CredentialSource, SessionCredential, SessionSecret};
@@ -42,9 +43,18 @@ const CONTROLLER: &str = "https://ctl.example:9200";
 /// Starts the API server on `address` in the calling thread's namespace, identifying
 /// callers with the real sock_diag lookup.
 async fn start_agent(control: Arc<RecordingControl>, address: &str) -> ApiServer {
+    start_agent_with_limits(control, address, ApiLimits::default()).await
+}
+
+/// [`start_agent`] with other limits.
+async fn start_agent_with_limits(
+    control: Arc<RecordingControl>,
+    address: &str,
+    limits: ApiLimits,
+) -> ApiServer {
     let address: SocketAddr = address.parse().unwrap();
     let peers = Arc::new(SockDiagPeerLookup::new().expect("sock_diag socket"));
-    ApiServer::start(address, control, peers)
+    ApiServer::start_with_limits(address, control, peers, limits)
         .await
         .expect("the API server starts")
 }

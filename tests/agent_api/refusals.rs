@@ -166,37 +166,3 @@ fn bad_bodies_and_unknown_routes_get_the_error_body() {
         server.shutdown().await.expect("graceful shutdown");
     });
 }
-
-/// A client that connects and never sends a request (or sends it a byte at a time) does
-/// not keep its connection: the server closes it once the header-read timeout passes, and
-/// goes on answering others meanwhile.
-#[test]
-fn a_connection_that_sends_no_request_is_closed() {
-    use tokio::io::AsyncReadExt;
-
-    let netns = Netns::new(NETNS_PREFIX);
-    let control = Arc::new(RecordingControl::default());
-    netns.block_on(|| async {
-        let server = start_agent(control.clone(), DEFAULT_ADDRESS).await;
-        let mut silent = tokio::net::TcpStream::connect(DEFAULT_ADDRESS)
-            .await
-            .unwrap();
-        let (code, body) = curl_async(&netns, None, &[STATUS_URL]).await;
-        assert_eq!(code, 200, "{body}");
-        let mut buffer = [0u8; 256];
-        let read = tokio::time::timeout(
-            crate::support::process::HANG_TIMEOUT,
-            silent.read(&mut buffer),
-        )
-        .await
-        .expect("the server closes a connection that sends nothing");
-        // Closed: end of stream (or a reset), possibly after an HTTP 408 error response.
-        if let Ok(n) = read
-            && n > 0
-        {
-            let text = String::from_utf8_lossy(&buffer[..n]);
-            assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-        }
-        server.shutdown().await.unwrap();
-    });
-}

@@ -20,6 +20,7 @@ pub mod process;
 pub mod resolved_lab;
 pub mod runtime;
 pub mod server_process;
+pub mod slow_clients;
 pub mod ssh_keygen;
 pub mod tcp_servers;
 pub mod topology;

@@ -91,6 +91,12 @@ impl OsUser {
             .unwrap_or_else(|| panic!("{} has no home directory", self.name))
     }
 
+    /// A new IPv4 TCP socket owned by this user (see [`as_socket_owner`]), in the calling
+    /// thread's network namespace.
+    pub fn tcp_socket(&self) -> tokio::net::TcpSocket {
+        as_socket_owner(self.uid, tokio::net::TcpSocket::new_v4).expect("a TCP socket")
+    }
+
     /// The guard exists before anything else can fail, so the user is always deleted.
     fn guard(name: String, home: Option<PathBuf>) -> OsUser {
         let mut user = OsUser { name, uid: 0, home };
@@ -98,6 +104,26 @@ impl OsUser {
         user.uid = uid.trim().parse().expect("id -u prints a number");
         user
     }
+}
+
+/// Runs `task` on the calling thread with its filesystem uid set to `uid`, then sets it
+/// back. The kernel makes a socket's creator's filesystem uid its owner (and the
+/// accepting thread's the owner of an accepted connection), so sockets made in `task`
+/// belong to `uid` as if that user's process had made them: for connections and
+/// listeners a test drives itself. Only this thread changes (setfsuid is per-thread);
+/// nothing else may run on it meanwhile, so `task` must not yield to an async runtime.
+pub fn as_socket_owner<T>(uid: u32, task: impl FnOnce() -> T) -> T {
+    use nix::unistd::{Uid, setfsuid};
+    let previous = setfsuid(Uid::from_raw(uid));
+    // setfsuid reports the previous value even when it fails: ask again to know.
+    assert_eq!(
+        setfsuid(Uid::from_raw(uid)).as_raw(),
+        uid,
+        "setfsuid({uid}) failed"
+    );
+    let result = task();
+    setfsuid(previous);
+    result
 }
 
 fn unique_name(prefix: &str) -> String {

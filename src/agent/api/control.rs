@@ -97,5 +97,5 @@ impl ControlError {
     }
 }
 
-/// gRPC's code name for "try again later" (not among the controller's canned kinds).
-pub const UNAVAILABLE: &str = "Unavailable";
+/// gRPC's code name for "try again later".
+pub const UNAVAILABLE: &str = kind::UNAVAILABLE;

@@ -16,6 +16,7 @@ use super::{AgentControl, ControlError, may_pause_or_resume};
 use crate::api::ApiErrorBody;
 use crate::api::agent::AddTokenRequest;
 use crate::api::error::kind;
+use crate::http_serve::is_body_timeout;
 
 /// Largest request body accepted (a token request is a few hundred bytes).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -164,12 +165,19 @@ fn describe_json_error(error: &serde_json::Error) -> String {
     }
 }
 
-/// Reads the whole body, at most [`MAX_BODY_BYTES`].
+/// Reads the whole body, at most [`MAX_BODY_BYTES`]; a body slower than the connection's
+/// body timeout is a 408.
 async fn read_limited(body: Body) -> Result<Vec<u8>, Response> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| {
+            if is_body_timeout(&error) {
+                return error_response(
+                    408,
+                    ApiErrorBody::new(kind::DEADLINE_EXCEEDED, error.to_string()),
+                );
+            }
             error_response(
                 400,
                 ApiErrorBody::new(

@@ -10,19 +10,51 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use super::user_connections::{UserConnections, refuse_over_limit};
 use super::{AgentControl, guard, handlers, response};
 use crate::agent::os::PeerUidLookup;
-use crate::http_serve::serve_connection;
+use crate::http_serve::{ConnectionLimits, serve_connection};
 
 /// How long [`ApiServer::shutdown`] lets requests in flight finish before it cuts them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// A connection must deliver a request's headers within this, or it is closed.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Local clients (the CLI, Desktop) send their request at once and keep no connection
+/// open for long: one with no request in progress is closed after this, and a request
+/// body (a few hundred bytes) must arrive within it.
+pub const IDLE_AND_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A CLI command uses one connection, Desktop a few; more than this from one user at once
+/// is someone piling them up.
+pub const CONNECTIONS_PER_USER: usize = 16;
+/// Connections over their user's limit that are being answered 503 at the same time;
+/// beyond this they are closed without an answer, so refusing costs no more descriptors
+/// than this either.
+const REFUSALS_AT_ONCE: usize = 8;
+
+/// The local API's bounds on its clients. [`ApiServer::start`] uses the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    pub connection: ConnectionLimits,
+    /// Connections one local user (socket owner) may hold open at once; more are answered
+    /// 503 `Unavailable` and closed.
+    pub connections_per_user: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits {
+            connection: ConnectionLimits {
+                idle_timeout: IDLE_AND_BODY_TIMEOUT,
+                body_timeout: IDLE_AND_BODY_TIMEOUT,
+            },
+            connections_per_user: CONNECTIONS_PER_USER,
+        }
+    }
+}
 
 /// The running local API server. Dropping it without [`ApiServer::shutdown`] stops it
 /// abruptly.
@@ -53,17 +85,27 @@ pub enum ApiServerError {
 
 impl ApiServer {
     /// Binds `address` (the configured `api_listen_address`) and starts serving on the
-    /// current tokio runtime. `peers` identifies callers; it must look up sockets in the
-    /// network namespace the listener lives in.
+    /// current tokio runtime with the default [`ApiLimits`]. `peers` identifies callers; it
+    /// must look up sockets in the network namespace the listener lives in.
     pub async fn start(
         address: SocketAddr,
         control: Arc<dyn AgentControl>,
         peers: Arc<dyn PeerUidLookup>,
     ) -> Result<ApiServer, ApiServerError> {
+        ApiServer::start_with_limits(address, control, peers, ApiLimits::default()).await
+    }
+
+    /// [`ApiServer::start`] with other limits.
+    pub async fn start_with_limits(
+        address: SocketAddr,
+        control: Arc<dyn AgentControl>,
+        peers: Arc<dyn PeerUidLookup>,
+        limits: ApiLimits,
+    ) -> Result<ApiServer, ApiServerError> {
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| ApiServerError::Bind { address, source })?;
-        ApiServer::from_listener(listener, control, peers)
+        ApiServer::from_listener(listener, control, peers, limits)
     }
 
     /// Serves on an already bound listener (socket activation, tests with port 0).
@@ -71,10 +113,18 @@ impl ApiServer {
         listener: TcpListener,
         control: Arc<dyn AgentControl>,
         peers: Arc<dyn PeerUidLookup>,
+        limits: ApiLimits,
     ) -> Result<ApiServer, ApiServerError> {
         let local_addr = listener.local_addr().map_err(ApiServerError::LocalAddr)?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, router(control, peers), stopped));
+        let clients = Clients {
+            router: router(control, peers.clone()),
+            peers,
+            users: UserConnections::new(limits.connections_per_user),
+            refusals: Arc::new(Semaphore::new(REFUSALS_AT_ONCE)),
+            limits,
+        };
+        let task = tokio::spawn(serve(listener, Arc::new(clients), stopped));
         tracing::info!(address = %local_addr, "local API listening");
         Ok(ApiServer {
             local_addr,
@@ -131,17 +181,27 @@ pub struct ConnectionAddrs {
     pub local: Option<SocketAddr>,
 }
 
+/// What every connection's task needs.
+struct Clients {
+    router: Router,
+    peers: Arc<dyn PeerUidLookup>,
+    users: Arc<UserConnections>,
+    refusals: Arc<Semaphore>,
+    limits: ApiLimits,
+}
+
 /// Accepts connections until `stopped` fires (or its sender is dropped), then lets
 /// requests in flight finish while idle keep-alive connections close at once; the caller
-/// bounds that wait ([`SHUTDOWN_GRACE`]). Local clients send a request at once, so a
-/// connection whose headers do not arrive within [`HEADER_READ_TIMEOUT`] is closed: a
-/// local user cannot pile up idle connections (and the agent's file descriptors).
+/// bounds that wait ([`SHUTDOWN_GRACE`]). Each connection is bounded by
+/// [`ApiLimits`]: a local user can pile up neither slow nor many connections (and the
+/// root agent's file descriptors).
 async fn serve(
     listener: TcpListener,
-    router: Router,
+    clients: Arc<Clients>,
     stopped: oneshot::Receiver<()>,
 ) -> io::Result<()> {
-    let graceful = GracefulShutdown::new();
+    let shutdown = CancellationToken::new();
+    let connections = TaskTracker::new();
     tokio::pin!(stopped);
     loop {
         let (stream, peer) = tokio::select! {
@@ -160,17 +220,61 @@ async fn serve(
             peer,
             local: stream.local_addr().ok(),
         };
-        let router = router.clone().layer(Extension(ConnectInfo(addrs)));
-        tokio::spawn(serve_connection(
+        connections.spawn(serve_client(
             stream,
-            router,
-            HEADER_READ_TIMEOUT,
-            graceful.watcher(),
+            addrs,
+            clients.clone(),
+            shutdown.clone(),
         ));
     }
     drop(listener);
-    graceful.shutdown().await;
+    shutdown.cancel();
+    connections.close();
+    connections.wait().await;
     Ok(())
+}
+
+/// Serves one connection if its owner has a connection to spare, answers 503 otherwise.
+async fn serve_client(
+    stream: TcpStream,
+    addrs: ConnectionAddrs,
+    clients: Arc<Clients>,
+    shutdown: CancellationToken,
+) {
+    let uid = socket_owner(&clients, addrs).await;
+    let Some(_slot) = clients.users.try_open(uid) else {
+        let limit = clients.limits.connections_per_user;
+        tracing::warn!(
+            ?uid,
+            limit,
+            "local API connection over the per-user limit refused"
+        );
+        if let Ok(_refusing) = clients.refusals.clone().try_acquire_owned() {
+            refuse_over_limit(stream, uid, limit).await;
+        }
+        return;
+    };
+    let router = clients.router.clone().layer(Extension(ConnectInfo(addrs)));
+    serve_connection(stream, router, clients.limits.connection, shutdown).await;
+}
+
+/// Whose connection this is, for the per-user limit. A client socket with no local owner,
+/// or one the lookup fails for, counts as `None` (one shared allowance): its requests are
+/// refused by [`guard::check_caller`] anyway, which reports why.
+async fn socket_owner(clients: &Clients, addrs: ConnectionAddrs) -> Option<u32> {
+    let local = addrs.local?;
+    let lookup = clients.peers.tcp_client_uid(addrs.peer, local);
+    match tokio::time::timeout(clients.limits.connection.idle_timeout, lookup).await {
+        Ok(Ok(uid)) => uid,
+        Ok(Err(error)) => {
+            tracing::debug!(peer = %addrs.peer, %error, "cannot look up a local API client's owner");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(peer = %addrs.peer, "the local API client's owner lookup timed out");
+            None
+        }
+    }
 }
 
 #[derive(Clone, FromRef)]

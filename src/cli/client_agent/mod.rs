@@ -1,7 +1,9 @@
 //! `boundary client-agent status|pause|resume|sessions`: talk to the local client agent
-//! over its API (PROTOCOL.md §4) as the calling OS user.
+//! over its API (PROTOCOL.md §4) as the calling OS user. Handing it a token after a login
+//! is [`token_handoff`].
 
 pub mod render;
+pub mod token_handoff;
 
 #[cfg(test)]
 mod render_tests;
@@ -188,30 +190,6 @@ async fn call(port: u16, action: Action) -> anyhow::Result<(u16, Vec<u8>)> {
         .await
         .map_err(|error| unreachable_agent(port, &error))?;
     Ok((status, body.to_vec()))
-}
-
-/// `POST /v1/tokens` (what the stock CLI does after logging in): hands the token to the
-/// agent for the calling OS user. An error answer or an unreachable agent is an error.
-pub async fn register_token(
-    port: u16,
-    request: &crate::api::agent::AddTokenRequest,
-) -> anyhow::Result<()> {
-    let url = format!("http://localhost:{port}/v1/tokens");
-    let response = http_client(port)?
-        .post(&url)
-        .json(request)
-        .send()
-        .await
-        .map_err(|error| unreachable_agent(port, &error))?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    let body = response.bytes().await.unwrap_or_default();
-    let message = serde_json::from_slice::<ApiErrorBody>(&body)
-        .map(|b| b.to_string())
-        .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
-    anyhow::bail!("the client agent answered {status}: {message}")
 }
 
 fn unreachable_agent(port: u16, error: &reqwest::Error) -> anyhow::Error {

@@ -4,7 +4,6 @@ use super::common::*;
 use crate::api::ListResponse;
 use crate::api::ids;
 use crate::api::user::{Account, AccountAttributes, CreateAccountRequest, PASSWORD_ACCOUNT_TYPE};
-use crate::controller::auth::hash_password;
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::ApiJson;
 use crate::controller::error::{ApiError, ApiResult};
@@ -140,7 +139,7 @@ async fn create(
         auth_method_id: method.id.clone(),
         scope_id: method.scope_id.clone(),
         login_name,
-        password_hash: hash_password(password).await?,
+        password_hash: authz.state.passwords.hash(password).await?,
         user_id: None,
         name: text(req.name),
         description: text(req.description),

@@ -5,7 +5,7 @@ use super::scoped_list::ScopedList;
 use crate::api::auth::{AuthMethod, AuthenticateRequest, AuthenticateResponse};
 use crate::api::ids::{self, AuthTokenString, GLOBAL_SCOPE};
 use crate::api::{ListResponse, split_action};
-use crate::controller::auth::{TOKEN_TIME_TO_LIVE, hash_token_secret, verify_password};
+use crate::controller::auth::{TOKEN_TIME_TO_LIVE, hash_token_secret};
 use crate::controller::authz::{Authz, Res};
 use crate::controller::body::{ApiJson, JsonBody};
 use crate::controller::error::{ApiError, ApiResult};
@@ -209,21 +209,23 @@ async fn authenticate(
         return Err(ApiError::invalid_fields(missing));
     }
     let store = authz.state.store.clone();
+    let passwords = &authz.state.passwords;
     let account = match store.find_account(&method.id, &login_name).await {
         Ok(a) => a,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check, so unknown names are not distinguishable.
             let dummy = DUMMY_HASH
-                .get_or_try_init(|| {
-                    crate::controller::auth::hash_password(ids::random_base62(20).into())
-                })
+                .get_or_try_init(|| passwords.hash(ids::random_base62(20).into()))
                 .await?;
-            let _ = verify_password(password, dummy.clone()).await?;
+            let _ = passwords.verify(password, dummy.clone()).await?;
             return Err(ApiError::unauthenticated());
         }
         Err(e) => return Err(e.into()),
     };
-    if !verify_password(password, account.password_hash.clone()).await? {
+    if !passwords
+        .verify(password, account.password_hash.clone())
+        .await?
+    {
         return Err(ApiError::unauthenticated());
     }
     let user_id = user_for(authz, &account).await?;

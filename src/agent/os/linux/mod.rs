@@ -1,5 +1,7 @@
 //! Linux implementations of the OS edge: rtnetlink for addresses, sock_diag for socket
-//! owners, resolv.conf for the system resolver.
+//! owners (the client's end of a connection the agent accepted, and the server's end of one
+//! the CLI made), resolv.conf and systemd-resolved for the system resolver, and the
+//! agent's own TUN link.
 //!
 //! Netlink sockets belong to the network namespace of the thread that creates them, so
 //! construct [`NetlinkAddresses`] and [`SockDiagPeerLookup`] on a thread in the namespace
@@ -11,6 +13,7 @@ mod peer;
 mod resolv_conf_watch;
 mod resolved;
 mod resolver;
+mod server_end;
 
 pub use addr::NetlinkAddresses;
 pub use agent_link::AGENT_LINK_NAME;
@@ -21,3 +24,4 @@ pub use resolver::{
     NoResolverTakeover, ResolvConfTakeover, SelectedResolver, select_resolver,
     select_resolver_on_bus,
 };
+pub use server_end::ServerEnd;

@@ -51,7 +51,7 @@ impl SockDiagPeerLookup {
     }
 
     /// Looks up one socket by its exact 4-tuple; `None` when there is none.
-    async fn lookup(
+    pub(super) async fn lookup(
         &self,
         socket_id: SocketId,
         protocol: u8,
@@ -116,7 +116,7 @@ impl PeerUidLookup for SockDiagPeerLookup {
             .await
             .map_err(|source| query_failed("TCP", peer, local, source))?;
         Ok(found
-            .filter(|socket| is_tcp_client_end(socket, client, server))
+            .filter(|socket| is_tcp_connection_end(socket, client, server))
             .and_then(|socket| open_socket_owner(&socket)))
     }
 
@@ -146,20 +146,25 @@ impl PeerUidLookup for SockDiagPeerLookup {
     }
 }
 
-/// Whether the TCP socket the kernel found is the client's end of this very connection.
+/// Whether the TCP socket the kernel found is `this_end` of the connection between
+/// `this_end` and `other_end` (the client's end for [`PeerUidLookup::tcp_client_uid`]).
 ///
-/// An exact lookup falls back to a *listening* socket on the client's address and port
+/// An exact lookup falls back to a *listening* socket on the looked-up address and port
 /// when no connection matches: a peer that is not a local socket at all (another host or
 /// network namespace routed to the alias address) whose source port happens to be a local
 /// server's port (22 → sshd, root) would otherwise be attributed to that server's owner.
 /// So the found socket must be connected, and to exactly this 4-tuple.
-fn is_tcp_client_end(socket: &InetResponseHeader, client: SocketAddr, server: SocketAddr) -> bool {
+pub(super) fn is_tcp_connection_end(
+    socket: &InetResponseHeader,
+    this_end: SocketAddr,
+    other_end: SocketAddr,
+) -> bool {
     let found = &socket.socket_id;
     socket.state != TCP_LISTEN
-        && found.source_address.to_canonical() == client.ip()
-        && found.source_port == client.port()
-        && found.destination_address.to_canonical() == server.ip()
-        && found.destination_port == server.port()
+        && found.source_address.to_canonical() == this_end.ip()
+        && found.source_port == this_end.port()
+        && found.destination_address.to_canonical() == other_end.ip()
+        && found.destination_port == other_end.port()
 }
 
 /// Whether the UDP socket the kernel found can be the sender: bound to the client's port
@@ -190,12 +195,12 @@ fn is_local_address(ip: IpAddr) -> bool {
 ///
 /// A closed client socket lingers as a time-wait or orphaned socket that reports uid 0
 /// or inode 0; treating that as root would hand a dead connection root's session.
-fn open_socket_owner(socket: &InetResponseHeader) -> Option<u32> {
+pub(super) fn open_socket_owner(socket: &InetResponseHeader) -> Option<u32> {
     let still_open = socket.inode != 0 && socket.state != TCP_TIME_WAIT;
     still_open.then_some(socket.uid)
 }
 
-fn socket_id(source: SocketAddr, destination: SocketAddr) -> SocketId {
+pub(super) fn socket_id(source: SocketAddr, destination: SocketAddr) -> SocketId {
     SocketId {
         source_port: source.port(),
         destination_port: destination.port(),
@@ -208,7 +213,7 @@ fn socket_id(source: SocketAddr, destination: SocketAddr) -> SocketId {
 
 /// Both ends in one family; IPv4-mapped IPv6 (dual-stack sockets) becomes plain IPv4,
 /// which is where the kernel hashes those connections.
-fn same_family(
+pub(super) fn same_family(
     client: SocketAddr,
     server: SocketAddr,
 ) -> Result<(SocketAddr, SocketAddr), PeerLookupError> {
@@ -221,7 +226,7 @@ fn same_family(
     }
 }
 
-fn query_failed(
+pub(super) fn query_failed(
     protocol: &'static str,
     client: SocketAddr,
     server: SocketAddr,
@@ -266,7 +271,7 @@ mod tests {
     #[test]
     fn only_the_connected_socket_of_this_tcp_connection_is_the_client() {
         let (client, server) = (addr(CLIENT), addr(SERVER));
-        assert!(is_tcp_client_end(
+        assert!(is_tcp_connection_end(
             &found(TCP_ESTABLISHED, CLIENT, SERVER),
             client,
             server
@@ -277,10 +282,10 @@ mod tests {
             found(TCP_LISTEN, "0.0.0.0:40000", "0.0.0.0:0"),
             found(TCP_LISTEN, CLIENT, "0.0.0.0:0"),
         ] {
-            assert!(!is_tcp_client_end(&listener, client, server));
+            assert!(!is_tcp_connection_end(&listener, client, server));
         }
         // Another connection of the same client port (to another server).
-        assert!(!is_tcp_client_end(
+        assert!(!is_tcp_connection_end(
             &found(TCP_ESTABLISHED, CLIENT, "100.64.0.8:22"),
             client,
             server
@@ -289,7 +294,7 @@ mod tests {
         let mut mapped = found(TCP_ESTABLISHED, CLIENT, SERVER);
         mapped.socket_id.source_address = "::ffff:100.64.0.9".parse().unwrap();
         mapped.socket_id.destination_address = "::ffff:100.64.0.7".parse().unwrap();
-        assert!(is_tcp_client_end(&mapped, client, server));
+        assert!(is_tcp_connection_end(&mapped, client, server));
     }
 
     #[test]
