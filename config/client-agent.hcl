@@ -67,6 +67,16 @@ v6_prefix = "fd00:a20a::/48"
 # interface_to_use is set (then alias addresses go there).
 resolver_mode = "auto"
 
+# Who besides this host may use the agent's DNS server, and only for ordinary
+# forwarding (never alias answers, never a session made with someone's token):
+#   "virtual"   host-internal virtual networks: Docker bridges, a VM's veth or tap (they
+#               copy the host's resolv.conf and would otherwise lose DNS)
+#   "lan"       hosts on the uplinks (the default route's interface): off by default, so
+#               a host on the same Wi-Fi routing 100.64.0.1 via this machine is REFUSED
+#   "a.b.c.d/n" any source inside this network, wherever it arrives
+# [] serves this host only. (reload)
+dns_allowed_sources = ["virtual"]
+
 # The local API used by `boundary client-agent ...` and Boundary Desktop: a loopback
 # ip:port. The CLI finds another port with -client-agent-port or
 # BOUNDARY_CLIENT_AGENT_LISTENING_PORT.

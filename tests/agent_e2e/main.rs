@@ -24,6 +24,7 @@ mod scenario;
 
 mod controller_down;
 mod dns_answers;
+mod dns_sources;
 mod https_controller;
 mod local_api;
 mod pause_resume;

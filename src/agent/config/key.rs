@@ -23,11 +23,12 @@ pub enum ConfigKey {
     SessionIdleTimeout,
     AddressIdleTimeout,
     ControllerCaFile,
+    DnsAllowedSources,
 }
 
 impl ConfigKey {
     /// Every key, Boundary's first, in the order of PROTOCOL.md §5.
-    pub const ALL: [ConfigKey; 17] = [
+    pub const ALL: [ConfigKey; 18] = [
         ConfigKey::AliasRefreshInterval,
         ConfigKey::DnsRequestTimeout,
         ConfigKey::InterfaceToUse,
@@ -45,6 +46,7 @@ impl ConfigKey {
         ConfigKey::SessionIdleTimeout,
         ConfigKey::AddressIdleTimeout,
         ConfigKey::ControllerCaFile,
+        ConfigKey::DnsAllowedSources,
     ];
 
     /// The key as written in the HCL file.
@@ -67,6 +69,7 @@ impl ConfigKey {
             ConfigKey::SessionIdleTimeout => "session_idle_timeout",
             ConfigKey::AddressIdleTimeout => "address_idle_timeout",
             ConfigKey::ControllerCaFile => "controller_ca_file",
+            ConfigKey::DnsAllowedSources => "dns_allowed_sources",
         }
     }
 
@@ -76,8 +79,8 @@ impl ConfigKey {
 
     /// Whether a reload applies a change of this key without touching sessions
     /// (PROTOCOL.md §5: `dns_request_timeout`, `log_file`, `log_level`, `state_file`,
-    /// `override_upstream_dns_servers`, `v4_prefix`). Any other change needs a restart;
-    /// this project's keys are restart-only too.
+    /// `override_upstream_dns_servers`, `v4_prefix`), and of ours `dns_allowed_sources`
+    /// (narrowing it must not wait for a restart). Any other change needs a restart.
     pub fn is_reloadable(self) -> bool {
         matches!(
             self,
@@ -87,6 +90,7 @@ impl ConfigKey {
                 | ConfigKey::StateFile
                 | ConfigKey::OverrideUpstreamDnsServers
                 | ConfigKey::V4Prefix
+                | ConfigKey::DnsAllowedSources
         )
     }
 }

@@ -48,6 +48,7 @@ use std::time::Duration;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
+use crate::agent::dns::AllowedSources;
 use crate::agent::os::ResolverMode;
 
 /// Where the packaged systemd unit points `-config`.
@@ -120,6 +121,11 @@ pub struct AgentConfig {
     /// at start: a file that cannot be read, holds no certificate or an unusable one stops
     /// the start). `None` (default): no extra CA.
     pub controller_ca_file: Option<PathBuf>,
+    /// `dns_allowed_sources` (ours): which sources other than this host may use the DNS
+    /// server, and only for ordinary forwarding: `"virtual"` (host-internal virtual
+    /// networks: Docker bridges, VM veth/tap), `"lan"` (hosts on the uplinks) and CIDR
+    /// networks. Default `["virtual"]`; `[]` serves this host only.
+    pub dns_allowed_sources: AllowedSources,
 }
 
 impl Default for AgentConfig {
@@ -142,6 +148,7 @@ impl Default for AgentConfig {
             session_idle_timeout: Some(Duration::from_secs(30 * 60)),
             address_idle_timeout: Duration::from_secs(5 * 60),
             controller_ca_file: None,
+            dns_allowed_sources: AllowedSources::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! explicitly (the HCL parser itself refuses a key set twice). Values must be literals;
 //! `${…}` interpolation is not evaluated.
 
+use crate::agent::dns::AllowedSources;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ fn apply(config: &mut AgentConfig, value: Value) -> Result<(), ConfigError> {
             config.log_level = text.parse::<LogLevel>().map_err(|r| value.invalid(r))?;
         }
         ConfigKey::LogToStdout => config.log_to_stdout = value.bool()?,
+        ConfigKey::DnsAllowedSources => config.dns_allowed_sources = value.allowed_sources()?,
         ConfigKey::OverrideUpstreamDnsServers => {
             config.override_upstream_dns_servers = value.upstream_servers()?;
         }
@@ -276,6 +278,39 @@ impl Value {
             )));
         }
         Ok(Some(name.to_owned()))
+    }
+
+    fn allowed_sources(&self) -> Result<AllowedSources, ConfigError> {
+        let items = match &self.expr {
+            Expression::Array(items) => items,
+            _ => {
+                return Err(self.wrong_type(
+                    "a list of \"virtual\", \"lan\" or CIDR networks, e.g. [\"virtual\", \
+                     \"192.168.1.0/24\"]",
+                ));
+            }
+        };
+        let mut allowed = AllowedSources {
+            virtual_networks: false,
+            lan: false,
+            networks: Vec::new(),
+        };
+        for item in items {
+            let Expression::String(text) = item else {
+                return Err(self.invalid(format!("{item} is not a string")));
+            };
+            match text.as_str() {
+                "virtual" => allowed.virtual_networks = true,
+                "lan" => allowed.lan = true,
+                network => allowed.networks.push(network.parse().map_err(|_| {
+                    self.invalid(format!(
+                        "{network:?} is none of \"virtual\", \"lan\" or a network such as \
+                         \"192.168.1.0/24\""
+                    ))
+                })?),
+            }
+        }
+        Ok(allowed)
     }
 
     fn upstream_servers(&self) -> Result<Vec<SocketAddr>, ConfigError> {

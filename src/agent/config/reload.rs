@@ -6,6 +6,7 @@
 //! sessions; restart-only keys keep their running value and are reported as a `status`
 //! warning until the agent restarts.
 
+use crate::agent::dns::AllowedSources;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub enum ReloadableChange {
     OverrideUpstreamDnsServers(Vec<SocketAddr>),
     /// New alias addresses come from this prefix; existing sessions keep theirs.
     V4Prefix(Ipv4Net),
+    /// Who else may use the DNS server, from the next query on.
+    DnsAllowedSources(AllowedSources),
 }
 
 impl ReloadableChange {
@@ -39,6 +42,7 @@ impl ReloadableChange {
                 ConfigKey::OverrideUpstreamDnsServers
             }
             ReloadableChange::V4Prefix(_) => ConfigKey::V4Prefix,
+            ReloadableChange::DnsAllowedSources(_) => ConfigKey::DnsAllowedSources,
         }
     }
 }
@@ -129,6 +133,7 @@ fn differs(a: &AgentConfig, b: &AgentConfig, key: ConfigKey) -> bool {
         ConfigKey::SessionIdleTimeout => a.session_idle_timeout != b.session_idle_timeout,
         ConfigKey::AddressIdleTimeout => a.address_idle_timeout != b.address_idle_timeout,
         ConfigKey::ControllerCaFile => a.controller_ca_file != b.controller_ca_file,
+        ConfigKey::DnsAllowedSources => a.dns_allowed_sources != b.dns_allowed_sources,
     }
 }
 
@@ -145,6 +150,9 @@ pub(super) fn reloadable_change(new: &AgentConfig, key: ConfigKey) -> Option<Rel
             ReloadableChange::OverrideUpstreamDnsServers(new.override_upstream_dns_servers.clone())
         }
         ConfigKey::V4Prefix => ReloadableChange::V4Prefix(new.v4_prefix),
+        ConfigKey::DnsAllowedSources => {
+            ReloadableChange::DnsAllowedSources(new.dns_allowed_sources.clone())
+        }
         _ => return None,
     };
     Some(change)
@@ -160,5 +168,6 @@ fn apply_change(config: &mut AgentConfig, change: &ReloadableChange) {
             config.override_upstream_dns_servers = v.clone();
         }
         ReloadableChange::V4Prefix(v) => config.v4_prefix = *v,
+        ReloadableChange::DnsAllowedSources(v) => config.dns_allowed_sources = v.clone(),
     }
 }

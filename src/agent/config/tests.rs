@@ -59,6 +59,7 @@ fn every_key_parses() {
         session_idle_timeout = "1h30m"
         address_idle_timeout = "10m"
         controller_ca_file = "/etc/boundary/controller-ca.pem"
+        dns_allowed_sources = ["lan", "10.8.0.0/16"]
         "#,
     );
     let servers: Vec<SocketAddr> = [
@@ -90,6 +91,11 @@ fn every_key_parses() {
             session_idle_timeout: Some(Duration::from_secs(5400)),
             address_idle_timeout: Duration::from_secs(600),
             controller_ca_file: Some(PathBuf::from("/etc/boundary/controller-ca.pem")),
+            dns_allowed_sources: crate::agent::dns::AllowedSources {
+                virtual_networks: false,
+                lan: true,
+                networks: vec!["10.8.0.0/16".parse().unwrap()],
+            },
         }
     );
     assert_eq!(config.upstream_override(), Some(&servers[..]));
@@ -319,7 +325,7 @@ fn reload_splits_reloadable_and_restart_only_changes() {
 }
 
 #[test]
-fn every_key_is_classified_and_reloadable_keys_are_protocols() {
+fn every_key_is_classified_and_the_reloadable_ones_are_known() {
     let reloadable: Vec<&str> = ConfigKey::ALL
         .into_iter()
         .filter(|k| k.is_reloadable())
@@ -328,12 +334,14 @@ fn every_key_is_classified_and_reloadable_keys_are_protocols() {
     assert_eq!(
         reloadable,
         [
+            // PROTOCOL.md §5's reloadable keys, and ours that narrows who may ask.
             "dns_request_timeout",
             "log_file",
             "log_level",
             "override_upstream_dns_servers",
             "state_file",
-            "v4_prefix"
+            "v4_prefix",
+            "dns_allowed_sources"
         ]
     );
     let config = AgentConfig::default();

@@ -69,8 +69,17 @@ impl QueryPolicy for AgentDnsPolicy {
 impl Inner {
     /// Attributes the question, then asks the view again (with the user known it often
     /// can answer) and else the actor. Fails open: no actor → forward.
+    ///
+    /// A query whose sending socket is not on this host is forwarded like a miss: it was
+    /// forged (an IPv6 packet from the LAN may carry one of the host's addresses as its
+    /// source, see `dns::sources`), and it must not get an alias answer or a session
+    /// made with some user's token.
     async fn decide_later(&self, mut question: DnsQuestion, origin: QueryOrigin) -> DnsDecision {
-        question.uid = self.attribute(&origin).await;
+        question.uid = match self.attribute(&origin).await {
+            Attribution::Owner(uid) => Some(uid),
+            Attribution::Unknown => None,
+            Attribution::NoLocalSocket => return DnsDecision::Forward,
+        };
         if let Some(decision) = self.view.load().decide(&question, self.clock.moment()) {
             return decision;
         }
@@ -80,8 +89,8 @@ impl Inner {
             .unwrap_or(DnsDecision::Forward)
     }
 
-    /// The local user owning the client's socket, if any.
-    async fn attribute(&self, origin: &QueryOrigin) -> Option<u32> {
+    /// The local user owning the client's socket.
+    async fn attribute(&self, origin: &QueryOrigin) -> Attribution {
         let found = match origin.transport {
             Transport::Udp => {
                 self.peers
@@ -94,9 +103,23 @@ impl Inner {
                     .await
             }
         };
-        found.unwrap_or_else(|error| {
-            tracing::debug!(client = %origin.client, %error, "cannot attribute a DNS query to a local user");
-            None
-        })
+        match found {
+            Ok(Some(uid)) => Attribution::Owner(uid),
+            Ok(None) => Attribution::NoLocalSocket,
+            Err(error) => {
+                tracing::debug!(client = %origin.client, %error, "cannot attribute a DNS query to a local user");
+                Attribution::Unknown
+            }
+        }
     }
+}
+
+/// Who sent a query, as far as the socket lookup can tell.
+enum Attribution {
+    /// The local user owning the sending socket.
+    Owner(u32),
+    /// The lookup failed: answered for whoever may (fail open, as before).
+    Unknown,
+    /// No such socket on this host.
+    NoLocalSocket,
 }

@@ -20,6 +20,7 @@ impl Actor {
     pub async fn check_machine(&mut self) {
         self.recheck_resolver().await;
         self.check_addresses().await;
+        self.refresh_dns_sources().await;
         self.check_upstream_loops();
     }
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use crate::agent::os::{
-    AddressError, AddressManager, Interface, ResolverDetails, ResolverError, ResolverMode,
-    ResolverTakeover, Restored, Takeover, TakeoverChange,
+    AddressError, AddressManager, Interface, InterfaceFacts, ResolverDetails, ResolverError,
+    ResolverMode, ResolverTakeover, Restored, Takeover, TakeoverChange,
 };
 use crate::agent::recovery::{self, RecoveryReport, RecoveryScope};
 use crate::agent::state::{AddedAddress, StateError, StateFile};
@@ -82,6 +82,11 @@ impl Host {
     /// systemd-resolved mode the takeover puts them on its own link instead.
     pub fn hosts_dns_addresses(&self) -> bool {
         !self.resolver.owns_dns_addresses()
+    }
+
+    /// The machine's interfaces, for the DNS server's source check.
+    pub async fn interface_facts(&self) -> Result<InterfaceFacts, AddressError> {
+        self.addresses.interface_facts().await
     }
 
     /// The file the takeover rewrites and other programs may rewrite too.

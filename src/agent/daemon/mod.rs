@@ -56,6 +56,8 @@ mod dev_agent;
 #[cfg(target_os = "linux")]
 mod dns_policy;
 #[cfg(target_os = "linux")]
+mod dns_sources;
+#[cfg(target_os = "linux")]
 mod events;
 #[cfg(target_os = "linux")]
 mod file_limit;

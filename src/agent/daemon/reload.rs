@@ -75,6 +75,9 @@ impl Actor {
                 }
                 ReloadableChange::OverrideUpstreamDnsServers(_) => upstreams_changed = true,
                 ReloadableChange::V4Prefix(_) => {}
+                ReloadableChange::DnsAllowedSources(allowed) => {
+                    self.dns.sources().set_allowed(allowed);
+                }
             }
         }
         self.config = plan.effective.clone();

@@ -123,6 +123,7 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     let policy = AgentDnsPolicy::new(Arc::clone(&view), clock, Arc::clone(&peers), handle.clone());
     let dns_settings = DnsServerConfig {
         bind_before_assigned: !host.hosts_dns_addresses(),
+        protected_prefixes: agent_prefixes(&config).to_vec(),
         ..dns_config(&config)
     };
     let dns = DnsServer::builder(dns_settings, policy)
@@ -177,9 +178,16 @@ async fn bring_up(
     let api = ApiServer::start(actor.config.api_listen_address, control, peers)
         .await
         .map_err(|e| anyhow!(with_causes(&e)))?;
+    // Before any listener: from its first query on, the DNS server knows this host from
+    // the LAN.
     let own = actor.core.dns_server_addresses();
     let own: [IpAddr; 2] = [own.v4.into(), own.v6.into()];
     actor.host.set_dns_addresses(own.to_vec());
+    actor
+        .dns
+        .sources()
+        .set_allowed(actor.config.dns_allowed_sources.clone());
+    actor.refresh_dns_sources().await;
     if actor.host.hosts_dns_addresses() {
         for address in own {
             actor
@@ -211,6 +219,8 @@ async fn bring_up(
         tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
         actor.use_previous_upstreams(takeover.upstreams);
         actor.resolver_changed();
+        // The takeover may have made the agent's own link.
+        actor.refresh_dns_sources().await;
     }
     Ok(api)
 }

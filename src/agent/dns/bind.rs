@@ -23,6 +23,7 @@ pub(crate) fn bind_udp(addr: SocketAddr, freebind: bool) -> Result<UdpSocket, Dn
         socket.set_only_v6(true).map_err(fail)?;
     }
     set_freebind(&socket, addr, freebind).map_err(fail)?;
+    ask_for_ingress_interface(&socket, addr).map_err(fail)?;
     socket.set_nonblocking(true).map_err(fail)?;
     socket.bind(&addr.into()).map_err(fail)?;
     UdpSocket::from_std(socket.into()).map_err(fail)
@@ -41,6 +42,18 @@ pub(crate) fn bind_tcp(addr: SocketAddr, freebind: bool) -> Result<TcpListener, 
     socket.bind(&addr.into()).map_err(fail)?;
     socket.listen(TCP_BACKLOG).map_err(fail)?;
     TcpListener::from_std(socket.into()).map_err(fail)
+}
+
+/// `IP_PKTINFO` / `IPV6_RECVPKTINFO`: each datagram says which interface it arrived on
+/// (see `sources`: a query from the LAN is told apart from one of this host).
+fn ask_for_ingress_interface(socket: &Socket, addr: SocketAddr) -> io::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let result = if addr.is_ipv6() {
+        setsockopt(socket, sockopt::Ipv6RecvPacketInfo, &true)
+    } else {
+        setsockopt(socket, sockopt::Ipv4PacketInfo, &true)
+    };
+    result.map_err(io::Error::from)
 }
 
 /// `IP_FREEBIND` / `IPV6_FREEBIND`: bind to an address not (yet) assigned.

@@ -37,6 +37,9 @@ pub struct DnsServerConfig {
     /// link, which exists only while the agent is not paused; the sockets stay open and
     /// receive again once the link is back.
     pub bind_before_assigned: bool,
+    /// The agent's own prefixes: forwarded A/AAAA records inside them are removed (DNS
+    /// rebinding protection, see `rebinding`).
+    pub protected_prefixes: Vec<ipnet::IpNet>,
 }
 
 impl Default for DnsServerConfig {
@@ -52,6 +55,7 @@ impl Default for DnsServerConfig {
             max_tcp_pipelined: 16,
             tcp_idle_timeout: Duration::from_secs(10),
             bind_before_assigned: false,
+            protected_prefixes: Vec::new(),
         }
     }
 }

@@ -21,6 +21,10 @@ pub struct DnsCounters {
     pub overloaded: u64,
     /// Pending policy decisions that timed out (the query was forwarded).
     pub decision_timeouts: u64,
+    /// Refused because of where they came from (`dns_allowed_sources`).
+    pub refused_sources: u64,
+    /// Forwarded replies that pointed into the agent's prefixes and were cut.
+    pub rebinding_cut: u64,
 }
 
 #[derive(Default)]
@@ -33,6 +37,8 @@ pub(crate) struct Counters {
     pub dropped: AtomicU64,
     pub overloaded: AtomicU64,
     pub decision_timeouts: AtomicU64,
+    pub refused_sources: AtomicU64,
+    pub rebinding_cut: AtomicU64,
 }
 
 impl Counters {
@@ -51,6 +57,8 @@ impl Counters {
             dropped: get(&self.dropped),
             overloaded: get(&self.overloaded),
             decision_timeouts: get(&self.decision_timeouts),
+            refused_sources: get(&self.refused_sources),
+            rebinding_cut: get(&self.rebinding_cut),
         }
     }
 }

@@ -16,7 +16,8 @@ use super::answer::{self, AnswerSettings, LocalAnswer};
 use super::counters::Counters;
 use super::forward::Forwarder;
 use super::packet::{self, Inbound, InboundQuery};
-use super::{PendingDecision, QueryOrigin, QueryPolicy, Transport, Verdict};
+use super::sources::{Admission, SourceGate};
+use super::{PendingDecision, QueryOrigin, QueryPolicy, Transport, Verdict, rebinding};
 use crate::agent::core::dns_decision::{DnsDecision, DnsQuestion, normalize_name};
 
 /// Where a query came from and how (what the policy gets as its origin).
@@ -37,6 +38,10 @@ pub(crate) enum Step {
 
 pub(crate) struct QueryEngine {
     pub policy: Arc<dyn QueryPolicy>,
+    /// Who may use the server for what (checked before the policy).
+    pub sources: Arc<SourceGate>,
+    /// Forwarded A/AAAA records inside these are cut (rebinding protection).
+    pub protected: Vec<ipnet::IpNet>,
     pub forwarder: Forwarder,
     pub answers: AnswerSettings,
     pub decision_timeout: std::time::Duration,
@@ -87,6 +92,15 @@ impl QueryEngine {
                 return Step::Reply;
             }
         };
+        match self.sources.admit(&ctx) {
+            Admission::Full => {}
+            Admission::ForwardOnly => return self.later_forward(packet, query, ctx),
+            Admission::Refuse => {
+                Counters::bump(&self.counters.refused_sources);
+                self.encode_rcode(&query, ResponseCode::Refused, out);
+                return Step::Reply;
+            }
+        }
         // Only Internet-class questions can be aliases; CHAOS and friends go upstream.
         if query.question.query_class() != DNSClass::IN {
             return self.later_forward(packet, query, ctx);
@@ -181,6 +195,14 @@ impl QueryEngine {
             return out;
         };
         Counters::bump(&self.counters.forwarded);
+        let reply = match rebinding::strip_protected(&reply, &self.protected) {
+            Some(stripped) => {
+                Counters::bump(&self.counters.rebinding_cut);
+                tracing::debug!(name = %query.question.name(), "removed answers pointing into the agent's prefixes (DNS rebinding)");
+                stripped
+            }
+            None => reply,
+        };
         if transport == Transport::Tcp || reply.len() <= query.udp_reply_limit() {
             return reply;
         }

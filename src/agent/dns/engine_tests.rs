@@ -49,6 +49,8 @@ fn engine(
         answers: AnswerSettings::new(5, 5, 1232),
         decision_timeout: Duration::from_secs(5),
         counters: Counters::default(),
+        sources: Arc::default(),
+        protected: Vec::new(),
     })
 }
 
@@ -57,6 +59,7 @@ fn ctx(transport: Transport, client_port: u16) -> QueryContext {
         client: SocketAddr::from(([127, 0, 0, 1], client_port)),
         server: SocketAddr::from(([127, 0, 0, 53], 53)),
         transport,
+        ingress: None,
     }
 }
 
@@ -286,6 +289,8 @@ fn a_panicking_policy_drops_the_query_instead_of_the_listener() {
         answers: AnswerSettings::new(5, 5, 1232),
         decision_timeout: Duration::from_secs(5),
         counters: Counters::default(),
+        sources: Arc::default(),
+        protected: Vec::new(),
     });
     let mut out = Vec::new();
     let packet = query("db.example.", RecordType::A, DNSClass::IN);

@@ -50,6 +50,9 @@ pub struct QueryOrigin {
     /// The server address and port the query was sent to.
     pub server: SocketAddr,
     pub transport: Transport,
+    /// The interface the query arrived on (UDP, from `IP_PKTINFO`); `None` for TCP or
+    /// when the kernel did not say.
+    pub ingress: Option<u32>,
 }
 
 /// A policy's answer: now, or after some async work.

@@ -16,6 +16,7 @@ use super::counters::Counters;
 use super::engine::QueryEngine;
 use super::forward::Forwarder;
 use super::loop_check::watch_loops;
+use super::sources::SourceGate;
 use super::tcp_listener::{TcpLimits, serve_tcp};
 use super::udp_listener::serve_udp;
 use super::upstreams::Upstreams;
@@ -54,6 +55,8 @@ impl DnsServerBuilder {
         let config = self.config;
         let engine = QueryEngine {
             policy: self.policy,
+            sources: Arc::new(SourceGate::default()),
+            protected: config.protected_prefixes.clone(),
             forwarder: Forwarder::new(
                 Upstreams::new(self.upstreams),
                 config.request_timeout,
@@ -87,6 +90,12 @@ impl DnsServer {
             forward_observer: None,
             upstreams: Vec::new(),
         }
+    }
+
+    /// Who may use the server: open until the agent installs a map of the machine's
+    /// interfaces ([`SourceGate::set_map`]) and its `dns_allowed_sources`.
+    pub fn sources(&self) -> &SourceGate {
+        &self.inner.engine.sources
     }
 
     /// Starts serving UDP and TCP on `addr` (the agent uses port 53; port 0 picks a free

@@ -81,6 +81,7 @@ async fn serve_connection(
         client,
         server,
         transport: Transport::Tcp,
+        ingress: None,
     };
     let (read_half, write_half) = stream.into_split();
     let mut queries = FramedRead::new(read_half, dns_codec());

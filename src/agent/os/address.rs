@@ -34,12 +34,29 @@ pub trait AddressManager: Send + Sync {
         true
     }
 
+    /// What the DNS server needs to tell this host, its virtual networks and the LAN
+    /// apart: the loopback interface, the interfaces of the default routes (IPv4, IPv6),
+    /// and every address with its prefix and interface. Without an implementation: an
+    /// empty answer, with which the DNS server cannot classify and stays open.
+    async fn interface_facts(&self) -> Result<InterfaceFacts, AddressError> {
+        Ok(InterfaceFacts::default())
+    }
+
     /// The addresses on `interface` inside any of `prefixes` (to find leftovers of a crash).
     async fn list_within(
         &self,
         interface: &Interface,
         prefixes: &[IpNet],
     ) -> Result<Vec<AssignedAddress>, AddressError>;
+}
+
+/// See [`AddressManager::interface_facts`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceFacts {
+    pub loopback: Option<u32>,
+    pub default_route_interfaces: Vec<u32>,
+    /// `(address, prefix length, interface index)`.
+    pub addresses: Vec<(IpAddr, u8, u32)>,
 }
 
 /// A network interface by name and kernel index. The index is only valid while the

@@ -14,7 +14,7 @@ mod resolver;
 #[cfg(target_os = "linux")]
 pub mod linux;
 
-pub use address::{AddressError, AddressManager, AssignedAddress, Interface};
+pub use address::{AddressError, AddressManager, AssignedAddress, Interface, InterfaceFacts};
 pub use peer::{PeerLookupError, PeerUidLookup};
 pub use resolver::{
     ResolverDetails, ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover,

@@ -213,11 +213,11 @@ fn status_shows_how_the_agent_is_the_system_resolver() {
     let text = render::status(&status, datetime!(2026-01-02 00:00:00 UTC));
     for line in [
         "  System resolver:",
-        "    Mode:        systemd-resolved",
-        "    Link:        boundary0",
-        "    Routing:     per-alias (2 routing domains)",
-        "    Managed By:  systemd-resolved",
-        "    Upstreams:   192.0.2.53:53, [2001:db8::53]:53",
+        "    Mode:                systemd-resolved",
+        "    Link:                boundary0",
+        "    Routing:             per-alias (2 routing domains)",
+        "    Managed By:          systemd-resolved",
+        "    Upstreams:           192.0.2.53:53, [2001:db8::53]:53",
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
     }

@@ -18,6 +18,12 @@ pub const ORDINARY_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7)
 pub const WWW_NAME: &str = "www.ordinary.test";
 pub const WWW_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 8);
 pub const WWW_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 8);
+/// A web page's name rebound into the agent's prefixes (DNS rebinding): dnsmasq answers
+/// it with an address inside `100.64.0.0/10` and one outside, and inside the ULA prefix.
+pub const REBIND_NAME: &str = "rebind.test";
+pub const REBIND_INSIDE_V4: Ipv4Addr = Ipv4Addr::new(100, 64, 1, 5);
+pub const REBIND_OUTSIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 66);
+pub const REBIND_INSIDE_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xa20a, 0, 0, 0, 0, 1, 5);
 /// A name under `.test` that dnsmasq answers with NXDOMAIN.
 pub const MISSING_NAME: &str = "missing.test";
 /// A name with [`BIG_TXT_RECORDS`] TXT records of [`BIG_TXT_LENGTH`] characters each:
@@ -132,7 +138,15 @@ impl Topology {
             .listen(self.client_upstream.b_v6.into())
             .pid_file(&dir.join("dnsmasq.pid"))
             .host_record(ORDINARY_NAME, &[ORDINARY_V4.into(), ORDINARY_V6.into()])
-            .host_record(WWW_NAME, &[WWW_V4.into(), WWW_V6.into()]);
+            .host_record(WWW_NAME, &[WWW_V4.into(), WWW_V6.into()])
+            .host_record(
+                REBIND_NAME,
+                &[
+                    REBIND_INSIDE_V4.into(),
+                    REBIND_OUTSIDE_V4.into(),
+                    REBIND_INSIDE_V6.into(),
+                ],
+            );
         for index in 0..BIG_TXT_RECORDS {
             config = config.txt_record(BIG_TXT_NAME, &big_txt(index));
         }

@@ -13,7 +13,7 @@ use rtnetlink::packet_route::link::LinkAttribute;
 use rtnetlink::packet_route::route::{RouteAttribute, RouteMessage};
 use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 
-use crate::agent::os::{AddressError, AddressManager, AssignedAddress, Interface};
+use crate::agent::os::{AddressError, AddressManager, AssignedAddress, Interface, InterfaceFacts};
 
 /// Address protocol tag (`IFA_PROTO`, kernel 6.1+) on every address the agent adds, so
 /// leftovers can be told apart from addresses someone else put in the same prefix.
@@ -102,7 +102,44 @@ impl NetlinkAddresses {
     }
 
     /// The output interface of the route toward a public address, IPv4 first.
+    async fn all_interface_facts(&self) -> Result<InterfaceFacts, AddressError> {
+        let messages: Vec<AddressMessage> = self
+            .handle
+            .address()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|error| AddressError::List {
+                interface: "(all)".into(),
+                source: to_io(error),
+            })?;
+        let addresses = messages
+            .iter()
+            .filter_map(|message| {
+                let assigned = assigned_address(message)?;
+                Some((assigned.address, assigned.prefix_len, message.header.index))
+            })
+            .collect();
+        Ok(InterfaceFacts {
+            loopback: nix::net::if_::if_nametoindex("lo").ok(),
+            default_route_interfaces: self.default_route_indexes().await?,
+            addresses,
+        })
+    }
+
     async fn default_route_index(&self) -> Result<u32, AddressError> {
+        self.default_route_indexes()
+            .await?
+            .first()
+            .copied()
+            .ok_or(AddressError::NoDefaultRoute)
+    }
+
+    /// The interfaces of the IPv4 and the IPv6 default route (IPv4 first), as many as
+    /// there are.
+    async fn default_route_indexes(&self) -> Result<Vec<u32>, AddressError> {
+        let mut found = Vec::new();
         let lookups: [RouteMessage; 2] = [
             RouteMessageBuilder::<Ipv4Addr>::new()
                 .destination_prefix(PUBLIC_V4, 32)
@@ -121,17 +158,20 @@ impl NetlinkAddresses {
                             RouteAttribute::Oif(index) => Some(*index),
                             _ => None,
                         });
-                    if let Some(index) = oif {
-                        return Ok(index);
+                    if let Some(index) = oif
+                        && !found.contains(&index)
+                    {
+                        found.push(index);
                     }
                 }
                 Ok(None) => {}
                 Err(error) => {
                     let error = to_io(error);
                     let unroutable = [libc::ENETUNREACH, libc::EHOSTUNREACH, libc::EAFNOSUPPORT];
-                    if !error
-                        .raw_os_error()
-                        .is_some_and(|code| unroutable.contains(&code))
+                    if found.is_empty()
+                        && !error
+                            .raw_os_error()
+                            .is_some_and(|code| unroutable.contains(&code))
                     {
                         return Err(AddressError::Lookup {
                             what: "of the default route".into(),
@@ -141,7 +181,7 @@ impl NetlinkAddresses {
                 }
             }
         }
-        Err(AddressError::NoDefaultRoute)
+        Ok(found)
     }
 }
 
@@ -213,6 +253,10 @@ impl AddressManager for NetlinkAddresses {
 
     fn keeps_tags(&self) -> bool {
         kernel_keeps_address_tags()
+    }
+
+    async fn interface_facts(&self) -> Result<InterfaceFacts, AddressError> {
+        self.all_interface_facts().await
     }
 
     async fn list_within(
