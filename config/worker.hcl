@@ -2,12 +2,15 @@
 #
 # The worker terminates clients' session TLS on its proxy listener, asks the controller
 # (over the cluster listener) whether each connection may proceed, dials the target and
-# reports bytes and close reasons. Any worker can serve any connection of a session.
+# reports bytes and close reasons. Any worker a session was offered to (every worker live
+# when it was authorized) can serve any of its connections.
 
 disable_mlock = true
 
 worker {
-  # Stable name: re-registering with it keeps the worker's id at the controller.
+  # Stable name: re-registering with it keeps the worker's id at the controller. The
+  # worker's credential is derived from the worker-auth key and this name, and the
+  # controller lets it act only as this worker.
   name        = "worker-1"
   description = "Boundary worker"
 
@@ -31,6 +34,8 @@ listener "tcp" {
 
 # The same key as the controller's worker-auth block. env://VAR or file://path keep it out
 # of this file. Generate with: openssl rand -base64 32
+# Whoever holds this key can derive any worker's credential: it is the root of worker
+# identity, so keep it as secret as the controller's own keys.
 kms "aead" {
   purpose   = "worker-auth"
   aead_type = "aes-gcm"

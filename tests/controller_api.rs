@@ -189,13 +189,22 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     let data =
         boundary::proto::decode_authorization_token(auth["authorization_token"].as_str().unwrap())?;
 
-    // The worker's view holds the same certificate and key.
+    // The worker's view before the tofu: the same certificate and key, nothing else.
     let (s, ws) = dev
-        .worker(Method::GET, &format!("/v1/worker/sessions/{sid}"), None)
+        .worker(
+            "w1",
+            Method::GET,
+            &format!("/v1/worker/sessions/{sid}"),
+            None,
+        )
         .await?;
     assert_eq!(s, StatusCode::OK, "{ws}");
-    assert_eq!(ws["status"], "pending");
-    assert_eq!(ws["tofu_bound"], false);
+    let mut fields: Vec<&str> = ws.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["certificate", "expiration", "private_key", "session_id"]
+    );
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     assert_eq!(
@@ -211,6 +220,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     let tofu = "abcdefghij0123456789";
     let (s, e) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/sessions/{sid}:activate"),
             Some(json!({"worker_id": worker_id, "tofu_token": "short"})),
@@ -219,6 +229,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!((s, field(&e)), (StatusCode::BAD_REQUEST, "tofu_token"));
     let (s, ws) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/sessions/{sid}:activate"),
             Some(json!({"worker_id": worker_id, "tofu_token": tofu})),
@@ -228,6 +239,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!(ws["status"], "active");
     let (s, ws) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/sessions/{sid}:activate"),
             Some(json!({"worker_id": worker_id, "tofu_token": tofu})),
@@ -236,6 +248,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!((s, ws["status"].as_str()), (StatusCode::OK, Some("active")));
     let (s, e) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/sessions/{sid}:activate"),
             Some(json!({"worker_id": worker_id, "tofu_token": "zzzzzzzzzz0123456789"})),
@@ -248,14 +261,15 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
 
     // A connection: authorize, connect, close.
     let (s, c) = dev
-        .worker(Method::POST, &format!("/v1/worker/sessions/{sid}:authorize-connection"),
-                Some(json!({"worker_id": worker_id, "client_tcp_address": "10.9.9.9", "client_tcp_port": 50000})))
+        .worker("w1", Method::POST, &format!("/v1/worker/sessions/{sid}:authorize-connection"),
+                Some(json!({"worker_id": worker_id, "tofu_token": tofu, "client_tcp_address": "10.9.9.9", "client_tcp_port": 50000})))
         .await?;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["connections_left"], -1);
     let cid = c["connection_id"].as_str().unwrap().to_owned();
     let (s, _) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/connections/{cid}:connect"),
             Some(json!({"endpoint_tcp_address": "127.0.0.1", "endpoint_tcp_port": 22})),
@@ -264,6 +278,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!(s, StatusCode::OK);
     let (s, e) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/connections/{cid}:close"),
             Some(json!({"bytes_up": 1, "bytes_down": 2, "closed_reason": "bogus"})),
@@ -272,6 +287,7 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!((s, field(&e)), (StatusCode::BAD_REQUEST, "closed_reason"));
     let (s, _) = dev
         .worker(
+            "w1",
             Method::POST,
             &format!("/v1/worker/connections/{cid}:close"),
             Some(json!({"bytes_up": 10, "bytes_down": 20, "closed_reason": "closed by end-user"})),
@@ -325,28 +341,45 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!(s, StatusCode::OK, "{canceled}");
     assert_ne!(canceled["status"], "active");
     let (s, hb) = dev
-        .worker(Method::POST, "/v1/worker/heartbeat", Some(json!({"worker_id": worker_id, "address": "127.0.0.1:9202", "session_ids": [sid, "s_0000000000"]})))
+        .worker("w1", Method::POST, "/v1/worker/heartbeat", Some(json!({"worker_id": worker_id, "address": "127.0.0.1:9202", "session_ids": [sid, "s_0000000000"]})))
         .await?;
     assert_eq!(s, StatusCode::OK, "{hb}");
     assert_ne!(hb["sessions"][0]["status"], "active");
     assert_eq!(hb["sessions"][1]["status"], "terminated");
     let (s, e) = dev
-        .worker(Method::POST, &format!("/v1/worker/sessions/{sid}:authorize-connection"),
-                Some(json!({"worker_id": worker_id, "client_tcp_address": "10.9.9.9", "client_tcp_port": 50001})))
+        .worker("w1", Method::POST, &format!("/v1/worker/sessions/{sid}:authorize-connection"),
+                Some(json!({"worker_id": worker_id, "tofu_token": tofu, "client_tcp_address": "10.9.9.9", "client_tcp_port": 50001})))
         .await?;
     assert_eq!(
         (s, e["kind"].as_str()),
         (StatusCode::BAD_REQUEST, Some("ConnectionNotAuthorized"))
     );
-    // A heartbeat from an unknown worker is a 404 (the worker registers again).
-    let (s, _) = dev
+    // A heartbeat for another id is refused; a credential whose worker never registered
+    // is a 401 (a real worker then registers again).
+    let (s, e) = dev
         .worker(
+            "w1",
             Method::POST,
             "/v1/worker/heartbeat",
             Some(json!({"worker_id": "w_0000000000", "address": "127.0.0.1:9202"})),
         )
         .await?;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (s, e["kind"].as_str()),
+        (StatusCode::FORBIDDEN, Some("PermissionDenied"))
+    );
+    let (s, e) = dev
+        .worker(
+            "never-registered",
+            Method::POST,
+            "/v1/worker/heartbeat",
+            Some(json!({"worker_id": worker_id, "address": "127.0.0.1:9202"})),
+        )
+        .await?;
+    assert_eq!(
+        (s, e["kind"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("Unauthenticated"))
+    );
     Ok(())
 }
 

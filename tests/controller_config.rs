@@ -74,6 +74,7 @@ async fn controller_from_config_with_tls_and_a_database_file() -> Result<()> {
     ctl.login(&am, "admin", &password).await?;
     let (s, ws) = ctl
         .worker(
+            "w1",
             Method::GET,
             &format!("/v1/worker/sessions/{session_id}"),
             None,

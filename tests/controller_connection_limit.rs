@@ -36,6 +36,7 @@ async fn admitted(controllers: &[&Dev], token: &str, target_id: &str) -> Result<
     let sid = auth["session_id"].as_str().unwrap().to_owned();
     let (s, ws) = first
         .worker(
+            "limit-worker",
             Method::POST,
             &format!("/v1/worker/sessions/{sid}:activate"),
             Some(json!({"worker_id": worker_id, "tofu_token": "0123456789abcdefghij"})),
@@ -47,8 +48,8 @@ async fn admitted(controllers: &[&Dev], token: &str, target_id: &str) -> Result<
         let ctl = controllers[i % controllers.len()];
         let (sid, worker_id) = (sid.clone(), worker_id.clone());
         async move {
-            ctl.worker(Method::POST, &format!("/v1/worker/sessions/{sid}:authorize-connection"),
-                       Some(json!({"worker_id": worker_id, "client_tcp_address": "10.0.0.1", "client_tcp_port": 40000 + i})))
+            ctl.worker("limit-worker", Method::POST, &format!("/v1/worker/sessions/{sid}:authorize-connection"),
+                       Some(json!({"worker_id": worker_id, "tofu_token": "0123456789abcdefghij", "client_tcp_address": "10.0.0.1", "client_tcp_port": 40000 + i})))
                 .await
         }
     });

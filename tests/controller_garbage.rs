@@ -220,12 +220,13 @@ async fn fixture(dev: &Dev) -> Result<Fixture> {
         .await?;
     let session = auth["session_id"].as_str().unwrap_or_default().to_owned();
     dev.worker(
+        "w",
         Method::POST,
         &format!("/v1/worker/sessions/{session}:activate"),
         Some(json!({"worker_id": worker_id, "tofu_token": "0123456789abcdefghij"})),
     )
     .await?;
-    let (_, conn) = dev.worker(Method::POST, &format!("/v1/worker/sessions/{session}:authorize-connection"), Some(json!({"worker_id": worker_id, "client_tcp_address": "1.2.3.4", "client_tcp_port": 1}))).await?;
+    let (_, conn) = dev.worker("w", Method::POST, &format!("/v1/worker/sessions/{session}:authorize-connection"), Some(json!({"worker_id": worker_id, "tofu_token": "0123456789abcdefghij", "client_tcp_address": "1.2.3.4", "client_tcp_port": 1}))).await?;
     let at = token
         .rsplit_once('_')
         .map(|(id, _)| id.to_owned())
@@ -261,7 +262,7 @@ async fn garbage_gets_4xx_with_error_bodies_and_the_server_survives() -> Result<
     let dev = Dev::builder().controller_only().start();
     let fx = fixture(&dev).await?;
     let admin = format!("Bearer {}", fx.token);
-    let worker = dev.worker_bearer();
+    let worker = dev.worker_bearer("w");
     let big = {
         let mut b = b"{\"name\":\"".to_vec();
         b.resize(b.len() + 1024 * 1024 + 16, b'a');

@@ -1,7 +1,7 @@
 //! How long the worker's connections live: until the session expires, until the session is
 //! canceled at the controller, or until a graceful shutdown has drained them; and any
-//! worker serving any connection of a session. Real `boundary dev`, a real standalone
-//! `boundary worker -config`, and the independent raw client.
+//! worker a session was offered to serving any of its connections. Real `boundary dev`, a
+//! real standalone `boundary worker -config`, and the independent raw client.
 
 mod support;
 mod worker_support;
@@ -81,7 +81,16 @@ async fn any_worker_serves_any_connection_and_shutdown_drains_before_exiting() {
     let echo = echo_server();
     let target = dev.create_target("echo", echo, None, None).await;
     let (worker, worker_addr) = dev.start_worker("second-worker", "");
-    let (grant, _) = dev.authorize(&target).await;
+    // A session is served only by the workers it was offered (live when it was
+    // authorized): wait until the second worker is one of them.
+    let grant = poll_until_async("the second worker to be offered", HANG_TIMEOUT, || async {
+        let (grant, _) = dev.authorize(&target).await;
+        grant
+            .worker_addresses
+            .contains(&worker_addr.to_string())
+            .then_some(grant)
+    })
+    .await;
     let token = tofu();
 
     // Activated through the dev worker, continued through the standalone one: the tofu

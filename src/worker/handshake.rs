@@ -141,7 +141,7 @@ pub async fn activate_and_authorize(
             ));
         }
     }
-    link.authorize_connection(session_id, client)
+    link.authorize_connection(session_id, tofu_token, client)
         .await
         .map_err(|e| {
             match &e {

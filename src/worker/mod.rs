@@ -3,7 +3,10 @@
 //! the controller and reports bytes.
 //!
 //! The controller is the single source of truth for session state (tofu binding,
-//! connection counts, cancellation), so any worker can serve any connection of a session.
+//! connection counts, cancellation), so any worker the session was offered to can serve
+//! any of its connections. The worker authenticates as itself (a credential derived from
+//! the worker-auth key and its configured name) and passes the client's tofu token along
+//! with every call that changes a session.
 //!
 //! ```no_run
 //! # async fn example(config: boundary::worker::WorkerConfig) -> Result<(), boundary::worker::WorkerError> {
@@ -50,6 +53,8 @@ pub enum WorkerError {
     },
     #[error("cannot set up the controller link: {0}")]
     Upstream(#[from] UpstreamError),
+    #[error("the worker name {name:?} {problem}")]
+    Name { name: String, problem: &'static str },
 }
 
 /// What every connection task shares.
@@ -71,6 +76,12 @@ impl Worker {
     /// Binds the proxy listener (so a bad address fails at once) and prepares the
     /// controller link. Nothing is contacted yet.
     pub async fn bind(config: &WorkerConfig) -> Result<Self, WorkerError> {
+        if let Some(problem) = crate::controller::worker_auth::worker_name_problem(&config.name) {
+            return Err(WorkerError::Name {
+                name: config.name.clone(),
+                problem,
+            });
+        }
         let listener = TcpListener::bind(config.proxy_listen_addr)
             .await
             .map_err(|source| WorkerError::Bind {
@@ -85,8 +96,11 @@ impl Worker {
             Some(addr) => config::with_default_port(addr, bound.port()),
             None => bound.to_string(),
         };
-        let credential =
-            crate::controller::worker_auth::derive_credential(config.worker_auth_key.expose());
+        // Bound to this worker's name: the controller lets it act as this worker only.
+        let credential = crate::controller::worker_auth::derive_credential(
+            config.worker_auth_key.expose(),
+            &config.name,
+        );
         let link = ControllerLink::new(
             &config.initial_upstreams,
             credential,

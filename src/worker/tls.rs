@@ -7,7 +7,7 @@
 //! that presents that certificate and accepts exactly that certificate from the client.
 
 use super::session_cache::{SessionCache, SessionTls};
-use crate::api::worker::WorkerSession;
+use crate::api::worker::WorkerSessionTls;
 use crate::tls::{PinnedCertificate, ring_provider};
 use base64::Engine;
 use rustls::ServerConfig;
@@ -99,7 +99,7 @@ fn is_session_id(id: &str) -> bool {
 /// TLS 1.3 only, presenting the session certificate, requiring the very same certificate
 /// from the client ([`PinnedCertificate`]), ALPN `http/1.1`, no resumption (each
 /// connection proves the key again).
-pub fn session_server_config(session: &WorkerSession) -> Result<ServerConfig, SessionTlsError> {
+pub fn session_server_config(session: &WorkerSessionTls) -> Result<ServerConfig, SessionTlsError> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let certificate = b64
         .decode(session.certificate.trim())
@@ -187,15 +187,11 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD;
         let session_cert = issue("s_1234567890");
         let other_cert = issue("s_0987654321");
-        let session = WorkerSession {
+        let session = WorkerSessionTls {
             session_id: "s_1234567890".into(),
-            status: "pending".into(),
             expiration: now + time::Duration::hours(1),
-            connection_limit: -1,
             certificate: b64.encode(&session_cert.der),
             private_key: Secret::new(b64.encode(session_cert.private_key())),
-            endpoint: "tcp://127.0.0.1:22".into(),
-            tofu_bound: false,
         };
         let server = Arc::new(session_server_config(&session).unwrap());
 

@@ -1,5 +1,6 @@
 //! The worker's link to the controller: a JSON client for the worker API of
-//! `crate::api::worker`, authenticated with the worker-auth credential.
+//! `crate::api::worker`, authenticated with this worker's own credential (derived from the
+//! worker-auth key and its name, see `controller::worker_auth`).
 //!
 //! Upstreams are tried in order; one that cannot be reached is skipped and the first that
 //! answers becomes the preferred one for later calls. The worker id the controller handed
@@ -8,8 +9,8 @@
 use crate::api::worker::{
     ActivateSessionRequest, AuthorizeConnectionRequest, AuthorizeConnectionResponse,
     CloseConnectionRequest, ConnectConnectionRequest, HeartbeatRequest, HeartbeatResponse,
-    RegisterWorkerRequest, RegisterWorkerResponse, WorkerCancelSessionRequest, WorkerSession,
-    kind as worker_kind,
+    RegisterWorkerRequest, RegisterWorkerResponse, WorkerCancelSessionRequest, WorkerSessionState,
+    WorkerSessionTls, kind as worker_kind,
 };
 use crate::api::{ApiErrorBody, Secret, error::kind};
 use reqwest::{Method, StatusCode, Url};
@@ -76,8 +77,8 @@ impl std::fmt::Debug for ControllerLink {
 }
 
 impl ControllerLink {
-    /// `upstreams` are `host:port` (plain HTTP) or `http(s)://` URLs; `credential` is the
-    /// worker-auth bearer credential; `ca_certs` are the trust anchors for `https://`
+    /// `upstreams` are `host:port` (plain HTTP) or `http(s)://` URLs; `credential` is this
+    /// worker's bearer credential; `ca_certs` are the trust anchors for `https://`
     /// upstreams (empty: the public web roots).
     pub fn new(
         upstreams: &[String],
@@ -170,8 +171,8 @@ impl ControllerLink {
             .await
     }
 
-    /// The session's certificate, key, status and limits.
-    pub async fn session(&self, session_id: &str) -> Result<WorkerSession, UpstreamError> {
+    /// The session's certificate and key, for terminating its TLS.
+    pub async fn session(&self, session_id: &str) -> Result<WorkerSessionTls, UpstreamError> {
         self.call::<(), _>(Method::GET, &["worker", "sessions", session_id], None)
             .await
     }
@@ -182,7 +183,7 @@ impl ControllerLink {
         &self,
         session_id: &str,
         tofu_token: &Secret,
-    ) -> Result<WorkerSession, UpstreamError> {
+    ) -> Result<WorkerSessionState, UpstreamError> {
         let request = ActivateSessionRequest {
             worker_id: self.require_worker_id()?,
             tofu_token: tofu_token.clone(),
@@ -196,13 +197,17 @@ impl ControllerLink {
         .await
     }
 
+    /// One connection of the session's limit; `tofu_token` is the one the client sent,
+    /// which the controller checks against the one bound at activation.
     pub async fn authorize_connection(
         &self,
         session_id: &str,
+        tofu_token: &Secret,
         client: std::net::SocketAddr,
     ) -> Result<AuthorizeConnectionResponse, UpstreamError> {
         let request = AuthorizeConnectionRequest {
             worker_id: self.require_worker_id()?,
+            tofu_token: tofu_token.clone(),
             client_tcp_address: client.ip().to_string(),
             client_tcp_port: u32::from(client.port()),
         };
@@ -219,7 +224,7 @@ impl ControllerLink {
         &self,
         session_id: &str,
         tofu_token: &Secret,
-    ) -> Result<WorkerSession, UpstreamError> {
+    ) -> Result<WorkerSessionState, UpstreamError> {
         let request = WorkerCancelSessionRequest {
             worker_id: self.require_worker_id()?,
             tofu_token: tofu_token.clone(),

@@ -130,6 +130,7 @@ pub fn session(id: &str, limit: i32, expires: i64) -> SessionRecord {
         certificate: vec![0x30, 0x82, 0x01, 0x00, 0xff],
         encrypted_private_key: vec![0, 1, 2, 3, 254, 255],
         tofu_hash: None,
+        offered_worker_ids: vec!["w_1".into(), "w_2".into()],
         connection_limit: limit,
         connections_used: 0,
         expiration: at(expires),

@@ -11,6 +11,7 @@ pub async fn session_lifecycle(store: Arc<dyn Store>) {
     assert_eq!(created.certificate, given.certificate);
     assert_eq!(created.encrypted_private_key, given.encrypted_private_key);
     assert_eq!(created.tofu_hash, None);
+    assert_eq!(created.offered_worker_ids, ["w_1", "w_2"]);
     assert!(matches!(
         store.create_session(&given).await,
         Err(StoreError::AlreadyExists(_))
@@ -271,6 +272,14 @@ pub async fn connect_and_close(store: Arc<dyn Store>) {
         ("10.0.0.5", 22)
     );
     assert_eq!(connected.updated, at(31));
+    // Read back by id, with the worker that authorized it.
+    let read = store.get_connection("sc_1").await.unwrap();
+    assert_eq!(read, connected);
+    assert_eq!(read.worker_id, "w_1");
+    assert!(matches!(
+        store.get_connection("sc_none").await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         store
             .connect_connection("sc_1", "10.0.0.5", 22, at(32))

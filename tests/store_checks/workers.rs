@@ -24,6 +24,12 @@ pub async fn workers(store: Arc<dyn Store>) {
     assert_eq!(updated.description, "moved");
     assert_eq!(updated.last_heartbeat, at(30));
     assert_eq!(updated.created, at(10));
+    // By name: the record a worker's credential names.
+    assert_eq!(store.get_worker_by_name("alpha").await.unwrap(), updated);
+    assert!(matches!(
+        store.get_worker_by_name("Alpha").await,
+        Err(StoreError::NotFound)
+    ));
     // Another name under an existing id is a clash.
     assert!(matches!(
         store.upsert_worker(&worker("w_2", "gamma", 31)).await,

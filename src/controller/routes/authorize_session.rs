@@ -104,6 +104,9 @@ async fn authorize_inner(
         ));
     }
     workers.shuffle(&mut rand::rng());
+    // Recorded with the session: only these workers may later fetch its TLS material or
+    // act on it (see `worker_api`).
+    let offered_worker_ids: Vec<String> = workers.iter().map(|w| w.id.clone()).collect();
     let worker_addresses: Vec<String> = workers.into_iter().map(|w| w.address).collect();
 
     let now = now();
@@ -130,6 +133,7 @@ async fn authorize_inner(
         certificate: cert.der.clone(),
         encrypted_private_key: sealed_key,
         tofu_hash: None,
+        offered_worker_ids,
         connection_limit: target.session_connection_limit,
         connections_used: 0,
         expiration,

@@ -171,6 +171,8 @@ pub trait Store: Send + Sync + 'static {
     async fn session_states(&self, session_id: &str) -> StoreResult<Vec<SessionStateRecord>>;
     /// Oldest first (`created`, then `id`).
     async fn session_connections(&self, session_id: &str) -> StoreResult<Vec<ConnectionRecord>>;
+    /// One connection by id (its `worker_id` says which worker authorized it).
+    async fn get_connection(&self, id: &str) -> StoreResult<ConnectionRecord>;
 
     /// Atomic trust-on-first-use: a `pending` session not past `expiration` becomes
     /// `active` with `tofu_hash` bound; an `active` session with the same hash is returned
@@ -244,6 +246,8 @@ pub trait Store: Send + Sync + 'static {
     /// `updated`, keeping the stored id and `created`. Another name under an existing id
     /// → `AlreadyExists`.
     async fn upsert_worker(&self, worker: &WorkerRecord) -> StoreResult<WorkerRecord>;
+    /// The worker registered under `name` (names are unique).
+    async fn get_worker_by_name(&self, name: &str) -> StoreResult<WorkerRecord>;
     /// Sets address, `last_heartbeat` and `updated` to the given values.
     async fn worker_heartbeat(
         &self,

@@ -253,6 +253,9 @@ pub struct SessionRecord {
     pub encrypted_private_key: Vec<u8>,
     /// SHA-256 of the tofu token bound at activation, hex; `None` until activated.
     pub tofu_hash: Option<String>,
+    /// Ids of the workers the session was offered to (its token's `worker_info`): the
+    /// only workers that may fetch its TLS material or act on it. Fixed at creation.
+    pub offered_worker_ids: Vec<String>,
     pub connection_limit: i32,
     /// Connections authorized so far (counts against the limit).
     pub connections_used: i32,

@@ -277,6 +277,7 @@ pub(crate) fn session(r: &impl RowRead) -> StoreResult<SessionRecord> {
         certificate: r.bytes("certificate")?,
         encrypted_private_key: r.bytes("encrypted_private_key")?,
         tofu_hash: r.opt_text("tofu_hash")?,
+        offered_worker_ids: r.list("offered_worker_ids")?,
         connection_limit: r.i32("connection_limit")?,
         connections_used: r.i32("connections_used")?,
         expiration: r.time("expiration")?,

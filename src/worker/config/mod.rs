@@ -53,7 +53,8 @@ pub const DEFAULT_CLUSTER_PORT: u16 = 9201;
 /// A validated worker configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkerConfig {
-    /// Stable name; re-registering with it keeps the worker's id at the controller.
+    /// Stable name; re-registering with it keeps the worker's id at the controller. The
+    /// worker's credential is derived for it, so it is who the worker is to the controller.
     pub name: String,
     pub description: String,
     /// What clients dial (goes into the `worker_info` of authorization tokens): `host:port`,
@@ -255,8 +256,10 @@ impl WorkerBlock {
             }
         }
         let name = name.ok_or(ConfigError::Missing("worker.name"))?;
-        if name.trim().is_empty() {
-            return Err(ConfigError::invalid("worker.name", "is empty"));
+        // The name is what the worker's credential is derived for (and what the controller
+        // then knows it by), so it must be usable byte for byte.
+        if let Some(problem) = crate::controller::worker_auth::worker_name_problem(&name) {
+            return Err(ConfigError::invalid("worker.name", problem));
         }
         let initial_upstreams: Vec<String> = initial_upstreams
             .ok_or(ConfigError::Missing("worker.initial_upstreams"))?
@@ -498,6 +501,15 @@ mod tests {
             ),
             (good().replace("name = \"w1\"", "name = 3"), "worker.name"),
             (good().replace("name = \"w1\"", ""), "worker.name"),
+            // The credential is derived for the name byte for byte: no padding, no blanks.
+            (
+                good().replace("name = \"w1\"", "name = \"w1 \""),
+                "worker.name",
+            ),
+            (
+                good().replace("name = \"w1\"", "name = \"  \""),
+                "worker.name",
+            ),
             (good().replace("\"proxy\"", "\"proxi\""), "listener.purpose"),
         ];
         for (text, key) in cases {

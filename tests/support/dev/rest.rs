@@ -1,5 +1,5 @@
 //! The controller's REST API as plain JSON over HTTP: the admin API, the worker API with
-//! the worker-auth credential, logging in, and waiting for the dev worker.
+//! a worker's credential, logging in, and waiting for the dev worker.
 
 use std::time::Duration;
 
@@ -41,28 +41,46 @@ impl Dev {
         read(request.send().await?).await
     }
 
-    /// A worker API call with the worker-auth credential.
+    /// A worker API call as the worker named `worker_name` (with its credential, derived
+    /// from the worker-auth key as a real worker derives it).
     pub async fn worker(
         &self,
+        worker_name: &str,
         method: Method,
         path: &str,
         body: Option<Value>,
     ) -> Result<(StatusCode, Value)> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.cluster))
-            .header("Authorization", self.worker_bearer());
+        self.worker_with(&self.worker_bearer(worker_name), method, path, body)
+            .await
+    }
+
+    /// A worker API call with the `Authorization` value given (or none).
+    pub async fn worker_with(
+        &self,
+        authorization: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value)> {
+        let mut request = self.http.request(method, format!("{}{path}", self.cluster));
+        if !authorization.is_empty() {
+            request = request.header("Authorization", authorization);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
         read(request.send().await?).await
     }
 
-    /// `Authorization` value for the worker API.
-    pub fn worker_bearer(&self) -> String {
+    /// `Authorization` value for the worker API, as the worker named `worker_name`.
+    pub fn worker_bearer(&self, worker_name: &str) -> String {
         format!(
             "Bearer {}",
-            boundary::controller::worker_auth::derive_credential(&self.worker_auth_key()).expose()
+            boundary::controller::worker_auth::derive_credential(
+                &self.worker_auth_key(),
+                worker_name
+            )
+            .expose()
         )
     }
 
@@ -76,10 +94,11 @@ impl Dev {
         login_with(&self.http, &self.api, auth_method_id, login_name, password).await
     }
 
-    /// Registers a worker and returns its id.
+    /// Registers a worker (with its own credential) and returns its id.
     pub async fn register_worker(&self, name: &str, address: &str) -> Result<String> {
         let (status, body) = self
             .worker(
+                name,
                 Method::POST,
                 "/v1/worker/register",
                 Some(json!({"name": name, "address": address})),

@@ -186,6 +186,7 @@ macro_rules! impl_store {
             list_sessions(scope_id: Option<&str>) -> StoreResult<Vec<SessionRecord>>;
             session_states(session_id: &str) -> StoreResult<Vec<SessionStateRecord>>;
             session_connections(session_id: &str) -> StoreResult<Vec<ConnectionRecord>>;
+            get_connection(id: &str) -> StoreResult<ConnectionRecord>;
             activate_session(session_id: &str, tofu_hash: &str, now: Timestamp) -> Result<SessionRecord, ActivateError>;
             authorize_connection(connection: &ConnectionRecord, now: Timestamp) -> Result<(ConnectionRecord, i32), ConnectionRefused>;
             connect_connection(connection_id: &str, endpoint_address: &str, endpoint_port: u32, now: Timestamp) -> StoreResult<ConnectionRecord>;
@@ -194,6 +195,7 @@ macro_rules! impl_store {
             sweep_sessions(now: Timestamp) -> StoreResult<Vec<String>>;
 
             upsert_worker(worker: &WorkerRecord) -> StoreResult<WorkerRecord>;
+            get_worker_by_name(name: &str) -> StoreResult<WorkerRecord>;
             worker_heartbeat(worker_id: &str, address: &str, now: Timestamp) -> StoreResult<()>;
             live_workers(since: Timestamp) -> StoreResult<Vec<WorkerRecord>>;
         }

@@ -70,8 +70,9 @@ macro_rules! sessions_sql {
                 "INSERT INTO sessions (id, target_id, scope_id, user_id, auth_token_id, host_id, \
                  host_set_id, kind, endpoint, certificate, encrypted_private_key, tofu_hash, \
                  connection_limit, connections_used, expiration, status, termination_reason, \
-                 created, updated, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 $12, $13, $14, $15, 'pending', $16, $17, $18, $19) RETURNING *",
+                 created, updated, version, offered_worker_ids) VALUES ($1, $2, $3, $4, $5, $6, \
+                 $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16, $17, $18, $19, $20) \
+                 RETURNING *",
             )
             .bind(&session.id)
             .bind(&session.target_id)
@@ -92,6 +93,7 @@ macro_rules! sessions_sql {
             .bind(rows::micros(session.created))
             .bind(rows::micros(session.updated))
             .bind(i64::from(session.version))
+            .bind(rows::json_list(&session.offered_worker_ids)?)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| write_error(e, || format!("session {:?}", session.id), String::new))?;
@@ -273,6 +275,13 @@ macro_rules! sessions_sql {
             tx.commit().await?;
             let left = if limit == -1 { -1 } else { limit - used };
             Ok(Ok((stored, left)))
+        }
+
+        pub(super) async fn get_connection(
+            s: &$store,
+            id: &str,
+        ) -> StoreResult<ConnectionRecord> {
+            get_by_id!(&s.pool, "session_connections", id, rows::connection)
         }
 
         pub(super) async fn connect_connection(

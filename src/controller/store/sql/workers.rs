@@ -27,6 +27,20 @@ macro_rules! workers_sql {
             rows::worker(&row)
         }
 
+        pub(super) async fn get_worker_by_name(
+            s: &$store,
+            name: &str,
+        ) -> StoreResult<WorkerRecord> {
+            match sqlx::query("SELECT * FROM workers WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&s.pool)
+                .await?
+            {
+                Some(row) => rows::worker(&row),
+                None => Err(StoreError::NotFound),
+            }
+        }
+
         pub(super) async fn worker_heartbeat(
             s: &$store,
             worker_id: &str,
