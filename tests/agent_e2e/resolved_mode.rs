@@ -12,7 +12,9 @@ use crate::on_resolved::{AGENT_LINK, OnResolved, VPN_ANSWER, VPN_NAME};
 use crate::probe::connect_and_read;
 use crate::scenario::{ALIAS, ssh_socket};
 use crate::support::resolved_lab::ResolvConfShape;
-use crate::support::topology::{ORDINARY_NAME, ORDINARY_V4};
+use crate::support::topology::{
+    CLIENT_UPSTREAM_INTERFACE, ORDINARY_NAME, ORDINARY_V4, UPSTREAM_V4, UPSTREAM_V6,
+};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
 /// A name created at the controller while the agent runs.
@@ -57,6 +59,19 @@ fn on_a_resolved_desktop_aliases_go_through_the_agent_and_the_rest_is_untouched(
     // Everything else is resolved's as before: the uplink's answer, the VPN's domain.
     assert_eq!(s.getent(alice, ORDINARY_NAME), Ok(IpAddr::V4(ORDINARY_V4)));
     assert_eq!(s.getent(alice, VPN_NAME), Ok(IpAddr::V4(VPN_ANSWER)));
+
+    // NetworkManager moves the uplink to another server: the agent's upstreams follow.
+    s.lab.uplink_dns(CLIENT_UPSTREAM_INTERFACE, &[UPSTREAM_V6.into()]);
+    poll_until("the agent's upstreams to follow the uplink", READY_TIMEOUT, || {
+        let upstreams = s.status(None)["resolver"]["upstreams"].clone();
+        (upstreams == serde_json::json!([format!("[{UPSTREAM_V6}]:53")]))
+            .then_some(())
+            .ok_or_else(|| upstreams.to_string())
+    });
+    s.lab.uplink_dns(
+        CLIENT_UPSTREAM_INTERFACE,
+        &[UPSTREAM_V4.into(), UPSTREAM_V6.into()],
+    );
 
     // Through resolved the asker is invisible, so bob gets the same answer; he is
     // refused where it matters, when he connects.
