@@ -23,11 +23,13 @@ pub enum ConfigKey {
     SessionIdleTimeout,
     AddressIdleTimeout,
     ControllerCaFile,
+    ControllerAddresses,
+    AllowUserPause,
 }
 
 impl ConfigKey {
     /// Every key, Boundary's first, in the order of PROTOCOL.md §5.
-    pub const ALL: [ConfigKey; 17] = [
+    pub const ALL: [ConfigKey; 19] = [
         ConfigKey::AliasRefreshInterval,
         ConfigKey::DnsRequestTimeout,
         ConfigKey::InterfaceToUse,
@@ -45,6 +47,8 @@ impl ConfigKey {
         ConfigKey::SessionIdleTimeout,
         ConfigKey::AddressIdleTimeout,
         ConfigKey::ControllerCaFile,
+        ConfigKey::ControllerAddresses,
+        ConfigKey::AllowUserPause,
     ];
 
     /// The key as written in the HCL file.
@@ -67,6 +71,8 @@ impl ConfigKey {
             ConfigKey::SessionIdleTimeout => "session_idle_timeout",
             ConfigKey::AddressIdleTimeout => "address_idle_timeout",
             ConfigKey::ControllerCaFile => "controller_ca_file",
+            ConfigKey::ControllerAddresses => "controller_addresses",
+            ConfigKey::AllowUserPause => "allow_user_pause",
         }
     }
 
@@ -77,7 +83,9 @@ impl ConfigKey {
     /// Whether a reload applies a change of this key without touching sessions
     /// (PROTOCOL.md §5: `dns_request_timeout`, `log_file`, `log_level`, `state_file`,
     /// `override_upstream_dns_servers`, `v4_prefix`). Any other change needs a restart;
-    /// this project's keys are restart-only too.
+    /// this project's keys are restart-only too, except the access rules
+    /// `controller_addresses` and `allow_user_pause`: root tightening them (after an
+    /// incident) should not have to restart the agent and end every session to do so.
     pub fn is_reloadable(self) -> bool {
         matches!(
             self,
@@ -87,6 +95,8 @@ impl ConfigKey {
                 | ConfigKey::StateFile
                 | ConfigKey::OverrideUpstreamDnsServers
                 | ConfigKey::V4Prefix
+                | ConfigKey::ControllerAddresses
+                | ConfigKey::AllowUserPause
         )
     }
 }

@@ -3,7 +3,8 @@
 //! The daemon parses the file again; if that fails it keeps running unchanged (and
 //! reports the error). Otherwise [`plan_reload`] compares the new configuration with
 //! the one running: reloadable keys (PROTOCOL.md §5) are applied at once without touching
-//! sessions; restart-only keys keep their running value and are reported as a `status`
+//! sessions (a narrower `controller_addresses` drops the tokens it no longer allows);
+//! restart-only keys keep their running value and are reported as a `status`
 //! warning until the agent restarts.
 
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use ipnet::Ipv4Net;
 
-use super::{AgentConfig, ConfigKey, LogLevel};
+use super::{AgentConfig, ConfigKey, ControllerPin, LogLevel};
 
 /// A reloadable key whose value changed, with its new value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +27,10 @@ pub enum ReloadableChange {
     OverrideUpstreamDnsServers(Vec<SocketAddr>),
     /// New alias addresses come from this prefix; existing sessions keep theirs.
     V4Prefix(Ipv4Net),
+    /// Registrations are checked against this pin from now on; tokens of a controller it
+    /// no longer allows are dropped.
+    ControllerAddresses(ControllerPin),
+    AllowUserPause(bool),
 }
 
 impl ReloadableChange {
@@ -39,6 +44,8 @@ impl ReloadableChange {
                 ConfigKey::OverrideUpstreamDnsServers
             }
             ReloadableChange::V4Prefix(_) => ConfigKey::V4Prefix,
+            ReloadableChange::ControllerAddresses(_) => ConfigKey::ControllerAddresses,
+            ReloadableChange::AllowUserPause(_) => ConfigKey::AllowUserPause,
         }
     }
 }
@@ -129,6 +136,8 @@ fn differs(a: &AgentConfig, b: &AgentConfig, key: ConfigKey) -> bool {
         ConfigKey::SessionIdleTimeout => a.session_idle_timeout != b.session_idle_timeout,
         ConfigKey::AddressIdleTimeout => a.address_idle_timeout != b.address_idle_timeout,
         ConfigKey::ControllerCaFile => a.controller_ca_file != b.controller_ca_file,
+        ConfigKey::ControllerAddresses => a.controller_addresses != b.controller_addresses,
+        ConfigKey::AllowUserPause => a.allow_user_pause != b.allow_user_pause,
     }
 }
 
@@ -145,6 +154,10 @@ pub(super) fn reloadable_change(new: &AgentConfig, key: ConfigKey) -> Option<Rel
             ReloadableChange::OverrideUpstreamDnsServers(new.override_upstream_dns_servers.clone())
         }
         ConfigKey::V4Prefix => ReloadableChange::V4Prefix(new.v4_prefix),
+        ConfigKey::ControllerAddresses => {
+            ReloadableChange::ControllerAddresses(new.controller_addresses.clone())
+        }
+        ConfigKey::AllowUserPause => ReloadableChange::AllowUserPause(new.allow_user_pause),
         _ => return None,
     };
     Some(change)
@@ -160,5 +173,7 @@ fn apply_change(config: &mut AgentConfig, change: &ReloadableChange) {
             config.override_upstream_dns_servers = v.clone();
         }
         ReloadableChange::V4Prefix(v) => config.v4_prefix = *v,
+        ReloadableChange::ControllerAddresses(v) => config.controller_addresses = v.clone(),
+        ReloadableChange::AllowUserPause(v) => config.allow_user_pause = *v,
     }
 }
