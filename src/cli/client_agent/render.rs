@@ -36,7 +36,9 @@ pub fn status(status: &AgentStatus, now: OffsetDateTime) -> String {
         lines.push(String::new());
         lines.push("  System resolver:".to_owned());
         let rows = resolver_rows(resolver);
-        lines.extend(aligned(&rows, 4, key_width(&rows) + 2));
+        // Our own block: aligned to its own longest key, not Boundary's table width.
+        let width = rows.iter().map(|(key, _)| key.len()).max().unwrap_or(0) + 1;
+        lines.extend(aligned(&rows, 4, width));
     }
     for (title, entries) in [
         ("Recent errors:", &status.errors),
