@@ -165,12 +165,13 @@ impl Controllers {
             .authorize_session(SessionTarget::Alias(&request.alias_value), None)
             .await
             .map_err(|e| failure(&e))?;
+        // The session id and the decoding error come from the controller: an excerpt.
         let unusable = |what: String| ControllerFailure {
             kind: FailureKind::Rejected,
-            message: format!(
+            message: excerpt(&format!(
                 "the controller authorized session {} for {} but {what}",
                 authorization.session_id, request.alias_value
-            ),
+            )),
         };
         // `{:#}` of the chain: a token error keeps its cause (the decode error) as source.
         let data = decode_authorization_token(authorization.authorization_token.expose())
@@ -252,7 +253,12 @@ fn unavailable(error: &ClientUnavailable) -> ControllerFailure {
 /// with control characters blanked: the error body, and a decoding error quoting the
 /// answer, come from whoever answered.
 pub fn controller_error_text(error: &ClientError) -> String {
-    let text: String = with_causes(error)
+    excerpt(&with_causes(error))
+}
+
+/// `text` on one line (control characters blanked), cut to [`MAX_ERROR_CHARS`].
+fn excerpt(text: &str) -> String {
+    let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
