@@ -98,3 +98,21 @@ address_idle_timeout = "5m"
 # installed there with update-ca-certificates needs nothing here). Read at start; a file
 # that cannot be read, holds no certificate or an unusable one stops the start.
 # controller_ca_file = "/etc/boundary/controller-ca.pem"
+
+# The only controllers users may register tokens of (reload). Without it, the first user
+# to register after the agent starts (or after every token expired) picks the controller
+# for everyone on this machine, and could point the agent at a fake controller of their
+# own that answers names such as deb.debian.org for other users; the agent logs that
+# registration, and every switch to another controller, at WARN with the user's uid.
+# Addresses are compared as scheme, host and port ("https://ctl" = "https://CTL:443/"); a
+# path is not allowed. A token of any other address is refused (403) before the agent
+# sends anything there. Narrowing the list on reload drops the tokens, and ends the
+# sessions, of a controller it no longer allows.
+# controller_addresses = ["https://boundary.corp.example"]
+
+# Pausing stops alias resolution and ends the sessions of every user (DNS goes back to
+# the previous resolvers), so by default only root may pause or resume the agent; other
+# users are refused (403), except that any user with a token may resume it after an
+# automatic pause (too many network failures). true: every user with a registered token
+# may pause and resume it for everyone, as before. (reload)
+allow_user_pause = false

@@ -1,5 +1,7 @@
-//! Pause and resume affect every user: root and users with a registered token may; a
-//! local account without a token may not.
+//! Pause and resume affect every user: the local API lets root and users with a
+//! registered token ask; a local account without a token may not. (Whether a user with a
+//! token may then actually pause is the daemon's policy, `allow_user_pause`: see the
+//! agent_e2e pause tests.)
 
 use std::sync::Arc;
 

@@ -56,9 +56,19 @@ pub fn authenticate(cli: Cli, login_name: &str, password: &str) -> Login {
     login_from(&document)
 }
 
+/// `boundary authenticate password` with `cli`, whatever its outcome (what it printed
+/// to stderr about handing the token to the client agent, say).
+pub fn authenticate_run(cli: Cli, login_name: &str, password: &str) -> Run {
+    password_command(cli, &["authenticate", "password"], login_name, password)
+}
+
 /// `boundary <command> -auth-method-id … -login-name <login_name> -password env://…`
 /// with `cli` (the password never on a command line); the JSON document.
 fn run_with_password(cli: Cli, command: &[&str], login_name: &str, password: &str) -> Value {
+    password_command(cli, command, login_name, password).json()
+}
+
+fn password_command(cli: Cli, command: &[&str], login_name: &str, password: &str) -> Run {
     let password_source = format!("env://{PASSWORD_VARIABLE}");
     let mut args = command.to_vec();
     args.extend([
@@ -69,7 +79,7 @@ fn run_with_password(cli: Cli, command: &[&str], login_name: &str, password: &st
         "-password",
         &password_source,
     ]);
-    run_json_cli(&cli.env(PASSWORD_VARIABLE, password), &args).json()
+    run_json_cli(&cli.env(PASSWORD_VARIABLE, password), &args)
 }
 
 /// `boundary <args> -addr … -keyring-type none -format json` with `cli`.

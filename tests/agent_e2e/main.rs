@@ -18,11 +18,13 @@ mod support;
 mod admin;
 mod agent;
 mod controller;
+mod fake_controller;
 mod on_resolved;
 mod probe;
 mod scenario;
 
 mod controller_down;
+mod controller_pin;
 mod dns_answers;
 mod dns_sources;
 mod https_controller;

@@ -61,13 +61,18 @@ fn on_a_resolved_desktop_aliases_go_through_the_agent_and_the_rest_is_untouched(
     assert_eq!(s.getent(alice, VPN_NAME), Ok(IpAddr::V4(VPN_ANSWER)));
 
     // NetworkManager moves the uplink to another server: the agent's upstreams follow.
-    s.lab.uplink_dns(CLIENT_UPSTREAM_INTERFACE, &[UPSTREAM_V6.into()]);
-    poll_until("the agent's upstreams to follow the uplink", READY_TIMEOUT, || {
-        let upstreams = s.status(None)["resolver"]["upstreams"].clone();
-        (upstreams == serde_json::json!([format!("[{UPSTREAM_V6}]:53")]))
-            .then_some(())
-            .ok_or_else(|| upstreams.to_string())
-    });
+    s.lab
+        .uplink_dns(CLIENT_UPSTREAM_INTERFACE, &[UPSTREAM_V6.into()]);
+    poll_until(
+        "the agent's upstreams to follow the uplink",
+        READY_TIMEOUT,
+        || {
+            let upstreams = s.status(None)["resolver"]["upstreams"].clone();
+            (upstreams == serde_json::json!([format!("[{UPSTREAM_V6}]:53")]))
+                .then_some(())
+                .ok_or_else(|| upstreams.to_string())
+        },
+    );
     s.lab.uplink_dns(
         CLIENT_UPSTREAM_INTERFACE,
         &[UPSTREAM_V4.into(), UPSTREAM_V6.into()],

@@ -57,6 +57,11 @@ impl Scenario {
 
     /// Everything up to a running agent; no token registered yet.
     pub fn start_unregistered() -> Scenario {
+        Scenario::start_unregistered_with("")
+    }
+
+    /// [`Scenario::start_unregistered`] with more lines in the agent's configuration.
+    pub fn start_unregistered_with(extra_config: &str) -> Scenario {
         let topology = Topology::new();
         let controller = Controller::start(&topology);
         let admin = Admin::log_in(&topology);
@@ -65,7 +70,7 @@ impl Scenario {
             admin.create_alias(&topology, alias, TARGET_ID);
         }
         let alice = admin.create_user(&topology, ALICE_LOGIN, ALICE_PASSWORD, &AGENT_USER_GRANTS);
-        let files = AgentFiles::write(&topology);
+        let files = AgentFiles::write_with(&topology, extra_config);
         let before = Snapshot::settled(&topology);
         let agent = Agent::start(&topology, &files, AGENT_LOG);
         Scenario {

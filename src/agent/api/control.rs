@@ -36,16 +36,21 @@ pub trait AgentControl: Send + Sync {
     async fn sessions(&self, uid: u32) -> AgentSessions;
 
     /// `POST /v1/pause`, on behalf of `uid`. Pausing an already paused agent succeeds.
+    /// The implementation may refuse a caller the API let through
+    /// (`ControlError::PermissionDenied`): the daemon lets only root pause unless
+    /// `allow_user_pause` is set.
     async fn pause(&self, uid: u32) -> Result<(), ControlError>;
 
-    /// `POST /v1/resume`, on behalf of `uid`. Resuming a running agent succeeds.
+    /// `POST /v1/resume`, on behalf of `uid`. Resuming a running agent succeeds. May be
+    /// refused like `pause`.
     async fn resume(&self, uid: u32) -> Result<(), ControlError>;
 }
 
 /// Pausing affects every user of the machine (DNS goes back to the previous resolvers
-/// for all), so not every local account may do it: root may, and so may any user who
+/// for all), so not every local account may ask: root may, and so may any user who
 /// registered a token (a Boundary user of this machine). A service account without a
-/// token gets 403.
+/// token gets 403. This is only the first gate: the agent then applies its own policy
+/// (the daemon's: only root, unless `allow_user_pause`).
 pub async fn may_pause_or_resume(control: &dyn AgentControl, uid: u32) -> bool {
     uid == 0 || control.has_token(uid).await
 }

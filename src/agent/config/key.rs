@@ -24,11 +24,13 @@ pub enum ConfigKey {
     AddressIdleTimeout,
     ControllerCaFile,
     DnsAllowedSources,
+    ControllerAddresses,
+    AllowUserPause,
 }
 
 impl ConfigKey {
     /// Every key, Boundary's first, in the order of PROTOCOL.md §5.
-    pub const ALL: [ConfigKey; 18] = [
+    pub const ALL: [ConfigKey; 20] = [
         ConfigKey::AliasRefreshInterval,
         ConfigKey::DnsRequestTimeout,
         ConfigKey::InterfaceToUse,
@@ -47,6 +49,8 @@ impl ConfigKey {
         ConfigKey::AddressIdleTimeout,
         ConfigKey::ControllerCaFile,
         ConfigKey::DnsAllowedSources,
+        ConfigKey::ControllerAddresses,
+        ConfigKey::AllowUserPause,
     ];
 
     /// The key as written in the HCL file.
@@ -70,6 +74,8 @@ impl ConfigKey {
             ConfigKey::AddressIdleTimeout => "address_idle_timeout",
             ConfigKey::ControllerCaFile => "controller_ca_file",
             ConfigKey::DnsAllowedSources => "dns_allowed_sources",
+            ConfigKey::ControllerAddresses => "controller_addresses",
+            ConfigKey::AllowUserPause => "allow_user_pause",
         }
     }
 
@@ -79,8 +85,10 @@ impl ConfigKey {
 
     /// Whether a reload applies a change of this key without touching sessions
     /// (PROTOCOL.md §5: `dns_request_timeout`, `log_file`, `log_level`, `state_file`,
-    /// `override_upstream_dns_servers`, `v4_prefix`), and of ours `dns_allowed_sources`
-    /// (narrowing it must not wait for a restart). Any other change needs a restart.
+    /// `override_upstream_dns_servers`, `v4_prefix`); of ours `dns_allowed_sources` and the
+    /// access rules `controller_addresses` and `allow_user_pause`: root narrowing who may
+    /// do what (after an incident) should not have to restart the agent and end every
+    /// session to do so. Any other change needs a restart.
     pub fn is_reloadable(self) -> bool {
         matches!(
             self,
@@ -91,6 +99,8 @@ impl ConfigKey {
                 | ConfigKey::OverrideUpstreamDnsServers
                 | ConfigKey::V4Prefix
                 | ConfigKey::DnsAllowedSources
+                | ConfigKey::ControllerAddresses
+                | ConfigKey::AllowUserPause
         )
     }
 }

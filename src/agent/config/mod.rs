@@ -24,6 +24,7 @@
 //!   over lunch keeps its session, short enough that forgotten sessions end at the
 //!   worker the same day. `"0s"` turns it off (sessions then last until they expire).
 
+mod controller_addresses;
 mod error;
 mod key;
 mod parse;
@@ -34,6 +35,7 @@ mod watch;
 #[cfg(test)]
 mod tests;
 
+pub use controller_addresses::{ControllerAddress, ControllerPin};
 pub use error::ConfigError;
 pub use key::ConfigKey;
 pub use reload::{ReloadPlan, ReloadableChange, plan_reload};
@@ -126,6 +128,14 @@ pub struct AgentConfig {
     /// networks: Docker bridges, VM veth/tap), `"lan"` (hosts on the uplinks) and CIDR
     /// networks. Default `["virtual"]`; `[]` serves this host only.
     pub dns_allowed_sources: AllowedSources,
+    /// `controller_addresses` (ours): the only controllers users may register tokens of,
+    /// compared as scheme, host and port (see [`ControllerAddress`]). Unset (default): the
+    /// first registration picks the controller for every user. Reloadable.
+    pub controller_addresses: ControllerPin,
+    /// `allow_user_pause` (ours): whether users other than root may pause (and resume)
+    /// the agent for everyone. Default false: only root pauses; a user may resume only
+    /// from an automatic pause (the failure breaker). Reloadable.
+    pub allow_user_pause: bool,
 }
 
 impl Default for AgentConfig {
@@ -149,6 +159,8 @@ impl Default for AgentConfig {
             address_idle_timeout: Duration::from_secs(5 * 60),
             controller_ca_file: None,
             dns_allowed_sources: AllowedSources::default(),
+            controller_addresses: ControllerPin::default(),
+            allow_user_pause: false,
         }
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use hcl::{Expression, Structure};
 use ipnet::{Ipv4Net, Ipv6Net};
 
+use super::controller_addresses::parse_list;
 use super::{AgentConfig, ConfigError, ConfigKey, LogLevel};
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -107,6 +108,13 @@ fn apply(config: &mut AgentConfig, value: Value) -> Result<(), ConfigError> {
         ConfigKey::ControllerCaFile => {
             config.controller_ca_file = value.optional_absolute_path()?;
         }
+        ConfigKey::ControllerAddresses => {
+            let Expression::Array(items) = &value.expr else {
+                return Err(value.wrong_type("a list such as [\"https://boundary.example.com\"]"));
+            };
+            config.controller_addresses = parse_list(items).map_err(|r| value.invalid(r))?;
+        }
+        ConfigKey::AllowUserPause => config.allow_user_pause = value.bool()?,
     }
     Ok(())
 }

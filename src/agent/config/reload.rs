@@ -3,7 +3,8 @@
 //! The daemon parses the file again; if that fails it keeps running unchanged (and
 //! reports the error). Otherwise [`plan_reload`] compares the new configuration with
 //! the one running: reloadable keys (PROTOCOL.md §5) are applied at once without touching
-//! sessions; restart-only keys keep their running value and are reported as a `status`
+//! sessions (a narrower `controller_addresses` drops the tokens it no longer allows);
+//! restart-only keys keep their running value and are reported as a `status`
 //! warning until the agent restarts.
 
 use crate::agent::dns::AllowedSources;
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use ipnet::Ipv4Net;
 
-use super::{AgentConfig, ConfigKey, LogLevel};
+use super::{AgentConfig, ConfigKey, ControllerPin, LogLevel};
 
 /// A reloadable key whose value changed, with its new value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub enum ReloadableChange {
     V4Prefix(Ipv4Net),
     /// Who else may use the DNS server, from the next query on.
     DnsAllowedSources(AllowedSources),
+    /// Registrations are checked against this pin from now on; tokens of a controller it
+    /// no longer allows are dropped.
+    ControllerAddresses(ControllerPin),
+    AllowUserPause(bool),
 }
 
 impl ReloadableChange {
@@ -43,6 +48,8 @@ impl ReloadableChange {
             }
             ReloadableChange::V4Prefix(_) => ConfigKey::V4Prefix,
             ReloadableChange::DnsAllowedSources(_) => ConfigKey::DnsAllowedSources,
+            ReloadableChange::ControllerAddresses(_) => ConfigKey::ControllerAddresses,
+            ReloadableChange::AllowUserPause(_) => ConfigKey::AllowUserPause,
         }
     }
 }
@@ -134,6 +141,8 @@ fn differs(a: &AgentConfig, b: &AgentConfig, key: ConfigKey) -> bool {
         ConfigKey::AddressIdleTimeout => a.address_idle_timeout != b.address_idle_timeout,
         ConfigKey::ControllerCaFile => a.controller_ca_file != b.controller_ca_file,
         ConfigKey::DnsAllowedSources => a.dns_allowed_sources != b.dns_allowed_sources,
+        ConfigKey::ControllerAddresses => a.controller_addresses != b.controller_addresses,
+        ConfigKey::AllowUserPause => a.allow_user_pause != b.allow_user_pause,
     }
 }
 
@@ -153,6 +162,10 @@ pub(super) fn reloadable_change(new: &AgentConfig, key: ConfigKey) -> Option<Rel
         ConfigKey::DnsAllowedSources => {
             ReloadableChange::DnsAllowedSources(new.dns_allowed_sources.clone())
         }
+        ConfigKey::ControllerAddresses => {
+            ReloadableChange::ControllerAddresses(new.controller_addresses.clone())
+        }
+        ConfigKey::AllowUserPause => ReloadableChange::AllowUserPause(new.allow_user_pause),
         _ => return None,
     };
     Some(change)
@@ -169,5 +182,7 @@ fn apply_change(config: &mut AgentConfig, change: &ReloadableChange) {
         }
         ReloadableChange::V4Prefix(v) => config.v4_prefix = *v,
         ReloadableChange::DnsAllowedSources(v) => config.dns_allowed_sources = v.clone(),
+        ReloadableChange::ControllerAddresses(v) => config.controller_addresses = v.clone(),
+        ReloadableChange::AllowUserPause(v) => config.allow_user_pause = *v,
     }
 }

@@ -60,6 +60,8 @@ fn every_key_parses() {
         address_idle_timeout = "10m"
         controller_ca_file = "/etc/boundary/controller-ca.pem"
         dns_allowed_sources = ["lan", "10.8.0.0/16"]
+        controller_addresses = ["https://Boundary.Example:443/", "http://10.0.0.1:9200"]
+        allow_user_pause = true
         "#,
     );
     let servers: Vec<SocketAddr> = [
@@ -96,6 +98,11 @@ fn every_key_parses() {
                 lan: true,
                 networks: vec!["10.8.0.0/16".parse().unwrap()],
             },
+            controller_addresses: ControllerPin::new(vec![
+                ControllerAddress::parse("http://10.0.0.1:9200").unwrap(),
+                ControllerAddress::parse("https://boundary.example").unwrap(),
+            ]),
+            allow_user_pause: true,
         }
     );
     assert_eq!(config.upstream_override(), Some(&servers[..]));
@@ -208,6 +215,20 @@ fn bad_values_name_the_key_and_value() {
         ("session_idle_timeout", "\"1s\"", "out of range"),
         ("address_idle_timeout", "\"10s\"", "out of range"),
         ("controller_ca_file", "\"ca.pem\"", "absolute"),
+        ("controller_addresses", "\"https://ctl\"", "a list"),
+        ("controller_addresses", "[]", "remove the key"),
+        ("controller_addresses", "[\"ctl.example\"]", "not a URL"),
+        (
+            "controller_addresses",
+            "[\"https://ctl/api\"]",
+            "without a path",
+        ),
+        (
+            "controller_addresses",
+            "[\"ftp://ctl\"]",
+            "http:// or https://",
+        ),
+        ("allow_user_pause", "\"yes\"", "true or false"),
     ];
     for (key, value, expected) in cases {
         let message = refused(&format!("{key} = {value}"), key);
@@ -286,6 +307,8 @@ fn reload_splits_reloadable_and_restart_only_changes() {
         override_upstream_dns_servers = ["10.0.0.2"]
         dns_ttl = "7s"
         v6_prefix = "fd00:1::/64"
+        controller_addresses = ["https://ctl.example"]
+        allow_user_pause = true
         "#,
     );
     let plan = plan_reload(&running, &new);
@@ -296,6 +319,10 @@ fn reload_splits_reloadable_and_restart_only_changes() {
             ReloadableChange::LogLevel(LogLevel::Debug),
             ReloadableChange::OverrideUpstreamDnsServers(vec!["10.0.0.2:53".parse().unwrap()]),
             ReloadableChange::V4Prefix("10.0.0.0/16".parse().unwrap()),
+            ReloadableChange::ControllerAddresses(ControllerPin::new(vec![
+                ControllerAddress::parse("https://ctl.example").unwrap()
+            ])),
+            ReloadableChange::AllowUserPause(true),
         ]
     );
     assert_eq!(
@@ -341,7 +368,9 @@ fn every_key_is_classified_and_the_reloadable_ones_are_known() {
             "override_upstream_dns_servers",
             "state_file",
             "v4_prefix",
-            "dns_allowed_sources"
+            "dns_allowed_sources",
+            "controller_addresses",
+            "allow_user_pause"
         ]
     );
     let config = AgentConfig::default();

@@ -157,6 +157,13 @@ impl Users {
         outcome
     }
 
+    /// Forgets the controller (once every token of it was removed): the next registration
+    /// picks one again.
+    pub fn forget_controller(&mut self) {
+        debug_assert!(self.tokens.is_empty(), "tokens of a forgotten controller");
+        self.controller = None;
+    }
+
     /// Forgets the uid's token.
     pub fn remove(&mut self, uid: u32) -> Option<RegisteredToken> {
         let token = self.tokens.remove(&uid)?;

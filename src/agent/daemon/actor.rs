@@ -21,11 +21,13 @@ use super::host::Host;
 use super::logging::Logging;
 use super::operational_state::OperationalState;
 use super::parking::{Parked, ParkingLot};
+use super::pause_policy::{pause_refusal, resume_refusal};
 use super::registrations::WaitingRegistrations;
 use super::warnings::Warnings;
 use super::work::Work;
 use crate::agent::config::{AgentConfig, ReloadTrigger, ReloadTriggers};
-use crate::agent::core::{AliasNames, Command, FastView, PauseReason, RunState};
+use crate::agent::core::users::same_controller;
+use crate::agent::core::{AliasNames, Command, FastView, PauseReason, RunState, TokenRegistration};
 use crate::agent::dns::DnsServer;
 use crate::agent::os::linux::ResolvConfWatch;
 use crate::agent::proxy::ProxyListeners;
@@ -220,19 +222,13 @@ impl Actor {
                 reply,
             } => {
                 let uid = registration.uid;
-                if refuse_switch
-                    && let Some(current) = self
-                        .core
-                        .controller_switch_conflict(uid, &registration.controller_addr)
-                {
-                    // Checked again here: another user may have registered since the
-                    // local API's early check.
-                    let _ = refused.send(controller_switch_refusal(
-                        &current,
-                        &registration.controller_addr,
-                    ));
+                // Checked again here: the configuration may have been reloaded, or another
+                // user may have registered, since the local API's early checks.
+                if let Some(reason) = self.registration_refusal(&registration, refuse_switch) {
+                    let _ = refused.send(reason);
                     return Vec::new();
                 }
+                self.log_controller_choice(uid, &registration.controller_addr);
                 let token_id = registration.token_id.clone();
                 let commands = self.core.handle_token_registered(registration, now);
                 let listing = commands.iter().any(|c| {
@@ -275,16 +271,83 @@ impl Actor {
                 let _ = reply.send(self.core.sessions(uid));
                 Vec::new()
             }
-            ControlRequest::Pause { reply } => {
+            ControlRequest::Pause {
+                uid,
+                refused,
+                reply,
+            } => {
+                if let Some(reason) = pause_refusal(uid, self.config.allow_user_pause) {
+                    tracing::info!(uid, "pause refused: only root may pause the agent");
+                    let _ = refused.send(reason);
+                    return Vec::new();
+                }
                 let mut work = Work::from_core(self.core.handle_pause(now));
                 work.push(Work::Done(reply));
                 work
             }
-            ControlRequest::Resume { reply } => {
+            ControlRequest::Resume {
+                uid,
+                refused,
+                reply,
+            } => {
+                let allow_user_pause = self.config.allow_user_pause;
+                if let Some(reason) = resume_refusal(uid, allow_user_pause, self.core.run_state()) {
+                    tracing::info!(uid, "resume refused: root paused the agent");
+                    let _ = refused.send(reason);
+                    return Vec::new();
+                }
                 let mut work = Work::from_core(self.core.handle_resume(now));
                 work.push(Work::Done(reply));
                 work
             }
+        }
+    }
+
+    /// Why a validated token may not be registered: `controller_addresses` does not allow
+    /// its controller, or (`refuse_switch`, a non-root caller) it would switch the agent
+    /// away from other users' controller.
+    fn registration_refusal(
+        &self,
+        registration: &TokenRegistration,
+        refuse_switch: bool,
+    ) -> Option<String> {
+        let addr = &registration.controller_addr;
+        if let Err(reason) = self.controllers.check_allowed(addr) {
+            return Some(reason);
+        }
+        let current = self
+            .core
+            .controller_switch_conflict(registration.uid, addr)
+            .filter(|_| refuse_switch)?;
+        Some(controller_switch_refusal(&current, addr))
+    }
+
+    /// Without `controller_addresses`, the registration that picks the controller while
+    /// none is chosen, and one that switches it, decide for every user of the machine:
+    /// both are logged at WARN with the uid, so root can see who pointed the agent where.
+    fn log_controller_choice(&self, uid: u32, addr: &str) {
+        let pinned = self.controllers.is_pinned();
+        match self.core.controller() {
+            None if !pinned => tracing::warn!(
+                uid,
+                controller = %addr,
+                "first token registration: this user chose the controller for every user \
+                 of the machine (controller_addresses is not set)"
+            ),
+            Some(previous) if !same_controller(previous, addr) => {
+                if pinned {
+                    tracing::info!(uid, controller = %addr, %previous, "switching to another allowed controller");
+                } else {
+                    tracing::warn!(
+                        uid,
+                        controller = %addr,
+                        %previous,
+                        "this user switched the controller for every user of the machine; \
+                         other users' tokens are dropped (controller_addresses is not set)"
+                    );
+                }
+            }
+            _ => {}
         }
     }
 

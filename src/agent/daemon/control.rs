@@ -1,6 +1,6 @@
-//! [`AgentControl`] for the local API: token registration (validated with the controller
-//! before the core hears of it), status, sessions, pause and resume, all answered by the
-//! actor.
+//! [`AgentControl`] for the local API: token registration (checked against
+//! `controller_addresses`, then validated with the controller before the core hears of
+//! it), status, sessions, pause and resume, all answered by the actor.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 
-use super::controller::{Controllers, with_causes};
+use super::controller::{ClientUnavailable, Controllers, controller_error_text, with_causes};
 use super::events::{ActorHandle, ControlRequest};
 use crate::agent::api::{AgentControl, ControlError};
 use crate::agent::core::TokenRegistration;
@@ -80,15 +80,22 @@ impl AgentControl for LocalControl {
             .trim()
             .trim_end_matches('/')
             .to_owned();
+        // Root's pin first, before anything is sent to the address (root included).
+        self.controllers
+            .check_allowed(&addr)
+            .map_err(ControlError::PermissionDenied)?;
         if uid != 0 {
             self.refuse_controller_switch(uid, &addr).await?;
         }
         let client = self
             .controllers
             .client(&addr)
-            .map_err(|e| ControlError::InvalidField {
-                field: "boundary_addr".into(),
-                description: with_causes(&e),
+            .map_err(|e| match e {
+                ClientUnavailable::NotAllowed(reason) => ControlError::PermissionDenied(reason),
+                ClientUnavailable::Client(e) => ControlError::InvalidField {
+                    field: "boundary_addr".into(),
+                    description: with_causes(e.as_ref()),
+                },
             })?
             .with_token(Some(request.token.clone()));
         let token = client
@@ -161,22 +168,49 @@ impl AgentControl for LocalControl {
 
     async fn pause(&self, uid: u32) -> Result<(), ControlError> {
         tracing::info!(uid, "pause requested");
-        self.actor
-            .control(|reply| ControlRequest::Pause { reply })
-            .await
-            .ok_or_else(shutting_down)
+        let (refused, refusal) = oneshot::channel();
+        let done = self
+            .actor
+            .control(|reply| ControlRequest::Pause {
+                uid,
+                refused,
+                reply,
+            })
+            .await;
+        answer_state_change(done, refusal)
     }
 
     async fn resume(&self, uid: u32) -> Result<(), ControlError> {
         tracing::info!(uid, "resume requested");
-        self.actor
-            .control(|reply| ControlRequest::Resume { reply })
-            .await
-            .ok_or_else(shutting_down)
+        let (refused, refusal) = oneshot::channel();
+        let done = self
+            .actor
+            .control(|reply| ControlRequest::Resume {
+                uid,
+                refused,
+                reply,
+            })
+            .await;
+        answer_state_change(done, refusal)
     }
 }
 
-/// Why the controller did not confirm a token, as the API answers it.
+/// A pause or resume the actor carried out, or refused (403, with its reason).
+fn answer_state_change(
+    done: Option<()>,
+    mut refusal: oneshot::Receiver<String>,
+) -> Result<(), ControlError> {
+    match done {
+        Some(()) => Ok(()),
+        None => Err(match refusal.try_recv() {
+            Ok(reason) => ControlError::PermissionDenied(reason),
+            Err(_) => shutting_down(),
+        }),
+    }
+}
+
+/// Why the controller did not confirm a token, as the API answers it: only an excerpt of
+/// what the address answered (see [`controller_error_text`]).
 fn validation_error(addr: &str, token_id: &str, error: &ClientError) -> ControlError {
     let invalid = |description: String| ControlError::InvalidField {
         field: "token".into(),
@@ -185,7 +219,7 @@ fn validation_error(addr: &str, token_id: &str, error: &ClientError) -> ControlE
     match error.status() {
         _ if error.is_transport() => ControlError::Unavailable(format!(
             "cannot validate the token: {}; check boundary_addr and that the controller is up",
-            with_causes(error)
+            controller_error_text(error)
         )),
         Some(401) => invalid(format!(
             "the controller at {addr} does not accept this token (expired, deleted or issued \
@@ -200,7 +234,7 @@ fn validation_error(addr: &str, token_id: &str, error: &ClientError) -> ControlE
         )),
         _ => ControlError::FailedPrecondition(format!(
             "validating the token with the controller at {addr} failed: {}",
-            with_causes(error)
+            controller_error_text(error)
         )),
     }
 }

@@ -4,14 +4,14 @@
 //! ([`FailureKind`]), whose `status` errors and failure breaker build on them; messages
 //! never contain a token.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::anyhow;
 
-use crate::agent::config::ConfigKey;
+use super::client_cache::LruMap;
+use crate::agent::config::{ConfigKey, ControllerPin};
 use crate::agent::core::{
     AuthorizeRequest, Authorized, CancelRequest, ControllerFailure, FailureKind, RefreshRequest,
 };
@@ -30,20 +30,66 @@ use crate::tunnel::TunnelSession;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One HTTP client (connection pool) per controller address, made on first use.
-#[derive(Default)]
+/// How many controller clients are kept: the current controller's and a few that users
+/// validated tokens with recently (see [`LruMap`]).
+pub const CACHED_CLIENTS: usize = 8;
+/// Longest error text about a controller call that reaches a user or the log: parts of it
+/// come from whatever answered at the address (a user's made-up "controller"), so only
+/// an excerpt is kept.
+pub const MAX_ERROR_CHARS: usize = 400;
+
+/// The agent's HTTP clients for controllers (a connection pool each, made on first use,
+/// at most [`CACHED_CLIENTS`] kept), and the `controller_addresses` pin every client is
+/// checked against before it is made or handed out: a pinned agent never contacts
+/// another address.
 pub struct Controllers {
-    clients: Mutex<BTreeMap<String, ControllerClient>>,
+    state: Mutex<ControllersState>,
     tls: TlsOptions,
 }
 
+struct ControllersState {
+    clients: LruMap<ControllerClient>,
+    pin: ControllerPin,
+}
+
+/// Why no client was handed out.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientUnavailable {
+    /// `controller_addresses` does not allow the address; says which it allows.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// Boxed: a `ClientError` is large, and this travels in every `Result`.
+    #[error(transparent)]
+    Client(Box<ClientError>),
+}
+
+impl Default for Controllers {
+    fn default() -> Controllers {
+        Controllers::new(TlsOptions::default(), ControllerPin::default())
+    }
+}
+
 impl Controllers {
-    /// Clients that also trust the certificates of `controller_ca_file`. The file is read
-    /// now, so that a missing file or one without a usable certificate stops the start
-    /// with the key's name instead of failing every later request.
-    pub fn trusting(controller_ca_file: Option<&Path>) -> anyhow::Result<Controllers> {
+    fn new(tls: TlsOptions, pin: ControllerPin) -> Controllers {
+        Controllers {
+            state: Mutex::new(ControllersState {
+                clients: LruMap::new(CACHED_CLIENTS),
+                pin,
+            }),
+            tls,
+        }
+    }
+
+    /// Clients restricted to `pin` that also trust the certificates of
+    /// `controller_ca_file`. The file is read now, so that a missing file or one without
+    /// a usable certificate stops the start with the key's name instead of failing every
+    /// later request.
+    pub fn trusting(
+        controller_ca_file: Option<&Path>,
+        pin: ControllerPin,
+    ) -> anyhow::Result<Controllers> {
         let Some(path) = controller_ca_file else {
-            return Ok(Controllers::default());
+            return Ok(Controllers::new(TlsOptions::default(), pin));
         };
         let key = ConfigKey::ControllerCaFile.name();
         let pem = std::fs::read(path)
@@ -53,27 +99,56 @@ impl Controllers {
             insecure: false,
         };
         build_client_config(&tls).map_err(|e| anyhow!("{key} = {:?}: {e}", path.display()))?;
-        Ok(Controllers {
-            clients: Mutex::default(),
-            tls,
-        })
+        Ok(Controllers::new(tls, pin))
     }
 
-    /// The client for `addr`, acting anonymously (use `with_token`).
-    pub fn client(&self, addr: &str) -> Result<ControllerClient, ClientError> {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = clients.get(addr) {
-            return Ok(client.clone());
-        }
+    fn state(&self) -> std::sync::MutexGuard<'_, ControllersState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `controller_addresses` allows `addr`; the refusal is for the user.
+    pub fn check_allowed(&self, addr: &str) -> Result<(), String> {
+        self.state().pin.check(addr)
+    }
+
+    pub fn is_pinned(&self) -> bool {
+        self.state().pin.is_pinned()
+    }
+
+    /// A reloaded `controller_addresses`: checked from the next request on.
+    pub fn set_pin(&self, pin: ControllerPin) {
+        self.state().pin = pin;
+    }
+
+    /// The controller the agent serves now (its client is never evicted), if any.
+    pub fn keep_current(&self, addr: Option<&str>) {
+        self.state().clients.keep(addr);
+    }
+
+    /// The client for `addr`, acting anonymously (use `with_token`), unless the pin
+    /// forbids the address.
+    pub fn client(&self, addr: &str) -> Result<ControllerClient, ClientUnavailable> {
+        let mut state = self.state();
+        state
+            .pin
+            .check(addr)
+            .map_err(ClientUnavailable::NotAllowed)?;
         let options = ClientOptions {
             connect_timeout: CONNECT_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
             tls: self.tls.clone(),
             ..ClientOptions::default()
         };
-        let client = ControllerClient::new(addr, options)?;
-        clients.insert(addr.to_owned(), client.clone());
-        Ok(client)
+        state
+            .clients
+            .get_or_try_insert(addr, || ControllerClient::new(addr, options))
+            .map_err(|e| ClientUnavailable::Client(Box::new(e)))
+    }
+
+    /// The addresses whose clients are kept, least recently used first.
+    #[cfg(test)]
+    pub fn cached(&self) -> Vec<String> {
+        self.state().clients.keys().map(str::to_owned).collect()
     }
 
     /// `POST /v1/targets/{alias}:authorize-session` with the user's token, and the
@@ -84,18 +159,19 @@ impl Controllers {
     ) -> Result<Authorized<SessionTunnel>, ControllerFailure> {
         let client = self
             .client(&request.controller_addr)
-            .map_err(|e| failure(&e))?
+            .map_err(|e| unavailable(&e))?
             .with_token(Some(request.token.clone()));
         let authorization = client
             .authorize_session(SessionTarget::Alias(&request.alias_value), None)
             .await
             .map_err(|e| failure(&e))?;
+        // The session id and the decoding error come from the controller: an excerpt.
         let unusable = |what: String| ControllerFailure {
             kind: FailureKind::Rejected,
-            message: format!(
+            message: excerpt(&format!(
                 "the controller authorized session {} for {} but {what}",
                 authorization.session_id, request.alias_value
-            ),
+            )),
         };
         // `{:#}` of the chain: a token error keeps its cause (the decode error) as source.
         let data = decode_authorization_token(authorization.authorization_token.expose())
@@ -119,7 +195,7 @@ impl Controllers {
     ) -> Result<ListResponse<ResolvableAlias>, ControllerFailure> {
         let client = self
             .client(&request.controller_addr)
-            .map_err(|e| failure(&e))?
+            .map_err(|e| unavailable(&e))?
             .with_token(Some(request.token.clone()));
         client
             .list_resolvable_aliases(&request.user_id, request.list_token.as_deref(), None)
@@ -158,7 +234,37 @@ pub fn classify(error: &ClientError) -> FailureKind {
 pub fn failure(error: &ClientError) -> ControllerFailure {
     ControllerFailure {
         kind: classify(error),
-        message: with_causes(error),
+        message: controller_error_text(error),
+    }
+}
+
+/// No client for the call: a refusal of the pin, or an unusable address.
+fn unavailable(error: &ClientUnavailable) -> ControllerFailure {
+    match error {
+        ClientUnavailable::NotAllowed(reason) => ControllerFailure {
+            kind: FailureKind::Rejected,
+            message: reason.clone(),
+        },
+        ClientUnavailable::Client(error) => failure(error),
+    }
+}
+
+/// A failed controller call on one line ([`with_causes`]), cut to [`MAX_ERROR_CHARS`]
+/// with control characters blanked: the error body, and a decoding error quoting the
+/// answer, come from whoever answered.
+pub fn controller_error_text(error: &ClientError) -> String {
+    excerpt(&with_causes(error))
+}
+
+/// `text` on one line (control characters blanked), cut to [`MAX_ERROR_CHARS`].
+fn excerpt(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((cut, _)) => format!("{}… (cut)", &text[..cut]),
+        None => text,
     }
 }
 
@@ -222,5 +328,69 @@ mod tests {
         let failure = failure(&error);
         assert_eq!(failure.kind, FailureKind::Network);
         assert!(failure.message.contains("127.0.0.1"), "{}", failure.message);
+    }
+
+    #[test]
+    fn a_pinned_agent_hands_out_no_client_for_another_address() {
+        let pin = ControllerPin::new(vec![
+            crate::agent::config::ControllerAddress::parse("https://ctl.example").unwrap(),
+        ]);
+        let controllers = Controllers::trusting(None, pin).unwrap();
+        assert!(controllers.is_pinned());
+        assert!(controllers.client("https://CTL.example:443").is_ok());
+        let Err(ClientUnavailable::NotAllowed(reason)) = controllers.client("http://127.0.0.1:1")
+        else {
+            panic!("a client for an address the pin does not allow");
+        };
+        assert!(
+            reason.contains("only talks to https://ctl.example:443"),
+            "{reason}"
+        );
+        assert_eq!(controllers.cached(), ["https://CTL.example:443"]);
+
+        controllers.set_pin(ControllerPin::default());
+        assert!(controllers.client("http://127.0.0.1:1").is_ok(), "unpinned");
+    }
+
+    #[test]
+    fn clients_are_bounded_and_the_current_controllers_is_kept() {
+        let controllers = Controllers::default();
+        controllers.client("https://current.example").unwrap();
+        controllers.keep_current(Some("https://current.example"));
+        for i in 0..50 {
+            controllers
+                .client(&format!("http://made-up-{i}.example"))
+                .unwrap();
+        }
+        let cached = controllers.cached();
+        assert_eq!(cached.len(), CACHED_CLIENTS, "{cached:?}");
+        assert_eq!(cached[0], "https://current.example");
+        assert_eq!(cached[CACHED_CLIENTS - 1], "http://made-up-49.example");
+    }
+
+    #[test]
+    fn errors_quote_only_an_excerpt_of_what_answered() {
+        let error = ClientError::Api {
+            status: 500,
+            body: ApiErrorBody::new("Internal", format!("line\r\nforged{}", "x".repeat(100_000))),
+        };
+        let text = controller_error_text(&error);
+        assert!(
+            text.chars().count() <= MAX_ERROR_CHARS + 10,
+            "{}",
+            text.len()
+        );
+        assert!(
+            text.starts_with("the controller answered 500: Internal: line  forged"),
+            "{text}"
+        );
+        assert!(text.ends_with("… (cut)"), "{text}");
+        assert!(!text.contains('\n'));
+        assert_eq!(failure(&error).message, text);
+        let short = api(404, "NotFound");
+        assert_eq!(
+            controller_error_text(&short),
+            "the controller answered 404: NotFound: message"
+        );
     }
 }

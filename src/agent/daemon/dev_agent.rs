@@ -53,6 +53,10 @@ impl DevAgent {
             state_file: dir.join("state.json"),
             operational_state_file: dir.join("operational-state.json"),
             controller_ca_file: login.controller_ca_file.map(Path::to_path_buf),
+            // A developer's playground, run with sudo by the one user it registers: that
+            // user pauses and resumes it (README quick start) as the agent did before
+            // pausing became root's by default.
+            allow_user_pause: true,
             ..AgentConfig::default()
         };
         let options = AgentOptions {

@@ -66,9 +66,11 @@ pub enum Event {
 
 /// Local API calls (PROTOCOL.md §4), on behalf of a uid.
 pub enum ControlRequest {
-    /// A token the controller accepted (validated before it gets here). With
-    /// `refuse_switch`, a token of another controller while other users hold tokens is
-    /// not registered: the reason goes to `refused` and `reply` is dropped.
+    /// A token the controller accepted (validated before it gets here). A token of a
+    /// controller `controller_addresses` does not allow (the file was reloaded since the
+    /// local API checked) is not registered, nor, with `refuse_switch`, a token of
+    /// another controller while other users hold tokens: the reason goes to `refused`
+    /// and `reply` is dropped.
     RegisterToken {
         registration: TokenRegistration,
         refuse_switch: bool,
@@ -93,10 +95,17 @@ pub enum ControlRequest {
         uid: u32,
         reply: oneshot::Sender<AgentSessions>,
     },
+    /// Pause on behalf of `uid`; refused as [`super::pause_policy`] says (the reason
+    /// goes to `refused` and `reply` is dropped).
     Pause {
+        uid: u32,
+        refused: oneshot::Sender<String>,
         reply: oneshot::Sender<()>,
     },
+    /// Resume on behalf of `uid`, refused like `Pause`.
     Resume {
+        uid: u32,
+        refused: oneshot::Sender<String>,
         reply: oneshot::Sender<()>,
     },
 }

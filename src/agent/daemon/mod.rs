@@ -34,6 +34,9 @@
 //!   inside the pending future; every other name is answered without it.
 //! - `https://` controllers are verified against Mozilla's roots, the system's trust
 //!   store and `controller_ca_file` (read at start: a bad file stops the start).
+//! - Who may steer the agent for everyone: `controller_addresses` pins the controllers
+//!   tokens may name (checked before any request to the address), and only root pauses
+//!   unless `allow_user_pause` (`pause_policy`). Both are reloadable.
 
 pub mod platform;
 
@@ -43,6 +46,8 @@ mod actor;
 mod args;
 #[cfg(target_os = "linux")]
 mod broker;
+#[cfg(target_os = "linux")]
+mod client_cache;
 #[cfg(target_os = "linux")]
 pub mod clock;
 #[cfg(target_os = "linux")]
@@ -73,6 +78,8 @@ pub mod logging;
 mod operational_state;
 #[cfg(target_os = "linux")]
 mod parking;
+#[cfg(target_os = "linux")]
+mod pause_policy;
 #[cfg(target_os = "linux")]
 mod registrations;
 #[cfg(target_os = "linux")]

@@ -1,7 +1,9 @@
 //! Applying a reloaded configuration (SIGHUP or a change of the file) without touching
 //! sessions: `dns_request_timeout`, `log_level`, `log_file`, `state_file` and
-//! `override_upstream_dns_servers` take effect at once; everything else is reported in
-//! `status` until the agent restarts.
+//! `override_upstream_dns_servers` take effect at once, and so do `allow_user_pause` and
+//! `controller_addresses` (which drops the tokens of a controller it no longer allows:
+//! root narrowing it means those users must stop using that controller now); everything
+//! else is reported in `status` until the agent restarts.
 //!
 //! `v4_prefix` is reloadable in Boundary, but here the core's address pool (and the
 //! assignments and sessions built on it) cannot be rebuilt while the agent runs, so a
@@ -9,7 +11,10 @@
 
 use super::actor::Actor;
 use super::controller::with_causes;
-use crate::agent::config::{ConfigKey, ReloadPlan, ReloadTrigger, ReloadableChange, reload};
+use super::work::Work;
+use crate::agent::config::{
+    ConfigKey, ControllerPin, ReloadPlan, ReloadTrigger, ReloadableChange, reload,
+};
 
 impl Actor {
     pub async fn on_reload(&mut self, trigger: ReloadTrigger) {
@@ -78,6 +83,9 @@ impl Actor {
                 ReloadableChange::DnsAllowedSources(allowed) => {
                     self.dns.sources().set_allowed(allowed);
                 }
+                ReloadableChange::ControllerAddresses(pin) => self.apply_pin(pin).await,
+                // Read at each pause and resume.
+                ReloadableChange::AllowUserPause(_) => {}
             }
         }
         self.config = plan.effective.clone();
@@ -96,6 +104,21 @@ impl Actor {
         });
         if let Some(warning) = &self.warnings.restart_required {
             tracing::warn!("{warning}");
+        }
+    }
+
+    /// A reloaded `controller_addresses`: registrations are checked against it from now
+    /// on, and if it no longer allows the controller the agent serves, every token of that
+    /// controller is dropped (sessions end, each user's `status` says why).
+    async fn apply_pin(&mut self, pin: ControllerPin) {
+        self.controllers.set_pin(pin.clone());
+        let Some(current) = self.core.controller().map(str::to_owned) else {
+            return;
+        };
+        if pin.check(&current).is_err() {
+            tracing::warn!(controller = %current, "controller_addresses no longer allows the controller the agent serves; every token is dropped");
+            let commands = self.core.handle_controller_disallowed(self.clock.now());
+            self.drain(Work::from_core(commands)).await;
         }
     }
 }

@@ -87,7 +87,10 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     let selected = select_resolver(config.resolver_mode, &resolv_conf).await?;
     let interface = alias_interface(addresses.as_ref(), &config, &selected, swept).await?;
     // After crash recovery: whatever else stops this start, the machine has its DNS back.
-    let controllers = Arc::new(Controllers::trusting(config.controller_ca_file.as_deref())?);
+    let controllers = Arc::new(Controllers::trusting(
+        config.controller_ca_file.as_deref(),
+        config.controller_addresses.clone(),
+    )?);
 
     let (operational, remembered, operational_error) =
         OperationalState::load(&config.operational_state_file);

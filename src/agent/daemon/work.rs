@@ -67,6 +67,8 @@ impl Actor {
             }
         }
         self.remember_pause();
+        // The current controller's client outlives any number of other validations.
+        self.controllers.keep_current(self.core.controller());
     }
 
     /// Asks the core about a DNS question or a connection: the answer (after the call's

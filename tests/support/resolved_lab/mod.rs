@@ -62,6 +62,11 @@ pub struct ResolvedLab {
     holder_pid: u32,
     /// Identity (device, inode) of the private mount namespace.
     mount_namespace: (u64, u64),
+    /// An open handle on that namespace until every process in it is gone: it keeps the
+    /// namespace, and so its inode number, alive. Otherwise, once the lab's last process
+    /// died, a namespace made meanwhile (every `ip netns exec` of a concurrent test makes
+    /// one) could get the freed number, and the kill loop would SIGKILL its process.
+    mount_namespace_handle: Mutex<Option<fs::File>>,
     /// Long-running processes with a log `<dir>/logs/<name>.log` (the bus, tun holders,
     /// anything from [`ResolvedLab::spawn`]); resolved itself is in `resolved`.
     processes: Mutex<Vec<(String, Child)>>,
@@ -93,6 +98,7 @@ impl ResolvedLab {
             holder: Mutex::new(holder),
             holder_pid,
             mount_namespace: (0, 0),
+            mount_namespace_handle: Mutex::new(None),
             processes: Mutex::new(Vec::new()),
             resolved: Mutex::new(None),
         };
@@ -109,9 +115,13 @@ impl ResolvedLab {
                     .then_some(())
             },
         );
-        let namespace = fs::metadata(format!("/proc/{holder_pid}/ns/mnt"))
+        let handle = fs::File::open(format!("/proc/{holder_pid}/ns/mnt"))
+            .unwrap_or_else(|e| panic!("mount namespace of the holder {holder_pid}: {e}"));
+        let namespace = handle
+            .metadata()
             .unwrap_or_else(|e| panic!("mount namespace of the holder {holder_pid}: {e}"));
         lab.mount_namespace = (namespace.dev(), namespace.ino());
+        *lab.mount_namespace_handle.lock().unwrap() = Some(handle);
         lab.start_bus();
         lab.start_resolved();
         lab
@@ -315,6 +325,13 @@ impl ResolvedLab {
             eprintln!("warning: processes {pids} are still running in the resolved lab");
         }
         let _ = self.holder.lock().unwrap_or_else(|p| p.into_inner()).wait();
+        // Only now may the namespace (and its tmpfs mounts) go.
+        drop(
+            self.mount_namespace_handle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
     }
 }
 

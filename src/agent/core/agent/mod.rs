@@ -260,6 +260,12 @@ impl<T: Clone> AgentCore<T> {
         }
     }
 
+    /// The controller the registered tokens are for (still the last one once they are all
+    /// gone), if any.
+    pub fn controller(&self) -> Option<&str> {
+        self.users.controller()
+    }
+
     /// The controller that a token of `controller_addr` registered by `uid` would switch
     /// the agent away from, dropping other users' tokens and ending their sessions; `None`
     /// when the registration would drop no one else's. The local API lets only root do

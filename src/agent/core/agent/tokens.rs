@@ -75,6 +75,34 @@ impl<T: Clone> AgentCore<T> {
         })
     }
 
+    /// Root no longer allows the controller the tokens are for (a reloaded
+    /// `controller_addresses`): every token is dropped and every session ends, as in a
+    /// controller switch, and each user's `status` says why. Until the next registration
+    /// the agent serves no controller.
+    pub fn handle_controller_disallowed(&mut self, now: Now) -> Vec<Command<T>> {
+        collect(|out| {
+            let Some(controller) = self.users.controller().map(str::to_owned) else {
+                return;
+            };
+            let message = format!(
+                "the client agent's configuration (controller_addresses) no longer allows the \
+                 controller at {controller}; register a token of an allowed controller \
+                 (boundary authenticate)"
+            );
+            let uids: Vec<u32> = self.users.uids().collect();
+            for uid in uids {
+                self.drop_token(
+                    uid,
+                    EndReason::ControllerSwitched,
+                    &message,
+                    now.moment,
+                    out,
+                );
+            }
+            self.users.forget_controller();
+        })
+    }
+
     /// A page answering a `RefreshAliases` command. More pages → another
     /// `RefreshAliases`; the last page applies the listing.
     pub fn handle_alias_page(

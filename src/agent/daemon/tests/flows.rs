@@ -83,12 +83,22 @@ async fn pause_and_resume_hand_the_resolver_back_and_forth_and_are_remembered() 
     );
     let operational = h.actor.config.operational_state_file.clone();
 
-    h.control(|reply| ControlRequest::Pause { reply }).await;
+    h.control(|reply| ControlRequest::Pause {
+        uid: 0,
+        refused: oneshot::channel().0,
+        reply,
+    })
+    .await;
     assert_eq!(h.log(), ["take over", "restore"]);
     assert!(read_state(&operational).paused);
     assert!(read_state(&h.state_file()).saved_resolver.is_none());
 
-    h.control(|reply| ControlRequest::Resume { reply }).await;
+    h.control(|reply| ControlRequest::Resume {
+        uid: 0,
+        refused: oneshot::channel().0,
+        reply,
+    })
+    .await;
     assert_eq!(h.log(), ["take over", "restore", "take over"]);
     assert!(!read_state(&operational).paused);
 }

@@ -2,6 +2,7 @@
 //! owners) and everything else real (core, DNS server, proxy, controller client against a
 //! closed port): command order, parking, pause, shutdown and reload.
 
+mod access;
 mod flows;
 
 use std::net::{IpAddr, SocketAddr};
@@ -128,9 +129,15 @@ impl Harness {
     /// alias listing it starts with one page holding [`ALIAS`]; the registration's answer
     /// comes only then.
     pub async fn register_with_alias(&mut self) {
+        self.register_at_with_alias(&format!("http://127.0.0.1:{}", closed_port()))
+            .await;
+    }
+
+    /// [`Harness::register_with_alias`] at the controller address `controller_addr`.
+    pub async fn register_at_with_alias(&mut self, controller_addr: &str) {
         let registration = TokenRegistration {
             uid: UID,
-            controller_addr: format!("http://127.0.0.1:{}", closed_port()),
+            controller_addr: controller_addr.to_owned(),
             token_id: TOKEN_ID.into(),
             user_id: "u_1234567890".into(),
             token: Secret::new(format!("{TOKEN_ID}_s1abc")),

@@ -86,6 +86,43 @@ fn a_token_for_another_controller_switches_over() {
 }
 
 #[test]
+fn a_disallowed_controller_loses_every_token_and_session() {
+    let mut c = core();
+    assert!(
+        c.handle_controller_disallowed(at(0)).is_empty(),
+        "no controller yet"
+    );
+    user_with(&mut c, ALICE, &[DB], 0);
+    user_with(&mut c, BOB, &[WEB], 0);
+    open_session(&mut c, DB, ALICE, "s_a", 22, 1);
+    let cmds = c.handle_controller_disallowed(at(2));
+    assert!(
+        matches!(&cancels(&cmds)[..], [r] if r.session_id == "s_a" && r.reason == EndReason::ControllerSwitched),
+        "{cmds:?}"
+    );
+    assert_eq!(
+        c.controller(),
+        None,
+        "the next registration picks one again"
+    );
+    for uid in [ALICE, BOB] {
+        let status = c.status(uid);
+        assert_eq!(status.auth_token_id, "");
+        assert!(
+            status.errors[0].contains("no longer allows the controller at https://ctl:9200"),
+            "{:?}",
+            status.errors
+        );
+    }
+    let (res, _) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(3));
+    assert_eq!(res, DnsResolution::Decided(DnsDecision::Forward));
+    assert_eq!(
+        c.controller_switch_conflict(BOB, "https://other:9200"),
+        None
+    );
+}
+
+#[test]
 fn switching_controllers_conflicts_only_when_it_drops_someone_elses_token() {
     let mut c = core();
     let other = "https://other:9200";
