@@ -13,9 +13,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use boundary::api::target::{CreateTargetRequest, TcpTargetAttributes};
-use boundary::client::{ClientOptions, ControllerClient, SessionTarget};
-use boundary::tunnel::TunnelSession;
+use boundary_net::client::{ClientOptions, ControllerClient, SessionTarget};
+use boundary_net::tunnel::TunnelSession;
+use boundary_wire::api::target::{CreateTargetRequest, TcpTargetAttributes};
 use support::dev::{Dev, PROJECT_ID};
 use support::names::unique_alias;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

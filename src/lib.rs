@@ -1,12 +1,5 @@
-//! Transparent Boundary sessions: the client agent, a bundled controller and worker.
+//! The `boundary` command line: the admin CLI, `dev`, `controller`, `worker`, `connect` and
+//! `client-agent`. It sits on top of every other crate of the workspace (see the README's
+//! architecture section); nothing depends on it.
 
-pub mod agent;
-pub mod api;
 pub mod cli;
-pub mod client;
-pub mod controller;
-pub mod http_serve;
-pub mod proto;
-pub mod tls;
-pub mod tunnel;
-pub mod worker;

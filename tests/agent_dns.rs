@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use agent_dns_support::dnsmasq::{self, BIG_TXT_RECORDS, DENIED_V4, ORDINARY_V4};
 use agent_dns_support::*;
-use boundary::agent::dns::{DnsError, ForwardEvent, ForwardFailure, Transport};
+use boundary_agent::dns::{DnsError, ForwardEvent, ForwardFailure, Transport};
 use support::dnsmasq::DnsmasqConfig;
 use support::wait::{READY_TIMEOUT, poll_until};
 

@@ -173,7 +173,7 @@ fn keyutils_keyring_stores_the_token_for_later_commands() {
     let dev = Dev::start();
     let name = format!(
         "cli-admin-{}",
-        boundary::api::ids::random_base62(10).to_lowercase()
+        boundary_wire::api::ids::random_base62(10).to_lowercase()
     );
     let _cleanup = KeyringEntry(name.clone());
     let cli = dev.cli().env("BOUNDARY_TOKEN_NAME", &name);

@@ -4,16 +4,16 @@
 
 mod support;
 
-use boundary::api::Secret;
-use boundary::api::auth::AuthToken;
-use boundary::api::ids::{AuthTokenString, random_base62};
+use boundary_wire::api::Secret;
+use boundary_wire::api::auth::AuthToken;
+use boundary_wire::api::ids::{AuthTokenString, random_base62};
 use support::cli::Cli;
 use support::dev::free_port;
 use support::keyring::KeyringEntry;
 use support::runtime::runtime;
 
 fn token(t: &AuthTokenString) -> AuthToken {
-    let now = boundary::api::time_format::now();
+    let now = boundary_wire::api::time_format::now();
     AuthToken {
         id: t.id.clone(),
         scope_id: "global".into(),

@@ -139,7 +139,7 @@ async fn authorize_session_checks_in_order() -> Result<()> {
         assert_eq!(s, StatusCode::OK, "{id} {body}: {auth}");
         assert_eq!(auth["target_id"], "ttcp_1234567890");
         assert_eq!(auth["endpoint"], "tcp://127.0.0.1:22");
-        let data = boundary::proto::decode_authorization_token(
+        let data = boundary_wire::proto::decode_authorization_token(
             auth["authorization_token"].as_str().unwrap(),
         )?;
         assert_eq!(data.worker_info[0].address, "worker.example:9202");
@@ -186,8 +186,9 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
         .await?;
     assert_eq!(s, StatusCode::OK, "{auth}");
     let sid = auth["session_id"].as_str().unwrap().to_owned();
-    let data =
-        boundary::proto::decode_authorization_token(auth["authorization_token"].as_str().unwrap())?;
+    let data = boundary_wire::proto::decode_authorization_token(
+        auth["authorization_token"].as_str().unwrap(),
+    )?;
 
     // The worker's view before the tofu: the same certificate and key, nothing else.
     let (s, ws) = dev
@@ -745,7 +746,7 @@ async fn every_live_worker_is_offered_in_random_order() -> Result<()> {
             )
             .await?;
         assert_eq!(s, StatusCode::OK, "{auth}");
-        let data = boundary::proto::decode_authorization_token(
+        let data = boundary_wire::proto::decode_authorization_token(
             auth["authorization_token"].as_str().unwrap(),
         )?;
         let mut addrs: Vec<&str> = data

@@ -4,10 +4,10 @@
 
 mod support;
 
-use boundary::api::ListQuery;
-use boundary::api::alias::CreateAliasRequest;
-use boundary::api::target::{CreateTargetRequest, TcpTargetAttributes};
-use boundary::client::{ControllerClient, SessionTarget};
+use boundary_net::client::{ControllerClient, SessionTarget};
+use boundary_wire::api::ListQuery;
+use boundary_wire::api::alias::CreateAliasRequest;
+use boundary_wire::api::target::{CreateTargetRequest, TcpTargetAttributes};
 use support::dev::{Dev, PROJECT_ID};
 use support::names::unique_alias;
 use support::runtime::runtime;
@@ -78,7 +78,7 @@ fn resolvable_aliases_full_then_incremental() {
     runtime().block_on(async {
         let token_id = client
             .token()
-            .and_then(|t| boundary::api::ids::AuthTokenString::parse(t.expose()))
+            .and_then(|t| boundary_wire::api::ids::AuthTokenString::parse(t.expose()))
             .expect("token id")
             .id;
         let user_id = client.read_auth_token(&token_id).await.expect("me").user_id;

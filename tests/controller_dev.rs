@@ -5,7 +5,7 @@
 mod support;
 
 use anyhow::Result;
-use boundary::proto::{decode_authorization_token, from_timestamp};
+use boundary_wire::proto::{decode_authorization_token, from_timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::dev::Dev;
@@ -256,8 +256,8 @@ fn check_authorization(auth: &Value, target_id: &str) -> Result<()> {
     assert_eq!(auth["scope"]["type"], "project");
     assert_eq!(auth["scope"]["parent_scope_id"], "o_1234567890");
     assert!(auth.get("host_id").is_none() && auth.get("credentials").is_none());
-    let created = boundary::api::time_format::parse(auth["created_time"].as_str().unwrap())?;
-    let expiration = boundary::api::time_format::parse(auth["expiration"].as_str().unwrap())?;
+    let created = boundary_wire::api::time_format::parse(auth["created_time"].as_str().unwrap())?;
+    let expiration = boundary_wire::api::time_format::parse(auth["expiration"].as_str().unwrap())?;
     assert_eq!(expiration - created, time::Duration::seconds(3600));
 
     let data = decode_authorization_token(auth["authorization_token"].as_str().unwrap())?;

@@ -6,7 +6,7 @@
 
 mod support;
 
-use boundary::controller::passwords::PasswordWorkers;
+use boundary_controller::passwords::PasswordWorkers;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::dev::{AUTH_METHOD_ID, Dev, LOGIN_NAME, PASSWORD};

@@ -5,7 +5,7 @@
 mod store_checks;
 mod support;
 
-use boundary::controller::store::{Store, open_store};
+use boundary_controller::store::{Store, open_store};
 use std::sync::Arc;
 use support::postgres::PostgresCluster;
 

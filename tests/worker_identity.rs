@@ -9,7 +9,7 @@ mod worker_support;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use boundary::controller::store::{Store, WorkerRecord, open_store};
+use boundary_controller::store::{Store, WorkerRecord, open_store};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;

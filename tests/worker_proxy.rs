@@ -1,4 +1,4 @@
-//! The worker's proxy protocol (PROTOCOL.md §3, docs/proxy-protocol-v2.md) against the real
+//! The worker's proxy protocol (docs/wire-contract.md §3, docs/proxy-protocol-v2.md) against the real
 //! controller in `boundary dev`, driven by an independent client (`worker_support::raw_client`)
 //! that shares no code with our tunnel. Every refusal is followed by a good connection, to
 //! show the worker keeps serving others.

@@ -5,7 +5,9 @@ use super::output::{self, Output};
 use super::resource_command::ResourceCommand;
 use super::secret_source;
 use super::values::join;
-use crate::api::user::{Account, AccountAttributes, CreateAccountRequest, PASSWORD_ACCOUNT_TYPE};
+use boundary_wire::api::user::{
+    Account, AccountAttributes, CreateAccountRequest, PASSWORD_ACCOUNT_TYPE,
+};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

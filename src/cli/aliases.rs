@@ -5,11 +5,11 @@ use super::output::{self, Output};
 use super::resource_args::{IdArgs, ListArgs};
 use super::resource_command::ResourceCommand;
 use super::values::{join, nullable};
-use crate::api::alias::{
+use boundary_wire::api::alias::{
     Alias, AliasAttributes, AuthorizeSessionArguments, CreateAliasRequest, TARGET_ALIAS_TYPE,
     UpdateAliasRequest,
 };
-use crate::api::ids::GLOBAL_SCOPE;
+use boundary_wire::api::ids::GLOBAL_SCOPE;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

@@ -8,8 +8,8 @@ use super::resource_command::ResourceCommand;
 use super::token_source::{FoundToken, TokenOrigin};
 use super::token_store;
 use super::values::join;
-use crate::api::auth::AuthToken;
 use anyhow::Context;
+use boundary_wire::api::auth::AuthToken;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

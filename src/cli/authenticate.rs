@@ -5,11 +5,11 @@ use super::client_agent::token_handoff::register_token;
 use super::flags::{ClientFlags, KeyringType, OutputFormat};
 use super::output::{self, Output};
 use super::{secret_source, token_store};
-use crate::api::Secret;
-use crate::api::agent::AddTokenRequest;
-use crate::api::auth::{AuthToken, AuthenticateResponse};
-use crate::client::ControllerClient;
 use anyhow::{Context, bail};
+use boundary_net::client::ControllerClient;
+use boundary_wire::api::Secret;
+use boundary_wire::api::agent::AddTokenRequest;
+use boundary_wire::api::auth::{AuthToken, AuthenticateResponse};
 use clap::{Args, Subcommand};
 use std::io::IsTerminal;
 
@@ -29,7 +29,7 @@ pub struct PasswordArgs {
     pub auth_method_id: Option<String>,
 
     /// Scope whose primary auth method is used when -auth-method-id is not given.
-    #[arg(long, default_value = crate::api::ids::GLOBAL_SCOPE)]
+    #[arg(long, default_value = boundary_wire::api::ids::GLOBAL_SCOPE)]
     pub scope_id: String,
 
     /// The account's login name.
@@ -52,7 +52,7 @@ pub struct PasswordArgs {
 
     /// The port on which the client agent is listening.
     #[arg(long = "client-agent-port", env = super::client_agent::ENV_PORT,
-          default_value_t = crate::api::agent::DEFAULT_PORT,
+          default_value_t = boundary_wire::api::agent::DEFAULT_PORT,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub client_agent_port: u16,
 }

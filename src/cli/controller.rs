@@ -1,11 +1,11 @@
 //! `boundary controller -config FILE`: run a controller from an HCL config.
 
 use super::server_process::{ShutdownSignals, init_logging};
-use crate::controller::bootstrap::{InitialAdmin, ensure_initialized};
-use crate::controller::config::ControllerConfig;
-use crate::controller::server;
-use crate::controller::store::{open_store, redact_url};
 use anyhow::Context;
+use boundary_controller::bootstrap::{InitialAdmin, ensure_initialized};
+use boundary_controller::config::ControllerConfig;
+use boundary_controller::server;
+use boundary_controller::store::{open_store, redact_url};
 use clap::Args;
 use std::path::PathBuf;
 

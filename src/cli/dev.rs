@@ -3,18 +3,18 @@
 //! client agent, holding the dev admin's token for the invoking user.
 
 use super::server_process::{ShutdownSignals, init_logging};
-use crate::api::Secret;
-use crate::controller::config::{
+use anyhow::{Context, anyhow};
+use base64::Engine;
+use boundary_controller::config::{
     ControllerConfig, DEFAULT_API_ADDRESS, DEFAULT_CLUSTER_ADDRESS, IN_MEMORY_DATABASE_URL, KmsKey,
     ListenerConfig, TlsFiles, with_default_port,
 };
-use crate::controller::dev::{self, DevSeedOptions};
-use crate::controller::seal::SealKey;
-use crate::controller::server;
-use crate::controller::store::{open_store, redact_url};
-use crate::worker::{Worker, WorkerAuthKey, WorkerConfig};
-use anyhow::{Context, anyhow};
-use base64::Engine;
+use boundary_controller::dev::{self, DevSeedOptions};
+use boundary_controller::seal::SealKey;
+use boundary_controller::server;
+use boundary_controller::store::{open_store, redact_url};
+use boundary_wire::api::Secret;
+use boundary_worker::{Worker, WorkerAuthKey, WorkerConfig};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -77,7 +77,7 @@ pub struct DevWorkerAddresses {
 
 pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
     if args.client_agent {
-        crate::agent::daemon::platform::check()?;
+        boundary_agent::daemon::platform::check()?;
     }
     init_logging();
     let mut signals = ShutdownSignals::install()?;
@@ -170,7 +170,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
         args.login_name
     );
     let dev_agent = if args.client_agent {
-        let agent = crate::agent::daemon::DevAgent::start(crate::agent::daemon::DevLogin {
+        let agent = boundary_agent::daemon::DevAgent::start(boundary_agent::daemon::DevLogin {
             controller_addr: &handle.api_url(),
             auth_method_id: dev::DEV_AUTH_METHOD_ID,
             login_name: &args.login_name,

@@ -4,9 +4,11 @@
 use super::secret_source;
 use super::token_source::{self, FoundToken};
 use super::token_store;
-use crate::api::Secret;
-use crate::client::{CaSource, ClientOptions, ControllerClient, DEFAULT_ADDRESS, TlsOptions};
 use anyhow::Context;
+use boundary_net::client::{
+    CaSource, ClientOptions, ControllerClient, DEFAULT_ADDRESS, TlsOptions,
+};
+use boundary_wire::api::Secret;
 use clap::{Args, ValueEnum, builder::BoolishValueParser};
 use std::path::PathBuf;
 

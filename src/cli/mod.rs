@@ -1,11 +1,10 @@
 //! The `boundary` command line: one module per command group.
 //!
 //! Boundary's CLI uses Go-style flags (`-auth-method-id x`, `-format=json`); we accept those
-//! and clap's `--long` form alike (see [`args::normalize_go_style_flags`]).
+//! and clap's `--long` form alike (see [`boundary_wire::go_flags::normalize_go_style_flags`]).
 
 pub mod accounts;
 pub mod aliases;
-pub mod args;
 pub mod auth_tokens;
 pub mod authenticate;
 pub mod client_agent;
@@ -28,6 +27,7 @@ pub mod users;
 pub mod values;
 pub mod worker;
 
+use boundary_wire::go_flags::normalize_go_style_flags;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -86,7 +86,7 @@ pub enum Command {
 
 /// Parses (after normalising Go-style flags) and runs; the exit code is the return value.
 pub async fn main_with_args(argv: Vec<String>) -> i32 {
-    let cli = match Cli::try_parse_from(args::normalize_go_style_flags(argv)) {
+    let cli = match Cli::try_parse_from(normalize_go_style_flags(argv)) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -125,7 +125,7 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         let argv = args.iter().map(|s| s.to_string()).collect();
-        Cli::try_parse_from(args::normalize_go_style_flags(argv))
+        Cli::try_parse_from(normalize_go_style_flags(argv))
     }
 
     #[test]

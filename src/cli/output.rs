@@ -7,7 +7,7 @@
 //! stderr, in both formats.
 
 use super::flags::OutputFormat;
-use crate::client::ClientError;
+use boundary_net::client::ClientError;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -219,8 +219,8 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>, empty: &str) -> String {
 }
 
 /// RFC 3339 for tables.
-pub fn time(t: crate::api::Timestamp) -> String {
-    crate::api::time_format::format(t)
+pub fn time(t: boundary_wire::api::Timestamp) -> String {
+    boundary_wire::api::time_format::format(t)
 }
 
 fn ensure_newline(s: &str) -> std::borrow::Cow<'_, str> {
@@ -234,7 +234,7 @@ fn ensure_newline(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ApiErrorBody;
+    use boundary_wire::api::ApiErrorBody;
 
     #[test]
     fn json_documents_have_boundarys_shape() {

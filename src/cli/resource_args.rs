@@ -3,8 +3,8 @@
 //! `-recursive` and `-filter`.
 
 use super::flags::ClientFlags;
-use crate::api::ListQuery;
-use crate::api::ids::GLOBAL_SCOPE;
+use boundary_wire::api::ListQuery;
+use boundary_wire::api::ids::GLOBAL_SCOPE;
 use clap::Args;
 
 /// A verb acting on one resource.

@@ -5,8 +5,8 @@ use super::output::{self, Output};
 use super::resource_args::IdArgs;
 use super::resource_command::ResourceCommand;
 use super::values::join;
-use crate::api::ids::GLOBAL_SCOPE;
-use crate::api::role::{CreateRoleRequest, Role};
+use boundary_wire::api::ids::GLOBAL_SCOPE;
+use boundary_wire::api::role::{CreateRoleRequest, Role};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

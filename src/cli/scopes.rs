@@ -5,8 +5,8 @@ use super::flags::{ClientFlags, Connection};
 use super::output::{self, Output};
 use super::resource_args::{IdArgs, ListArgs};
 use super::resource_command::ResourceCommand;
-use crate::api::ids::GLOBAL_SCOPE;
-use crate::api::scope::{CreateScopeRequest, Scope};
+use boundary_wire::api::ids::GLOBAL_SCOPE;
+use boundary_wire::api::scope::{CreateScopeRequest, Scope};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

@@ -2,8 +2,8 @@
 //! `env://VAR` reads an environment variable, `file://PATH` reads a file. Surrounding
 //! whitespace (a trailing newline) is dropped, as Boundary does.
 
-use crate::api::Secret;
 use anyhow::{Context, bail};
+use boundary_wire::api::Secret;
 use std::path::Path;
 
 /// What a secret flag value refers to.

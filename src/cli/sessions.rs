@@ -5,7 +5,7 @@ use super::output::{self, Output};
 use super::resource_args::{IdArgs, ListArgs};
 use super::resource_command::ResourceCommand;
 use super::values::join;
-use crate::api::session::Session;
+use boundary_wire::api::session::Session;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]

@@ -6,12 +6,12 @@ use super::output::{self, Output};
 use super::resource_args::{IdArgs, ListArgs};
 use super::resource_command::ResourceCommand;
 use super::values::{join, nullable, opt};
-use crate::api::session::SessionAuthorization;
-use crate::api::target::{
+use anyhow::{Context, bail};
+use boundary_net::client::SessionTarget;
+use boundary_wire::api::session::SessionAuthorization;
+use boundary_wire::api::target::{
     CreateTargetRequest, TCP_TARGET_TYPE, Target, TcpTargetAttributes, UpdateTargetRequest,
 };
-use crate::client::SessionTarget;
-use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,8 @@
 //! Which auth token a command uses, in Boundary's order: the `-token` flag
 //! (`file://`/`env://`), then `BOUNDARY_TOKEN` (the token itself), then the keyring.
 
-use crate::api::Secret;
-use crate::api::ids::AuthTokenString;
+use boundary_wire::api::Secret;
+use boundary_wire::api::ids::AuthTokenString;
 use std::future::Future;
 
 /// The environment variable holding the token itself.

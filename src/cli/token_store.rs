@@ -6,10 +6,10 @@
 //! works headless; it does not survive a reboot. keyring calls block, so the async
 //! functions here run them on tokio's blocking pool.
 
-use crate::api::Secret;
-use crate::api::auth::AuthToken;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
+use boundary_wire::api::Secret;
+use boundary_wire::api::auth::AuthToken;
 
 /// Boundary's keyring service name for stored tokens.
 pub const KEYRING_SERVICE: &str = "HashiCorp Boundary Auth Token";
@@ -107,7 +107,7 @@ fn decode(name: &str, encoded: &str) -> Result<StoredToken, TokenStoreError> {
 #[cfg(target_os = "linux")]
 mod platform {
     use super::TokenStoreError;
-    use crate::api::Secret;
+    use boundary_wire::api::Secret;
     use keyring_core::{Entry, Error};
     use std::sync::OnceLock;
 
@@ -177,7 +177,7 @@ mod platform {
 #[cfg(not(target_os = "linux"))]
 mod platform {
     use super::TokenStoreError;
-    use crate::api::Secret;
+    use boundary_wire::api::Secret;
 
     pub fn save(_: &str, _: &Secret) -> Result<(), TokenStoreError> {
         Err(TokenStoreError::Unsupported)
@@ -195,10 +195,10 @@ mod platform {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ids::AuthTokenString;
+    use boundary_wire::api::ids::AuthTokenString;
 
     fn sample_token() -> AuthToken {
-        let now = crate::api::time_format::now();
+        let now = boundary_wire::api::time_format::now();
         let t = AuthTokenString::generate();
         AuthToken {
             id: t.id.clone(),
@@ -256,7 +256,7 @@ mod tests {
                 let _ = platform::remove(&self.0);
             }
         }
-        let name = format!("unit-test-{}", crate::api::ids::random_base62(10));
+        let name = format!("unit-test-{}", boundary_wire::api::ids::random_base62(10));
         let _cleanup = Cleanup(name.clone());
         assert!(load(&name).await.unwrap().is_none());
         let token = sample_token();

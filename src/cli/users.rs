@@ -5,8 +5,8 @@ use super::output::{self, Output};
 use super::resource_args::IdArgs;
 use super::resource_command::ResourceCommand;
 use super::values::join;
-use crate::api::ids::GLOBAL_SCOPE;
-use crate::api::user::{CreateUserRequest, User};
+use boundary_wire::api::ids::GLOBAL_SCOPE;
+use boundary_wire::api::user::{CreateUserRequest, User};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,8 @@
 //! `boundary worker -config FILE`: run a worker until SIGINT or SIGTERM, then drain.
 
 use super::server_process::{ShutdownSignals, init_logging};
-use crate::worker::{Worker, WorkerConfig};
 use anyhow::Context;
+use boundary_worker::{Worker, WorkerConfig};
 use clap::Args;
 use std::path::PathBuf;
 

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use boundary::agent::api::{AgentControl, ControlError};
-use boundary::api::agent::{AddTokenRequest, AgentSession, AgentSessions, AgentStatus, status};
+use boundary_agent::api::{AgentControl, ControlError};
+use boundary_wire::api::agent::{
+    AddTokenRequest, AgentSession, AgentSessions, AgentStatus, status,
+};
 
 /// A token the fake controller refuses (shape-valid, so it reaches the agent).
 pub const REJECTED_TOKEN: &str = "at_0000000000_s1rejected";

@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use boundary::agent::api::{ApiLimits, ApiServer};
-use boundary::agent::os::linux::SockDiagPeerLookup;
-use boundary::api::agent::AgentSession;
-use boundary::api::credential::{CredentialSource, SessionCredential, SessionSecret};
-use boundary::api::session::SessionAuthorization;
-use boundary::api::{ScopeInfo, Secret};
+use boundary_agent::api::{ApiLimits, ApiServer};
+use boundary_agent::os::linux::SockDiagPeerLookup;
+use boundary_wire::api::agent::AgentSession;
+use boundary_wire::api::credential::{CredentialSource, SessionCredential, SessionSecret};
+use boundary_wire::api::session::SessionAuthorization;
+use boundary_wire::api::{ScopeInfo, Secret};
 
 use control::RecordingControl;
 use support::cli::{Cli, Run};
@@ -103,7 +103,7 @@ async fn post_token(
 fn session_with_credential() -> AgentSession {
     use base64::Engine;
     let secret = br#"{"password":"alice-db-password","username":"alice"}"#;
-    let now = boundary::api::time_format::now();
+    let now = boundary_wire::api::time_format::now();
     AgentSession {
         alias: "db.prod.example".into(),
         session_authorization: SessionAuthorization {

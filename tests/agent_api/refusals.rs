@@ -1,5 +1,5 @@
 //! Requests a web page could make, oversized and malformed bodies, unknown paths: refused
-//! with the PROTOCOL.md §1 error body, before anything reaches the agent.
+//! with the docs/wire-contract.md §1 error body, before anything reaches the agent.
 
 use std::sync::Arc;
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use boundary::agent::api::{ApiLimits, CONNECTIONS_PER_USER};
-use boundary::http_serve::ConnectionLimits;
+use boundary_agent::api::{ApiLimits, CONNECTIONS_PER_USER};
+use boundary_net::http_serve::ConnectionLimits;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::task::JoinHandle;

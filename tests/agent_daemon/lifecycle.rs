@@ -125,7 +125,7 @@ fn recover_alone_puts_the_machine_back_after_a_crash_and_leaves_a_running_agent_
     let config = fixture.config.display().to_string();
     let refused = fixture
         .client()
-        .command(AGENT)
+        .command(agent_binary())
         .args(["-config", &config, "-recover"])
         .output()
         .unwrap();
@@ -149,7 +149,7 @@ fn recover_alone_puts_the_machine_back_after_a_crash_and_leaves_a_running_agent_
         .expect("killed");
     let recovered = fixture
         .client()
-        .command(AGENT)
+        .command(agent_binary())
         .args(["-config", &config, "-recover"])
         .output()
         .unwrap();
@@ -163,7 +163,7 @@ fn recover_alone_puts_the_machine_back_after_a_crash_and_leaves_a_running_agent_
     // After a clean state, it has nothing to do.
     let again = fixture
         .client()
-        .command(AGENT)
+        .command(agent_binary())
         .args(["-config", &config, "-recover"])
         .output()
         .unwrap();

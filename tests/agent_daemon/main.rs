@@ -19,11 +19,11 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use support::cli::{Cli, Run, parse_json};
 use support::dig::run_dig;
+use support::executable::agent_binary;
 use support::netns::Netns;
 use support::topology::{CLIENT_INTERFACE, Topology};
 use support::wait::{READY_TIMEOUT, poll_until};
 
-pub const AGENT: &str = env!("CARGO_BIN_EXE_boundary-client-agent");
 /// Stops a hung agent; never an expectation about speed.
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 const READY_LINE: &str = "the client agent is ready";
@@ -93,9 +93,11 @@ impl Fixture {
         self.runs += 1;
         let log = format!("agent-{}", self.runs);
         let config = self.config.display().to_string();
-        let pid = self
-            .topology
-            .spawn(&self.topology.client, &log, &[AGENT, "-config", &config]);
+        let pid = self.topology.spawn(
+            &self.topology.client,
+            &log,
+            &[agent_binary(), "-config", &config],
+        );
         Agent { pid, log }
     }
 

@@ -10,8 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use boundary::agent::core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
-use boundary::agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, QueryOrigin, Verdict};
+use boundary_agent::dns::{DnsServer, DnsServerConfig, ForwardEvent, QueryOrigin, Verdict};
+use boundary_agent_core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
 
 use crate::support::dig::{DigReply, run_dig};
 use crate::support::netns::Netns;

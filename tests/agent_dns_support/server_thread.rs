@@ -8,7 +8,7 @@ use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use boundary::agent::dns::{DnsServer, DnsServerBuilder};
+use boundary_agent::dns::{DnsServer, DnsServerBuilder};
 use tokio::sync::mpsc;
 
 use crate::support::netns::Netns;

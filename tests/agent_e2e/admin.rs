@@ -1,7 +1,7 @@
 //! What the administrator of `boundary dev` does: the real `boundary` CLI run in `infra`
 //! (another machine than the client, so no admin token ever reaches the client's agent),
 //! and plain HTTP with curl where the CLI has no verb (credential stores, credentials, a
-//! target's brokered credential sources; bodies as in PROTOCOL.md §1).
+//! target's brokered credential sources; bodies as in docs/wire-contract.md §1).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -20,7 +20,7 @@ const ADMIN_PASSWORD: &str = "password";
 /// The environment variable `-password env://…` reads.
 const PASSWORD_VARIABLE: &str = "BOUNDARY_E2E_PASSWORD";
 
-/// The grants a user of the agent needs (PROTOCOL.md §1.7), `read` so that the agent may
+/// The grants a user of the agent needs (docs/wire-contract.md §1.7), `read` so that the agent may
 /// show the target.
 pub const AGENT_USER_GRANTS: [&str; 3] = [
     "type=target;ids=*;actions=authorize-session,read",

@@ -1,7 +1,7 @@
-//! The real `boundary-client-agent` as root in `client`, its HCL config (PROTOCOL.md §5
+//! The real `boundary-client-agent` as root in `client`, its HCL config (docs/wire-contract.md §5
 //! and this project's keys), and what users do with it: `boundary client-agent …` and
 //! registering a token, either through the stock CLI's push after `authenticate` or
-//! directly with curl against the local API (PROTOCOL.md §4).
+//! directly with curl against the local API (docs/wire-contract.md §4).
 
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -19,11 +19,11 @@ use crate::scenario::fail_if_exited;
 use crate::support::cli::{Cli, Run, parse_json};
 use crate::support::curl::curl;
 use crate::support::dig::dig;
+use crate::support::executable::agent_binary;
 use crate::support::os_user::OsUser;
 use crate::support::topology::{CLIENT_INTERFACE, ORDINARY_NAME, ORDINARY_V4, Topology};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
-pub const AGENT: &str = env!("CARGO_BIN_EXE_boundary-client-agent");
 /// The agent's prefixes (the defaults, written out so the test does not depend on them).
 pub const V4_PREFIX: Ipv4Net = Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10);
 pub const V6_PREFIX: Ipv6Net =
@@ -111,7 +111,11 @@ impl Agent {
         expect: Expect,
     ) -> Agent {
         let config = files.config.to_string_lossy();
-        let pid = topology.spawn(&topology.client, log_name, &[AGENT, "-config", &config]);
+        let pid = topology.spawn(
+            &topology.client,
+            log_name,
+            &[agent_binary(), "-config", &config],
+        );
         let agent = Agent {
             pid,
             log_name: log_name.to_owned(),

@@ -6,7 +6,7 @@
 //!
 //! Every test builds its own [`Scenario`] (topology, controller, admin set-up, agent) so
 //! tests are independent; each file is one topic of the agent's documented behaviour
-//! (DESIGN.md "Client agent behaviour", PROTOCOL.md §4 and §5).
+//! (docs/architecture.md "Client agent behaviour", docs/wire-contract.md §4 and §5).
 //!
 //! While a program the scenario needs is not built yet (it prints "not built yet" and
 //! exits), the scenario fails at once with that program's output instead of waiting.

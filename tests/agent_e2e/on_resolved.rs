@@ -18,6 +18,7 @@ use crate::controller::{Controller, TARGET_ID};
 use crate::scenario::{ALIAS, ALICE_LOGIN, ALICE_PASSWORD};
 use crate::support::cli::parse_json;
 use crate::support::dnsmasq::DnsmasqConfig;
+use crate::support::executable::agent_binary;
 use crate::support::netns::connect_with;
 use crate::support::os_user::OsUser;
 use crate::support::process::{HANG_TIMEOUT, run_with_timeout};
@@ -34,7 +35,6 @@ pub const VPN_NAME: &str = "host.corp.test";
 pub const VPN_ANSWER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 77);
 /// Subnet of the VPN link (`connect_with`'s numbering; the topology uses 1 to 3).
 const VPN_SUBNET: u16 = 7;
-const AGENT: &str = env!("CARGO_BIN_EXE_boundary-client-agent");
 const BOUNDARY: &str = env!("CARGO_BIN_EXE_boundary");
 
 pub struct OnResolved {
@@ -106,7 +106,7 @@ impl OnResolved {
     /// link carries the agent's DNS server) and its local API answers.
     pub fn start_agent(&self) {
         self.runs.set(self.runs.get() + 1);
-        let mut command = self.lab.command(AGENT);
+        let mut command = self.lab.command(agent_binary());
         command.arg("-config").arg(&self.config);
         let pid = self.lab.spawn(&self.agent_log(), command);
         self.agent_pid.set(pid);

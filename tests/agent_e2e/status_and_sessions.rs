@@ -14,7 +14,7 @@ use crate::support::wait::{READY_TIMEOUT, poll_until};
 const DB_USERNAME: &str = "dbuser";
 const DB_PASSWORD: &str = "db-secret-e2e";
 
-/// The typed credential, else the decoded secret (PROTOCOL.md §1.8: clients read
+/// The typed credential, else the decoded secret (docs/wire-contract.md §1.8: clients read
 /// `credential` first).
 fn brokered_secret(credential: &Value) -> &Value {
     if credential["credential"].is_object() {

@@ -2,8 +2,8 @@
 
 use std::net::IpAddr;
 
-use boundary::agent::os::linux::NetlinkAddresses;
-use boundary::agent::os::{AddressError, AddressManager};
+use boundary_agent::os::linux::NetlinkAddresses;
+use boundary_agent::os::{AddressError, AddressManager};
 use ipnet::IpNet;
 
 use crate::support::netns::{Netns, connect};
@@ -134,7 +134,7 @@ fn interface_errors_say_what_is_missing() {
 
         let lo = addresses.find_interface(Some("lo")).await.unwrap();
         assert_eq!(lo.index, 1);
-        let stale = boundary::agent::os::Interface {
+        let stale = boundary_agent::os::Interface {
             name: "gone0".into(),
             index: 4242,
         };

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::process::Stdio;
 
-use boundary::agent::os::PeerUidLookup;
-use boundary::agent::os::linux::SockDiagPeerLookup;
+use boundary_agent::os::PeerUidLookup;
+use boundary_agent::os::linux::SockDiagPeerLookup;
 use tokio::net::{TcpListener, UdpSocket};
 
 use crate::NETNS_PREFIX;

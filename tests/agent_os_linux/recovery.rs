@@ -4,10 +4,10 @@
 use std::fs;
 use std::net::IpAddr;
 
-use boundary::agent::os::linux::{NetlinkAddresses, ResolvConfTakeover};
-use boundary::agent::os::{AddressManager, ResolverTakeover, Restored};
-use boundary::agent::recovery::{RecoveryFailure, RecoveryScope, recover};
-use boundary::agent::state::{AddedAddress, SavedResolvConf, StateFile};
+use boundary_agent::os::linux::{NetlinkAddresses, ResolvConfTakeover};
+use boundary_agent::os::{AddressManager, ResolverTakeover, Restored};
+use boundary_agent::recovery::{RecoveryFailure, RecoveryScope, recover};
+use boundary_agent::state::{AddedAddress, SavedResolvConf, StateFile};
 use ipnet::IpNet;
 
 use crate::support::netns::{Netns, connect};

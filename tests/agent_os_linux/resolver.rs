@@ -5,12 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use boundary::agent::os::linux::{ResolvConfTakeover, select_resolver, select_resolver_on_bus};
-use boundary::agent::os::resolv_conf::AGENT_MARKER;
-use boundary::agent::os::{
-    ResolverError, ResolverMode, ResolverTakeover, Restored, TakeoverChange,
-};
-use boundary::agent::state::StateFile;
+use boundary_agent::os::linux::{ResolvConfTakeover, select_resolver, select_resolver_on_bus};
+use boundary_agent::os::resolv_conf::AGENT_MARKER;
+use boundary_agent::os::{ResolverError, ResolverMode, ResolverTakeover, Restored, TakeoverChange};
+use boundary_agent::state::StateFile;
 
 use crate::NETNS_PREFIX;
 use crate::support::netns::{Netns, run_ok};

@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use boundary::agent::state::{
+use boundary_agent::state::{
     AddedAddress, AliasAddresses, STATE_VERSION, SavedResolvConf, StateError, StateFile,
 };
 

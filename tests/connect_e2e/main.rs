@@ -13,7 +13,7 @@ mod world;
 use std::process::Stdio;
 use std::time::Duration;
 
-use boundary::tunnel::{TunnelError, TunnelSession};
+use boundary_net::tunnel::{TunnelError, TunnelSession};
 use sshd::Sshd;
 use support::cli::BOUNDARY;
 use support::runtime::runtime;
@@ -265,7 +265,7 @@ fn connection_limit_two_refuses_the_third_connection() {
         assert_eq!(second.connections_left(), 0);
         match session.connect().await {
             Err(TunnelError::Refused { reason }) => {
-                assert_eq!(reason, boundary::proto::close::UNABLE_TO_AUTHORIZE)
+                assert_eq!(reason, boundary_wire::proto::close::UNABLE_TO_AUTHORIZE)
             }
             other => panic!("third connection: {other:?}"),
         }
@@ -283,7 +283,7 @@ fn a_second_client_with_another_tofu_token_is_refused() {
         let intruder = TunnelSession::from_token(&token).expect("token");
         match intruder.connect().await {
             Err(TunnelError::TofuNotAllowed { reason }) => {
-                assert_eq!(reason, boundary::proto::close::TOFU_NOT_ALLOWED)
+                assert_eq!(reason, boundary_wire::proto::close::TOFU_NOT_ALLOWED)
             }
             other => panic!("second client: {other:?}"),
         }

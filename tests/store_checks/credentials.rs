@@ -1,7 +1,7 @@
 //! Credential stores and credentials, and their removal from targets.
 
 use super::fixtures::*;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
 use std::sync::Arc;
 
 pub async fn credentials(store: Arc<dyn Store>) {

@@ -1,9 +1,9 @@
 //! Records with plausible defaults, and a fixed clock: the store takes every time as an
 //! argument, so the checks never read the wall clock.
 
-use boundary::api::Timestamp;
-use boundary::api::time_format::from_micros;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
+use boundary_wire::api::Timestamp;
+use boundary_wire::api::time_format::from_micros;
 use std::sync::Arc;
 
 /// 2023-11-14T22:13:20Z plus `seconds`.

@@ -1,7 +1,7 @@
 //! Scopes, auth methods, accounts, users, auth tokens, roles.
 
 use super::fixtures::*;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
 use std::sync::Arc;
 
 pub async fn scopes_crud(store: Arc<dyn Store>) {

@@ -10,7 +10,7 @@ pub mod sweep;
 pub mod targets;
 pub mod workers;
 
-use boundary::controller::store::Store;
+use boundary_controller::store::Store;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

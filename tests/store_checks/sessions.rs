@@ -1,7 +1,7 @@
 //! Sessions and their connections.
 
 use super::fixtures::*;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
 use std::sync::Arc;
 pub async fn session_lifecycle(store: Arc<dyn Store>) {
     let mut given = session("s_1", -1, 1000);

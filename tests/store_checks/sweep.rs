@@ -1,7 +1,7 @@
 //! The background sweep that terminates sessions.
 
 use super::fixtures::*;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
 use std::sync::Arc;
 
 pub async fn sweep_rules(store: Arc<dyn Store>) {

@@ -1,7 +1,7 @@
 //! Targets.
 
 use super::fixtures::*;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
 use std::sync::Arc;
 
 pub async fn targets(store: Arc<dyn Store>) {

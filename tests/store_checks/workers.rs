@@ -1,7 +1,7 @@
 //! Worker registration and liveness.
 
 use super::fixtures::*;
-use boundary::controller::store::*;
+use boundary_controller::store::*;
 use std::sync::Arc;
 
 pub async fn workers(store: Arc<dyn Store>) {

@@ -91,3 +91,71 @@ fn cached_copy(path: &Path) -> std::io::Result<PathBuf> {
     fs::rename(&partial, &entry)?;
     Ok(entry)
 }
+
+/// Path of the `boundary-client-agent` binary of this build.
+///
+/// The binary belongs to another package of the workspace (`boundary-agent`), so Cargo
+/// defines no `CARGO_BIN_EXE_boundary-client-agent` for this package's tests. It sits in
+/// the profile directory this test executable was built for (`target/<profile>/deps/<test>`
+/// → `target/<profile>/boundary-client-agent`), where `cargo build --workspace --bins`,
+/// the first step of `scripts/test`, puts it. Panics if it is missing, or older than a
+/// source file of the crates it is built from: a stale agent would be tested silently.
+pub fn agent_binary() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let name = "boundary-client-agent";
+        let test = std::env::current_exe().expect("the test executable's path");
+        let profile = test
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test executable is in target/<profile>/deps");
+        let binary = profile.join(name);
+        let rebuild = "build it first: cargo build --workspace --bins (scripts/test does)";
+        let built = fs::metadata(&binary)
+            .and_then(|meta| meta.modified())
+            .unwrap_or_else(|e| panic!("{} is missing ({e}); {rebuild}", binary.display()));
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The agent's crates (`cargo tree -p boundary-agent -e normal`, workspace members).
+        let sources = [
+            "crates/agent",
+            "crates/agent-core",
+            "crates/net",
+            "crates/wire",
+        ];
+        let mut newer = sources
+            .iter()
+            .flat_map(|dir| newer_files(&workspace.join(dir), built))
+            .chain(newer_files(&workspace.join("Cargo.lock"), built));
+        if let Some(source) = newer.next() {
+            panic!(
+                "{} is older than {}; {rebuild}",
+                binary.display(),
+                source.display()
+            );
+        }
+        binary.to_str().expect("a UTF-8 target path").to_owned()
+    })
+}
+
+/// The files at or under `path` (skipping `target` directories) modified after `than`.
+fn newer_files(path: &Path, than: std::time::SystemTime) -> Vec<PathBuf> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Vec::new();
+    };
+    if meta.is_dir() {
+        if path.file_name().is_some_and(|name| name == "target") {
+            return Vec::new();
+        }
+        let Ok(entries) = fs::read_dir(path) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .flat_map(|entry| newer_files(&entry.path(), than))
+            .collect()
+    } else if meta.modified().is_ok_and(|modified| modified > than) {
+        vec![path.to_owned()]
+    } else {
+        Vec::new()
+    }
+}

@@ -5,6 +5,6 @@
 pub fn unique_alias(prefix: &str) -> String {
     format!(
         "{prefix}-{}.test",
-        boundary::api::ids::random_base62(8).to_lowercase()
+        boundary_wire::api::ids::random_base62(8).to_lowercase()
     )
 }

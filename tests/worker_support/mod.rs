@@ -259,7 +259,7 @@ kms "aead" {{
     let path = dir.join(format!("{name}.hcl"));
     std::fs::write(&path, config).expect("write worker config");
     let command = Cli::host()
-        .env("RUST_LOG", "info,boundary::worker=debug")
+        .env("RUST_LOG", "info,boundary_worker=debug")
         .command(&["worker", "-config", &path.display().to_string()]);
     let process = ServerProcess::spawn(name, command, dir);
     (process, format!("127.0.0.1:{port}").parse().unwrap())

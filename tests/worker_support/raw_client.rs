@@ -1,4 +1,4 @@
-//! A second client of the worker proxy protocol, written from PROTOCOL.md §2–3 alone and
+//! A second client of the worker proxy protocol, written from docs/wire-contract.md §2–3 alone and
 //! sharing no code with `src/tunnel` or `src/proto`: its own token decoder, its own pinning
 //! verifier, raw rustls and tungstenite, and protobuf bytes encoded and decoded by hand.
 //! A misreading of the protocol shared by our client and our worker shows up here.
@@ -23,7 +23,7 @@ pub type Ws = WebSocketStream<TlsStream<TcpStream>>;
 /// hanging it.
 pub const STEP: Duration = Duration::from_secs(20);
 
-/// What a test needs from an authorization token (PROTOCOL.md §2).
+/// What a test needs from an authorization token (docs/wire-contract.md §2).
 #[derive(Clone, Debug)]
 pub struct SessionGrant {
     pub session_id: String,
@@ -107,7 +107,7 @@ impl SessionGrant {
         grant
     }
 
-    /// PKCS#8 v1 of the seed, built from the bytes PROTOCOL.md §2 gives.
+    /// PKCS#8 v1 of the seed, built from the bytes docs/wire-contract.md §2 gives.
     pub fn pkcs8(&self) -> Vec<u8> {
         let mut der = hex_bytes("302e020100300506032b657004220420");
         der.extend_from_slice(&self.seed);

@@ -1,5 +1,5 @@
 //! `boundary client-agent status|pause|resume|sessions`: talk to the local client agent
-//! over its API (PROTOCOL.md §4) as the calling OS user. Handing it a token after a login
+//! over its API (docs/wire-contract.md §4) as the calling OS user. Handing it a token after a login
 //! is [`token_handoff`].
 
 pub mod render;
@@ -16,8 +16,8 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::flags::OutputFormat;
-use crate::api::ApiErrorBody;
-use crate::api::agent::{AgentSessions, AgentStatus, DEFAULT_PORT};
+use boundary_wire::api::ApiErrorBody;
+use boundary_wire::api::agent::{AgentSessions, AgentStatus, DEFAULT_PORT};
 
 /// Environment variable for `-client-agent-port` (Boundary's name).
 pub const ENV_PORT: &str = "BOUNDARY_CLIENT_AGENT_LISTENING_PORT";
@@ -219,7 +219,7 @@ fn http_client(port: u16) -> anyhow::Result<reqwest::Client> {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
     ];
-    let tls = rustls::ClientConfig::builder_with_provider(crate::tls::ring_provider())
+    let tls = rustls::ClientConfig::builder_with_provider(boundary_net::tls::ring_provider())
         .with_safe_default_protocol_versions()
         .context("cannot set up TLS defaults")?
         .with_root_certificates(rustls::RootCertStore::empty())

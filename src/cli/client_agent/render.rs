@@ -1,13 +1,13 @@
-//! Table output of `boundary client-agent …`, laid out like Boundary's CLI (PROTOCOL.md
+//! Table output of `boundary client-agent …`, laid out like Boundary's CLI (docs/wire-contract.md
 //! §4): `Key: value` blocks with values aligned two columns after the longest key.
 
 use base64::Engine;
 use time::OffsetDateTime;
 
-use crate::api::ApiErrorBody;
-use crate::api::agent::{AgentSessions, AgentStatus, ResolverStatus};
-use crate::api::credential::SessionCredential;
-use crate::api::time_format;
+use boundary_wire::api::ApiErrorBody;
+use boundary_wire::api::agent::{AgentSessions, AgentStatus, ResolverStatus};
+use boundary_wire::api::credential::SessionCredential;
+use boundary_wire::api::time_format;
 
 pub const PAUSED: &str = "The client agent has been successfully paused.";
 pub const RESUMED: &str = "The client agent has been successfully resumed.";

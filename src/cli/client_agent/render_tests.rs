@@ -3,10 +3,10 @@ use serde_json::json;
 use time::macros::datetime;
 
 use super::render::{self, go_duration};
-use crate::api::agent::{AgentSession, AgentSessions, AgentStatus};
-use crate::api::credential::{CredentialSource, SessionCredential, SessionSecret};
-use crate::api::session::SessionAuthorization;
-use crate::api::{ApiErrorBody, ScopeInfo, Secret};
+use boundary_wire::api::agent::{AgentSession, AgentSessions, AgentStatus};
+use boundary_wire::api::credential::{CredentialSource, SessionCredential, SessionSecret};
+use boundary_wire::api::session::SessionAuthorization;
+use boundary_wire::api::{ApiErrorBody, ScopeInfo, Secret};
 
 fn status_with_token() -> AgentStatus {
     AgentStatus {
@@ -203,7 +203,7 @@ fn api_errors_show_kind_message_status_and_fields() {
 #[test]
 fn status_shows_how_the_agent_is_the_system_resolver() {
     let mut status = status_with_token();
-    status.resolver = Some(crate::api::agent::ResolverStatus {
+    status.resolver = Some(boundary_wire::api::agent::ResolverStatus {
         mode: "systemd-resolved".into(),
         link: Some("boundary0".into()),
         routing: Some("per-alias (2 routing domains)".into()),

@@ -21,8 +21,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::{ENV_PORT, REQUEST_TIMEOUT};
-use crate::api::ApiErrorBody;
-use crate::api::agent::AddTokenRequest;
+use boundary_wire::api::ApiErrorBody;
+use boundary_wire::api::agent::AddTokenRequest;
 
 /// How long the agent may take to accept the connection (it does so at once; this only
 /// bounds a listener that never does).
@@ -122,7 +122,7 @@ async fn connect(port: u16) -> anyhow::Result<TcpStream> {
 /// [`ACCEPT_WAIT`]) until one has.
 #[cfg(target_os = "linux")]
 async fn server_owner(client: SocketAddr, server: SocketAddr) -> Result<u32, HandoffError> {
-    use crate::agent::os::linux::{ServerEnd, SockDiagPeerLookup};
+    use boundary_agent::os::linux::{ServerEnd, SockDiagPeerLookup};
 
     let lookup = SockDiagPeerLookup::new().context("cannot check who serves the port")?;
     let deadline = tokio::time::Instant::now() + ACCEPT_WAIT;

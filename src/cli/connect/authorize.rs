@@ -5,9 +5,9 @@ use anyhow::{Context, bail};
 use tokio::io::AsyncReadExt;
 
 use super::TargetFlags;
-use crate::api::Secret;
-use crate::api::credential::SessionCredential;
-use crate::client::SessionTarget;
+use boundary_net::client::SessionTarget;
+use boundary_wire::api::Secret;
+use boundary_wire::api::credential::SessionCredential;
 
 /// What the client needs from an authorization.
 pub struct Authorized {

@@ -13,7 +13,7 @@ use super::SshArgs;
 use super::proxy::{Ending, LocalProxy};
 use super::report::SessionInfo;
 use super::signals::Signals;
-use crate::api::credential::{SSH_PRIVATE_KEY, SessionCredential, USERNAME_PASSWORD};
+use boundary_wire::api::credential::{SSH_PRIVATE_KEY, SessionCredential, USERNAME_PASSWORD};
 
 /// A program, its arguments (templates not yet filled in) and extra environment.
 pub struct Invocation {
@@ -264,7 +264,7 @@ impl TempKeyFile {
     fn write(key: &str) -> anyhow::Result<Self> {
         let path = std::env::temp_dir().join(format!(
             "boundary-ssh-key-{}",
-            crate::api::ids::random_base62(12)
+            boundary_wire::api::ids::random_base62(12)
         ));
         let mut file = std::fs::OpenOptions::new()
             .write(true)

@@ -23,8 +23,8 @@ use clap::{Args, Subcommand};
 
 use super::flags::{ClientFlags, OutputFormat};
 use super::output;
-use crate::api::Secret;
-use crate::tunnel::TunnelSession;
+use boundary_net::tunnel::TunnelSession;
+use boundary_wire::api::Secret;
 
 use authorize::Authorized;
 use proxy::{Ending, LocalProxy};

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::output;
-use crate::tunnel::{TunnelError, TunnelSession};
+use boundary_net::tunnel::{TunnelError, TunnelSession};
 
 /// Why the proxy stopped.
 #[derive(Debug)]

@@ -10,10 +10,10 @@ use time::format_description::well_known::Rfc3339;
 
 use super::authorize::Authorized;
 use super::proxy::Ending;
-use crate::api::credential::SessionCredential;
 use crate::cli::flags::OutputFormat;
 use crate::cli::output;
-use crate::tunnel::TunnelSession;
+use boundary_net::tunnel::TunnelSession;
+use boundary_wire::api::credential::SessionCredential;
 
 /// Boundary's `SessionInfo` (its JSON keys and order).
 #[derive(Serialize)]

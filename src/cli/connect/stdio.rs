@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::proxy::Ending;
 use super::signals::Signals;
 use crate::cli::output;
-use crate::tunnel::{SpliceEnd, TunnelSession};
+use boundary_net::tunnel::{SpliceEnd, TunnelSession};
 
 /// Opens one tunnel and splices it with stdin/stdout until the connection ends (EOF both
 /// ways with a v2 worker, the first EOF with a v1 worker) or a signal arrives.

@@ -3,7 +3,8 @@
 use clap::Parser;
 
 use super::*;
-use crate::cli::{Cli, Command, args::normalize_go_style_flags};
+use crate::cli::{Cli, Command};
+use boundary_wire::go_flags::normalize_go_style_flags;
 
 fn parse(args: &[&str]) -> Result<ConnectArgs, clap::Error> {
     let argv = ["boundary", "connect"]

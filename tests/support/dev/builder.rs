@@ -72,7 +72,7 @@ impl DevBuilder {
             mode,
             worker_auth_key,
             extra: Vec::new(),
-            envs: vec![("RUST_LOG".into(), "info,boundary::worker=debug".into())],
+            envs: vec![("RUST_LOG".into(), "info,boundary_worker=debug".into())],
             http: None,
         }
     }
@@ -137,7 +137,7 @@ impl DevBuilder {
     }
 
     /// An environment variable for the process (`RUST_LOG` is
-    /// `info,boundary::worker=debug` unless set here).
+    /// `info,boundary_worker=debug` unless set here).
     pub fn env(mut self, key: &str, value: &str) -> DevBuilder {
         self.envs.retain(|(k, _)| k != key);
         self.envs.push((key.to_owned(), value.to_owned()));

@@ -23,8 +23,8 @@ use std::process::ExitStatus;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use boundary::api::Secret;
-use boundary::client::{ClientOptions, ControllerClient};
+use boundary_net::client::{ClientOptions, ControllerClient};
+use boundary_wire::api::Secret;
 
 use super::cli::Cli;
 use super::runtime::block_on_thread;

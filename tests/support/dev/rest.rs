@@ -76,11 +76,8 @@ impl Dev {
     pub fn worker_bearer(&self, worker_name: &str) -> String {
         format!(
             "Bearer {}",
-            boundary::controller::worker_auth::derive_credential(
-                &self.worker_auth_key(),
-                worker_name
-            )
-            .expose()
+            boundary_net::worker_auth::derive_credential(&self.worker_auth_key(), worker_name)
+                .expose()
         )
     }
 

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
-use crate::tunnel::test_worker::{
+use boundary_net::tunnel::test_worker::{
     Script, accept_v2, scripted_worker, session_cert, session_data, within, worker_tls_config,
 };
 
@@ -79,7 +79,7 @@ async fn stopping_the_proxy_ends_open_connections() {
 async fn a_refused_session_stops_the_proxy() {
     let proxy = proxy_for(vec![Script::Close(
         1011,
-        crate::proto::close::UNABLE_TO_AUTHORIZE,
+        boundary_wire::proto::close::UNABLE_TO_AUTHORIZE,
     )])
     .await;
     let address = proxy.local_addr();
@@ -97,7 +97,7 @@ async fn a_refused_session_stops_the_proxy() {
 async fn an_expired_session_stops_the_proxy() {
     let cert = session_cert("s_1234567890");
     let mut data = session_data(&cert, &["127.0.0.1:1".into()]);
-    data.expiration = Some(crate::proto::to_timestamp(
+    data.expiration = Some(boundary_wire::proto::to_timestamp(
         OffsetDateTime::now_utc() - time::Duration::seconds(1),
     ));
     let session = Arc::new(TunnelSession::new(data).unwrap());
