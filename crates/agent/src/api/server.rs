@@ -323,3 +323,171 @@ impl Api {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The routing as axum did it before the port to hyper: over a real connection, with
+    //! a caller lookup that always answers uid 1000.
+
+    use async_trait::async_trait;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::api::ControlError;
+    use crate::os::PeerLookupError;
+    use boundary_wire::api::agent::{AddTokenRequest, AgentSessions, AgentStatus};
+
+    struct Uid1000;
+
+    #[async_trait]
+    impl PeerUidLookup for Uid1000 {
+        async fn tcp_client_uid(
+            &self,
+            _: SocketAddr,
+            _: SocketAddr,
+        ) -> Result<Option<u32>, PeerLookupError> {
+            Ok(Some(1000))
+        }
+
+        async fn udp_client_uid(
+            &self,
+            _: SocketAddr,
+            _: SocketAddr,
+        ) -> Result<Option<u32>, PeerLookupError> {
+            Ok(Some(1000))
+        }
+    }
+
+    /// Answers sessions (empty) and nothing else.
+    struct SessionsOnly;
+
+    #[async_trait]
+    impl AgentControl for SessionsOnly {
+        async fn add_token(&self, _: u32, _: AddTokenRequest) -> Result<(), ControlError> {
+            panic!("no token reaches the agent in these tests")
+        }
+        async fn has_token(&self, _: u32) -> bool {
+            false
+        }
+        async fn status(&self, _: u32) -> AgentStatus {
+            panic!("no status is asked for in these tests")
+        }
+        async fn sessions(&self, _: u32) -> AgentSessions {
+            AgentSessions::default()
+        }
+        async fn pause(&self, _: u32) -> Result<(), ControlError> {
+            panic!("no pause in these tests")
+        }
+        async fn resume(&self, _: u32) -> Result<(), ControlError> {
+            panic!("no resume in these tests")
+        }
+    }
+
+    /// Status code, lower-cased header lines and body of one HTTP/1.1 exchange.
+    async fn exchange(address: SocketAddr, head: &str) -> (u16, Vec<String>, String) {
+        exchange_with_body(address, head, "").await
+    }
+
+    async fn exchange_with_body(
+        address: SocketAddr,
+        head: &str,
+        body: &str,
+    ) -> (u16, Vec<String>, String) {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let request = format!("{head}\r\nhost: localhost\r\nconnection: close\r\n\r\n{body}");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.lines();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap();
+        let headers = lines.map(str::to_ascii_lowercase).collect();
+        (status.parse().unwrap(), headers, body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn routes_answer_as_the_axum_router_did() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = ApiServer::from_listener(
+            listener,
+            Arc::new(SessionsOnly),
+            Arc::new(Uid1000),
+            ApiLimits::default(),
+        )
+        .unwrap();
+        let address = server.local_addr();
+        let json = "content-type: application/json".to_owned();
+
+        let (status, headers, body) = exchange(address, "GET /v1/sessions?x=1 HTTP/1.1").await;
+        assert_eq!((status, body.as_str()), (200, r#"{"items":[]}"#));
+        assert!(headers.contains(&json), "{headers:?}");
+        assert!(
+            headers.contains(&"content-length: 12".to_owned()),
+            "{headers:?}"
+        );
+
+        // HEAD on a GET route: the GET answer's headers, no body.
+        let (status, headers, body) = exchange(address, "HEAD /v1/sessions HTTP/1.1").await;
+        assert_eq!((status, body.as_str()), (200, ""));
+        assert!(
+            headers.contains(&"content-length: 12".to_owned()),
+            "{headers:?}"
+        );
+
+        // A known path with another method: 405 naming the methods it takes.
+        for (head, allow) in [
+            ("DELETE /v1/status HTTP/1.1", "allow: GET,HEAD"),
+            ("POST /v1/sessions HTTP/1.1", "allow: GET,HEAD"),
+            ("GET /v1/tokens HTTP/1.1", "allow: POST"),
+            ("HEAD /v1/pause HTTP/1.1", "allow: POST"),
+            ("OPTIONS /v1/resume HTTP/1.1", "allow: POST"),
+        ] {
+            let (status, headers, body) = exchange(address, head).await;
+            assert_eq!(status, 405, "{head}");
+            assert!(
+                headers.contains(&allow.to_ascii_lowercase()),
+                "{head}: {headers:?}"
+            );
+            if !head.starts_with("HEAD") {
+                assert_eq!(
+                    body,
+                    r#"{"kind":"Unimplemented","message":"Method not allowed for this path."}"#
+                );
+                assert!(headers.contains(&json), "{head}: {headers:?}");
+            }
+        }
+
+        // Unknown paths (exact match: no trailing slash) are 404s.
+        for head in ["GET /v1/sessions/ HTTP/1.1", "GET /nope HTTP/1.1"] {
+            let (status, headers, body) = exchange(address, head).await;
+            assert_eq!(status, 404, "{head}");
+            assert_eq!(
+                body,
+                r#"{"kind":"NotFound","message":"Resource not found."}"#
+            );
+            assert!(
+                headers.iter().all(|h| !h.starts_with("allow:")),
+                "{headers:?}"
+            );
+        }
+
+        // The guard runs before any route, unknown paths included.
+        for path in ["/v1/sessions", "/nope"] {
+            let head = format!("GET {path} HTTP/1.1\r\norigin: https://evil.example");
+            let (status, _, body) = exchange(address, &head).await;
+            assert_eq!(status, 403, "{path}: {body}");
+            assert!(body.contains("PermissionDenied"), "{body}");
+        }
+
+        // A body that is not JSON never reaches the agent.
+        let (status, _, body) = exchange_with_body(
+            address,
+            "POST /v1/tokens HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 3",
+            "{x}",
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+
+        server.shutdown().await.unwrap();
+    }
+}
