@@ -1,4 +1,4 @@
-//! The store contract (`src/controller/store/mod.rs`) checked against every backend:
+//! The store contract (`crates/controller/src/store/mod.rs`) checked against every backend:
 //! SQLite in memory, SQLite in a file, and PostgreSQL in a throwaway cluster. Each check
 //! gets a fresh empty database.
 
