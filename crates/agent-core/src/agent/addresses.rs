@@ -42,6 +42,7 @@ pub(super) enum FamilyState {
 
 impl<T: Clone> AgentCore<T> {
     /// Adding an alias address failed (`Command::AddAddress`).
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_address_failed(
         &mut self,
         addr: IpAddr,
@@ -59,6 +60,7 @@ impl<T: Clone> AgentCore<T> {
     }
 
     /// Listening on an alias address failed (`Command::Listen`).
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_listen_failed(
         &mut self,
         addr: IpAddr,

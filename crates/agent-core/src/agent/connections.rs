@@ -12,6 +12,7 @@ impl<T: Clone> AgentCore<T> {
     /// peer socket, `None` for another host or when it cannot be found. Only that user's
     /// own session is used: no session yet but the user's token may use the alias → one
     /// is authorized now; anything else is refused.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_connection_accepted(
         &mut self,
         local: IpAddr,
@@ -26,6 +27,7 @@ impl<T: Clone> AgentCore<T> {
 
     /// The worker accepted the connection's handshake; `connections_left` is its count
     /// after this connection (-1 unlimited).
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_tunnel_established(
         &mut self,
         connection: ConnectionId,
@@ -40,6 +42,7 @@ impl<T: Clone> AgentCore<T> {
     /// The worker refused the connection (session canceled, expired or unknown there):
     /// the session ends and the next use authorizes a new one. The connection counts as
     /// closed; a later `handle_connection_closed` for it is ignored.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_tunnel_rejected(
         &mut self,
         connection: ConnectionId,
@@ -58,6 +61,7 @@ impl<T: Clone> AgentCore<T> {
     }
 
     /// A tunnelled connection ended. Unknown or already closed connections are ignored.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_connection_closed(
         &mut self,
         connection: ConnectionId,

@@ -23,6 +23,7 @@ impl<T: Clone> AgentCore<T> {
     /// - An alias, A/AAAA → its address once a session exists (else an `Authorize` goes
     ///   out and the question waits); a recent authorization failure → forward (fail
     ///   open).
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_dns_question(
         &mut self,
         question: &DnsQuestion,

@@ -10,6 +10,7 @@ impl<T: Clone> AgentCore<T> {
     /// Lets time pass: expired tokens and sessions end, idle sessions are cancelled,
     /// idle addresses are removed, unanswered authorizations fail, alias caches are
     /// refreshed when due. Call it at [`AgentCore::next_deadline`] (or every second).
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_tick(&mut self, now: Now) -> Vec<Command<T>> {
         collect(|out| {
             let m = now.moment;
@@ -88,6 +89,7 @@ impl<T: Clone> AgentCore<T> {
 
     /// `POST /v1/pause`: every session ends (cancelled at the worker), every alias
     /// address and listener goes, the previous resolvers come back.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_pause(&mut self, now: Now) -> Vec<Command<T>> {
         collect(|out| {
             if self.run.pause(PauseReason::Requested) {
@@ -97,6 +99,7 @@ impl<T: Clone> AgentCore<T> {
     }
 
     /// `POST /v1/resume`: take over the resolver again and refresh every alias cache.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_resume(&mut self, _now: Now) -> Vec<Command<T>> {
         collect(|out| {
             if !self.run.resume() {
@@ -112,11 +115,13 @@ impl<T: Clone> AgentCore<T> {
 
     /// A network failure the shell saw outside any controller call it reports to the core
     /// (an upstream DNS server not answering). Many in a short window pause the agent.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_network_failure(&mut self, now: Now) -> Vec<Command<T>> {
         collect(|out| self.network_failed(now, out))
     }
 
     /// The agent is exiting: end everything and hand DNS back. Nothing opens afterwards.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_shutdown(&mut self, now: Now) -> Vec<Command<T>> {
         collect(|out| {
             let was_running = self.run.is_running();

@@ -9,6 +9,7 @@ use super::{AgentCore, Authorized, ControllerFailure, FailureKind, collect};
 
 impl<T: Clone> AgentCore<T> {
     /// The controller authorized the session an `Authorize` command asked for.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_authorized(
         &mut self,
         key: &SessionKey,
@@ -20,6 +21,7 @@ impl<T: Clone> AgentCore<T> {
 
     /// The `Authorize` command for `key` (with `token_id`) failed. DNS for the alias fails
     /// open (forwarded) for `authorize_retry_after`; the error shows in the user's status.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_authorize_failed(
         &mut self,
         key: &SessionKey,

@@ -15,6 +15,7 @@ impl<T: Clone> AgentCore<T> {
     /// `GET /v1/auth-tokens/{id}`. The same token again changes nothing; another token
     /// ends the user's sessions; a token for another controller ends every session and
     /// drops every other token.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_token_registered(
         &mut self,
         registration: TokenRegistration,
@@ -79,6 +80,7 @@ impl<T: Clone> AgentCore<T> {
     /// `controller_addresses`): every token is dropped and every session ends, as in a
     /// controller switch, and each user's `status` says why. Until the next registration
     /// the agent serves no controller.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_controller_disallowed(&mut self, now: Now) -> Vec<Command<T>> {
         collect(|out| {
             let Some(controller) = self.users.controller().map(str::to_owned) else {
@@ -105,6 +107,7 @@ impl<T: Clone> AgentCore<T> {
 
     /// A page answering a `RefreshAliases` command. More pages → another
     /// `RefreshAliases`; the last page applies the listing.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_alias_page(
         &mut self,
         uid: u32,
@@ -143,6 +146,7 @@ impl<T: Clone> AgentCore<T> {
     }
 
     /// A `RefreshAliases` command failed.
+    #[must_use = "the returned commands are the decision: drop them and nothing happens"]
     pub fn handle_alias_refresh_failed(
         &mut self,
         uid: u32,

@@ -105,7 +105,7 @@ fn a_session_on_another_port_is_not_used() {
     user_with(&mut c, ALICE, &[DB], 0);
     user_with(&mut c, BOB, &[DB], 0);
     open_session(&mut c, DB, ALICE, "s_alice", 22, 1);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(BOB)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(BOB)), at(1));
     let cmds = c.handle_authorized(&key(DB, BOB), granted(BOB, "s_bob", 2222, -1), at(1));
     assert!(cmds.contains(&Command::Listen {
         addr: v4(&c, DB),
@@ -125,8 +125,8 @@ fn a_session_on_another_port_is_not_used() {
 fn a_used_up_connection_limit_reauthorizes_on_next_use() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
-    c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, 1), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, 1), at(1));
     let addr = v4(&c, DB);
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(ALICE), at(2));
     let first = tunnel_of(d);
@@ -142,7 +142,7 @@ fn a_used_up_connection_limit_reauthorizes_on_next_use() {
         "the worker knows; nothing to cancel"
     );
     assert_eq!(authorizes(&cmds).len(), 1);
-    c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_2", 22, 1), at(3));
+    let _ = c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_2", 22, 1), at(3));
     let (d, _) = c.handle_connection_accepted(addr, 22, Some(ALICE), at(3));
     assert_eq!(tunnel_of(d).session_id, "s_2");
 
@@ -161,8 +161,8 @@ fn a_used_up_connection_limit_reauthorizes_on_next_use() {
 fn the_last_connection_of_a_used_up_session_ends_it() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
-    c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, 1), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, 1), at(1));
     let (d, _) = c.handle_connection_accepted(v4(&c, DB), 22, Some(ALICE), at(2));
     let conn = tunnel_of(d).connection;
     assert_eq!(c.sessions(ALICE).items.len(), 1);
@@ -194,9 +194,9 @@ fn a_failed_authorization_refuses_connections_for_a_while() {
     user_with(&mut c, ALICE, &[DB], 0);
     open_session(&mut c, DB, ALICE, "s_1", 22, 1);
     let (d, _) = c.handle_connection_accepted(v4(&c, DB), 22, Some(ALICE), at(2));
-    c.handle_tunnel_rejected(tunnel_of(d).connection, "canceled", at(2));
-    c.handle_connection_accepted(v4(&c, DB), 22, Some(ALICE), at(3));
-    c.handle_authorize_failed(
+    let _ = c.handle_tunnel_rejected(tunnel_of(d).connection, "canceled", at(2));
+    let _ = c.handle_connection_accepted(v4(&c, DB), 22, Some(ALICE), at(3));
+    let _ = c.handle_authorize_failed(
         &key(DB, ALICE),
         &token_of(ALICE),
         ControllerFailure {

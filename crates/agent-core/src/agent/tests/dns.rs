@@ -91,7 +91,7 @@ fn unattributed_questions_use_the_most_recent_token_holding_the_alias() {
     let (res, _) = c.handle_dns_question(&ask(DB, rtype::A, Some(0)), at(2));
     assert_eq!(res, DnsResolution::AwaitAuthorization(key(DB, ALICE)));
     // Alice registering again makes her the most recent.
-    c.handle_token_registered(registration(ALICE, &token_of(ALICE)), at(3));
+    let _ = c.handle_token_registered(registration(ALICE, &token_of(ALICE)), at(3));
     let (res, _) = c.handle_dns_question(&ask(WEB, rtype::AAAA, None), at(3));
     assert_eq!(res, DnsResolution::AwaitAuthorization(key(WEB, ALICE)));
 }
@@ -101,7 +101,7 @@ fn failed_authorization_fails_open_then_retries() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
     user_with(&mut c, BOB, &[], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     let failure = ControllerFailure {
         kind: FailureKind::Rejected,
         message: "403 PermissionDenied".into(),
@@ -136,7 +136,7 @@ fn failed_authorization_fails_open_then_retries() {
 fn an_unauthenticated_token_is_dropped() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     let cmds = c.handle_authorize_failed(
         &key(DB, ALICE),
         &token_of(ALICE),
@@ -157,7 +157,7 @@ fn an_unauthenticated_token_is_dropped() {
 fn the_port_is_default_client_port_else_endpoint_port() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB, WEB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     let mut grant = granted(ALICE, "s_1", 5432, -1);
     grant.default_client_port = 15432;
     let cmds = c.handle_authorized(&key(DB, ALICE), grant, at(1));
@@ -166,7 +166,7 @@ fn the_port_is_default_client_port_else_endpoint_port() {
         port: 15432
     }));
 
-    c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(1));
     let cmds = c.handle_authorized(&key(WEB, ALICE), granted(ALICE, "s_2", 0, -1), at(1));
     assert!(
         matches!(&cancels(&cmds)[..], [r] if r.session_id == "s_2"),
@@ -183,7 +183,7 @@ fn the_port_is_default_client_port_else_endpoint_port() {
 fn an_address_family_that_cannot_be_added_answers_nodata() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     let cmds = c.handle_address_failed(v6(&c, DB), "IPv6 is disabled", at(1));
     assert!(cmds.is_empty(), "{cmds:?}");
     let cmds = c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, -1), at(1));

@@ -47,7 +47,7 @@ fn open_connections_keep_a_session_from_idling() {
         panic!("{d:?}");
     };
     assert!(without_refreshes(c.handle_tick(at(10_000))).is_empty());
-    c.handle_connection_closed(grant.connection, at(10_000));
+    let _ = c.handle_connection_closed(grant.connection, at(10_000));
     assert!(without_refreshes(c.handle_tick(at(11_799))).is_empty());
     assert_eq!(cancels(&c.handle_tick(at(11_800))).len(), 1);
 }
@@ -74,10 +74,10 @@ fn expired_sessions_end_without_a_cancel_and_reauthorize() {
 fn an_expired_session_is_not_answered_even_before_the_tick() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     let mut grant = granted(ALICE, "s_1", 22, -1);
     grant.authorization.expiration = EPOCH + time::Duration::seconds(100);
-    c.handle_authorized(&key(DB, ALICE), grant, at(1));
+    let _ = c.handle_authorized(&key(DB, ALICE), grant, at(1));
     let (res, cmds) = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(100));
     assert_eq!(res, DnsResolution::AwaitAuthorization(key(DB, ALICE)));
     assert!(cancels(&cmds).is_empty());
@@ -89,7 +89,7 @@ fn pause_ends_everything_and_resume_takes_over_again() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB, WEB], 0);
     open_session(&mut c, DB, ALICE, "s_1", 22, 1);
-    c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(1));
     let (db4, db6, web4, web6) = (v4(&c, DB), v6(&c, DB), v4(&c, WEB), v6(&c, WEB));
     let cmds = c.handle_pause(at(2));
     assert_eq!(
@@ -182,7 +182,7 @@ fn many_network_failures_pause_the_agent() {
 fn unanswered_authorizations_time_out_and_fail_open() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     assert!(without_refreshes(c.handle_tick(at(60))).is_empty());
     let cmds = without_refreshes(c.handle_tick(at(61)));
     assert_eq!(cmds, [Command::SessionSettled(key(DB, ALICE))]);
@@ -210,7 +210,7 @@ fn shutdown_ends_everything_for_good() {
 #[test]
 fn shutting_down_while_paused_leaves_the_resolver_alone() {
     let mut c = core();
-    c.handle_pause(at(0));
+    let _ = c.handle_pause(at(0));
     assert_eq!(c.handle_shutdown(at(1)), [Command::SaveState]);
 }
 
@@ -236,7 +236,7 @@ fn expired_tokens_end_their_sessions() {
 fn state_snapshots_and_seeds_keep_addresses_across_restarts() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(1));
     let snapshot = c.state_snapshot();
     assert_eq!(snapshot.assignments.len(), 1);
     assert_eq!(snapshot.installed, vec![v4(&c, DB), v6(&c, DB)]);
@@ -263,9 +263,9 @@ fn next_deadline_names_the_earliest_work() {
         Some(Moment::from_secs(60)),
         "next refresh"
     );
-    c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(30));
+    let _ = c.handle_dns_question(&ask(DB, rtype::A, Some(ALICE)), at(30));
     assert_eq!(c.next_deadline(), Some(Moment::from_secs(60)));
-    c.handle_authorize_failed(
+    let _ = c.handle_authorize_failed(
         &key(DB, ALICE),
         &token_of(ALICE),
         ControllerFailure {

@@ -194,7 +194,7 @@ fn the_cache_target_type_is_what_authorize_uses() {
         !format!("{cmds:?}").contains("SECRET"),
         "commands never print the token"
     );
-    c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, -1), at(1));
+    let _ = c.handle_authorized(&key(DB, ALICE), granted(ALICE, "s_1", 22, -1), at(1));
     let everything = format!("{c:?}");
     assert!(everything.contains("s_1"));
     assert!(!everything.contains("SECRET") && !everything.contains("opaque-token"));

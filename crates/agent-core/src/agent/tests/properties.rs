@@ -390,7 +390,7 @@ fn run(ops: &[Op], shut_down_at_end: bool) -> Result<(usize, usize), TestCaseErr
         shell.take(&cmds);
     }
     if shut_down_at_end {
-        core.handle_shutdown(at(shell.now));
+        let _ = core.handle_shutdown(at(shell.now));
         prop_assert!(core.state_snapshot().installed.is_empty());
         prop_assert!(UIDS.iter().all(|uid| core.sessions(*uid).items.is_empty()));
         for op in ops {

@@ -41,7 +41,7 @@ fn a_new_token_ends_the_users_sessions_and_reloads_its_aliases() {
         )
         .is_empty()
     );
-    c.handle_alias_page(
+    let _ = c.handle_alias_page(
         ALICE,
         "at_new",
         page(ResponseType::Complete, "y", &[DB], &[]),
@@ -170,13 +170,13 @@ fn refreshes_page_through_and_apply_changes() {
     );
     assert_eq!(refreshes(&cmds)[0].list_token.as_deref(), Some("lt2"));
     // WEB was answered (so it is installed); DB never was.
-    c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(61));
+    let _ = c.handle_dns_question(&ask(WEB, rtype::A, Some(ALICE)), at(61));
     let db_home = c.alias_addresses(DB);
     assert!(
         db_home.is_none(),
         "DB was never answered, so never assigned"
     );
-    c.handle_alias_page(
+    let _ = c.handle_alias_page(
         ALICE,
         &token_of(ALICE),
         page(ResponseType::Complete, "lt3", &[], &[WEB]),
@@ -187,7 +187,7 @@ fn refreshes_page_through_and_apply_changes() {
     assert!(c.alias_addresses(WEB).is_some(), "still installed");
     // Once nothing holds it and it idled, the address goes and so does the assignment.
     let web4 = v4(&c, WEB);
-    c.handle_authorize_failed(
+    let _ = c.handle_authorize_failed(
         &key(WEB, ALICE),
         &token_of(ALICE),
         ControllerFailure {
@@ -212,7 +212,7 @@ fn refreshes_page_through_and_apply_changes() {
 fn an_invalid_list_token_restarts_the_listing() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_tick(at(60));
+    let _ = c.handle_tick(at(60));
     let invalid = ControllerFailure {
         kind: FailureKind::InvalidListToken,
         message: "invalid list token".into(),
@@ -233,7 +233,7 @@ fn an_invalid_list_token_restarts_the_listing() {
 fn refresh_failures_are_reported_and_retried_later() {
     let mut c = core();
     user_with(&mut c, ALICE, &[DB], 0);
-    c.handle_tick(at(60));
+    let _ = c.handle_tick(at(60));
     let cmds = c.handle_alias_refresh_failed(
         ALICE,
         &token_of(ALICE),
@@ -251,7 +251,7 @@ fn refresh_failures_are_reported_and_retried_later() {
         Some("lt1")
     );
     // 401 drops the token.
-    c.handle_alias_refresh_failed(
+    let _ = c.handle_alias_refresh_failed(
         ALICE,
         &token_of(ALICE),
         ControllerFailure {
