@@ -13,8 +13,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use boundary_agent_core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
 use boundary_agent::dns::{DnsServer, DnsServerConfig, QueryOrigin, Verdict};
+use boundary_agent_core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
 
 const NAMES: u32 = 1000;
 
@@ -85,7 +85,11 @@ impl Dnsmasq {
     fn start(dir: &std::path::Path, names: &[(String, Ipv4Addr)]) -> Dnsmasq {
         let port = free_port();
         let mut config = String::from("no-resolv\nno-hosts\nbind-interfaces\n");
-        writeln!(config, "listen-address=127.0.0.1\nport={port}\ncache-size=10000").unwrap();
+        writeln!(
+            config,
+            "listen-address=127.0.0.1\nport={port}\ncache-size=10000"
+        )
+        .unwrap();
         for (name, address) in names {
             writeln!(config, "address=/{name}/{address}").unwrap();
         }
@@ -119,10 +123,22 @@ struct Run {
 
 fn dnsperf(server: SocketAddr, queries: &std::path::Path, clients: u32, seconds: u32) -> Run {
     let output = Command::new("dnsperf")
-        .args(["-s", &server.ip().to_string(), "-p", &server.port().to_string()])
+        .args([
+            "-s",
+            &server.ip().to_string(),
+            "-p",
+            &server.port().to_string(),
+        ])
         .arg("-d")
         .arg(queries)
-        .args(["-c", &clients.to_string(), "-l", &seconds.to_string(), "-q", "200"])
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-l",
+            &seconds.to_string(),
+            "-q",
+            "200",
+        ])
         .output()
         .expect("dnsperf (apt install dnsperf)");
     let text = String::from_utf8_lossy(&output.stdout);

@@ -99,7 +99,7 @@ fn cached_copy(path: &Path) -> std::io::Result<PathBuf> {
 /// the profile directory this test executable was built for (`target/<profile>/deps/<test>`
 /// → `target/<profile>/boundary-client-agent`), where `cargo build --workspace --bins`,
 /// the first step of `scripts/test`, puts it. Panics if it is missing, or older than a
-/// source file of the crates it is built from: a stale agent would be tested silently.
+/// source file it was built from: a stale agent would be tested silently.
 pub fn agent_binary() -> &'static str {
     static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     PATH.get_or_init(|| {
@@ -114,18 +114,13 @@ pub fn agent_binary() -> &'static str {
         let built = fs::metadata(&binary)
             .and_then(|meta| meta.modified())
             .unwrap_or_else(|e| panic!("{} is missing ({e}); {rebuild}", binary.display()));
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
-        // The agent's crates (`cargo tree -p boundary-agent -e normal`, workspace members).
-        let sources = [
-            "crates/agent",
-            "crates/agent-core",
-            "crates/net",
-            "crates/wire",
-        ];
-        let mut newer = sources
-            .iter()
-            .flat_map(|dir| newer_files(&workspace.join(dir), built))
-            .chain(newer_files(&workspace.join("Cargo.lock"), built));
+        // Exactly the sources the binary was built from, as cargo recorded them beside it
+        // (test-only modules are not among them, so editing a test does not count).
+        let dep_info = profile.join(format!("{name}.d"));
+        let mut newer = built_from(&dep_info)
+            .unwrap_or_else(|e| panic!("{} is unreadable ({e}); {rebuild}", dep_info.display()))
+            .into_iter()
+            .filter(|source| is_newer(source, built));
         if let Some(source) = newer.next() {
             panic!(
                 "{} is older than {}; {rebuild}",
@@ -137,25 +132,31 @@ pub fn agent_binary() -> &'static str {
     })
 }
 
-/// The files at or under `path` (skipping `target` directories) modified after `than`.
-fn newer_files(path: &Path, than: std::time::SystemTime) -> Vec<PathBuf> {
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return Vec::new();
-    };
-    if meta.is_dir() {
-        if path.file_name().is_some_and(|name| name == "target") {
-            return Vec::new();
+/// The source files listed in a cargo dep-info file (`target: source source …`, spaces
+/// inside a path escaped with a backslash).
+fn built_from(dep_info: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let text = fs::read_to_string(dep_info)?;
+    let (_, sources) = text.split_once(": ").unwrap_or_default();
+    let mut paths = Vec::new();
+    let mut current = String::new();
+    let mut chars = sources.lines().next().unwrap_or_default().chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ' ' if !current.is_empty() => paths.push(PathBuf::from(std::mem::take(&mut current))),
+            ' ' => {}
+            c => current.push(c),
         }
-        let Ok(entries) = fs::read_dir(path) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .flat_map(|entry| newer_files(&entry.path(), than))
-            .collect()
-    } else if meta.modified().is_ok_and(|modified| modified > than) {
-        vec![path.to_owned()]
-    } else {
-        Vec::new()
     }
+    if !current.is_empty() {
+        paths.push(PathBuf::from(current));
+    }
+    Ok(paths)
+}
+
+/// Whether `path` was modified after `than` (a missing file is not newer).
+fn is_newer(path: &Path, than: std::time::SystemTime) -> bool {
+    fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .is_ok_and(|modified| modified > than)
 }
