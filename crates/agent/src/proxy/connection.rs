@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::os::PeerUidLookup;
 use boundary_agent_core::{ConnectionId, TunnelGrant};
-use boundary_net::tunnel::{SpliceEnd, TunnelSession};
+use boundary_net::tunnel::{SpliceEnd, Tunnel, TunnelSession};
 
 /// The per-session tunnel data the agent keeps (the core's `T`): one [`TunnelSession`]
 /// per authorized session, shared by all its connections.
@@ -63,33 +63,10 @@ pub(super) async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<Connect
             None
         }
     };
-    let grant = match ctx.broker.decide(local.ip(), local.port(), uid).await {
-        ConnectionVerdict::Tunnel(grant) => grant,
-        ConnectionVerdict::Refuse(reason) => {
-            tracing::info!(%peer, %local, uid, %reason, "refused a connection to an alias address");
-            return reset(stream);
-        }
+    let Some((grant, tunnel)) = open_tunnel(&ctx, peer, local, uid).await else {
+        return reset(stream);
     };
     let connection = grant.connection;
-    let session = &grant.tunnel;
-    let tunnel = match session.connect().await {
-        Ok(tunnel) => tunnel,
-        Err(error) => {
-            tracing::warn!(
-                alias = %grant.key.alias,
-                uid,
-                session_id = %grant.session_id,
-                %error,
-                "cannot open a tunnel through the worker; resetting the connection"
-            );
-            if error.session_unusable() {
-                ctx.broker.rejected(connection, error.to_string());
-            } else {
-                ctx.broker.closed(connection);
-            }
-            return reset(stream);
-        }
-    };
     ctx.broker
         .established(connection, tunnel.connections_left());
     tracing::debug!(
@@ -111,6 +88,55 @@ pub(super) async fn handle(stream: TcpStream, peer: SocketAddr, ctx: Arc<Connect
         tracing::info!(alias = %grant.key.alias, uid, to_worker = report.to_ws, from_worker = report.from_ws, end = ?report.end, "tunnel ended abnormally");
     }
     ctx.broker.closed(connection);
+}
+
+/// How many sessions one connection may try: a session can end behind the agent's back (an
+/// administrator's cancel, a worker's restart, an expiry the agent has not seen yet), and
+/// the worker then refuses its next connection. The agent learns of it only from that
+/// refusal, so it authorizes a fresh session and tries once more instead of resetting the
+/// user's connection; a second refusal is final.
+const SESSION_ATTEMPTS: usize = 2;
+
+/// The agent's grant for a connection and the tunnel opened through it; `None` when the
+/// connection is refused or no tunnel could be opened (the reason is logged).
+async fn open_tunnel(
+    ctx: &ConnectionContext,
+    peer: SocketAddr,
+    local: SocketAddr,
+    uid: Option<u32>,
+) -> Option<(TunnelGrant<SessionTunnel>, Tunnel)> {
+    for attempt in 1..=SESSION_ATTEMPTS {
+        let grant = match ctx.broker.decide(local.ip(), local.port(), uid).await {
+            ConnectionVerdict::Tunnel(grant) => grant,
+            ConnectionVerdict::Refuse(reason) => {
+                tracing::info!(%peer, %local, uid, %reason, "refused a connection to an alias address");
+                return None;
+            }
+        };
+        let error = match grant.tunnel.connect().await {
+            Ok(tunnel) => return Some((grant, tunnel)),
+            Err(error) => error,
+        };
+        let retry = error.session_unusable() && attempt < SESSION_ATTEMPTS;
+        tracing::warn!(
+            alias = %grant.key.alias,
+            uid,
+            session_id = %grant.session_id,
+            %error,
+            "cannot open a tunnel through the worker; {}",
+            if retry { "authorizing a new session" } else { "resetting the connection" }
+        );
+        if error.session_unusable() {
+            // Processed by the actor before the next `decide`: the session is gone then.
+            ctx.broker.rejected(grant.connection, error.to_string());
+        } else {
+            ctx.broker.closed(grant.connection);
+        }
+        if !retry {
+            return None;
+        }
+    }
+    None
 }
 
 /// Closes with RST: the client sees "connection reset" at once.
