@@ -306,3 +306,110 @@ fn a_bad_token_is_an_api_error_and_a_down_controller_names_its_address() {
         "{doc}"
     );
 }
+
+/// A stand-in for a real Boundary v0.21.3 controller: it answers the anonymous
+/// auth-method list and the password login with the bodies the real one sent
+/// (tests/fixtures/boundary-0.21.3/), and records every request line.
+struct CapturedController {
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl CapturedController {
+    fn start() -> CapturedController {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boundary-0.21.3");
+        let read = |name: &str| std::fs::read_to_string(fixtures.join(name)).expect(name);
+        let auth_methods = read("auth-methods-list-anonymous.json");
+        let login = read("authenticate-password.json");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = std::sync::Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let request = line.trim().to_owned();
+                recorded.lock().unwrap().push(request.clone());
+                let (status, answer) = if request.starts_with("GET /v1/auth-methods?") {
+                    ("200 OK", auth_methods.as_str())
+                } else if request.starts_with("POST /v1/auth-methods/ampw_1234567890:authenticate ")
+                {
+                    ("200 OK", login.as_str())
+                } else {
+                    (
+                        "404 Not Found",
+                        r#"{"kind":"NotFound", "message":"Resource not found."}"#,
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        CapturedController { url, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// `boundary authenticate password` without `-auth-method-id` finds the scope's primary
+/// auth method in the anonymous list. Boundary shows callers without a token neither the
+/// times nor the version of its auth methods; that list must still be understood.
+#[test]
+fn login_without_auth_method_id_reads_boundarys_anonymous_auth_method_list() {
+    let controller = CapturedController::start();
+    let run = Cli::new(&controller.url)
+        .env("TEST_PASSWORD", "password")
+        .env("BOUNDARY_SKIP_CLIENT_AGENT", "true")
+        .run(&[
+            "authenticate",
+            "password",
+            "-login-name",
+            "admin",
+            "-password",
+            "env://TEST_PASSWORD",
+            "-keyring-type",
+            "none",
+            "-format",
+            "json",
+        ]);
+    let doc = run.json();
+    assert_eq!(doc["status_code"], 200, "{doc}");
+    assert_eq!(
+        doc["item"]["attributes"]["auth_method_id"],
+        "ampw_1234567890"
+    );
+    let requests = controller.requests();
+    assert!(
+        requests[0].starts_with("GET /v1/auth-methods?") && requests[0].contains("scope_id=global"),
+        "{requests:?}"
+    );
+    assert!(
+        requests[1].starts_with("POST /v1/auth-methods/ampw_1234567890:authenticate "),
+        "{requests:?}"
+    );
+}

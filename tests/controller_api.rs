@@ -11,6 +11,32 @@ use support::dev::Dev;
 const AM: &str = "ampw_1234567890";
 const PROJECT: &str = "p_1234567890";
 
+/// A capture of the real Boundary v0.21.3 (tests/fixtures/boundary-0.21.3/, see its
+/// README).
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/boundary-0.21.3")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A captured `.http` response: its status and its JSON body (`Null` when empty).
+fn captured_response(name: &str) -> (StatusCode, Value) {
+    let text = fixture(name);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {name}"));
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).trim();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(body).unwrap()
+    };
+    (StatusCode::from_u16(status).unwrap(), body)
+}
+
 fn field(e: &Value) -> &str {
     e["details"]["request_fields"][0]["name"]
         .as_str()
@@ -89,9 +115,12 @@ async fn authorize_session_checks_in_order() -> Result<()> {
     .await?;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(field(&e), "host_id");
-    // 3. Anonymous → 403.
-    let (s, _) = authorize("plain.example".into(), json!({}), None).await?;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    // 3. No token → 401, as Boundary answers it.
+    let (s, e) = authorize("plain.example".into(), json!({}), None).await?;
+    assert_eq!(
+        (s, e),
+        captured_response("authorize-session-anonymous.http")
+    );
     // A bad token → 401.
     let (s, _) = authorize(
         "plain.example".into(),
@@ -303,8 +332,9 @@ async fn session_lifecycle_through_the_worker_api() -> Result<()> {
     assert_eq!(s, StatusCode::OK, "{session}");
     assert_eq!(session["status"], "active");
     assert_eq!(session["states"][0]["status"], "active");
-    assert_eq!(session["connections"][0]["bytes_up"], 10);
-    assert_eq!(session["connections"][0]["bytes_down"], 20);
+    // 64-bit counters travel as strings (Boundary's Go client insists).
+    assert_eq!(session["connections"][0]["bytes_up"], "10");
+    assert_eq!(session["connections"][0]["bytes_down"], "20");
     assert_eq!(
         session["connections"][0]["closed_reason"],
         "closed by end-user"
@@ -581,7 +611,16 @@ async fn roles_grants_and_scopes() -> Result<()> {
             Some(json!({"version": 1, "principal_ids": [uid]})),
         )
         .await?;
-    assert_eq!((s, field(&e)), (StatusCode::BAD_REQUEST, "version"), "{e}");
+    // A stale version is a 404, as Boundary answers it.
+    assert_eq!(
+        (s, e["kind"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NotFound")),
+        "{e}"
+    );
+    assert_eq!(
+        e["message"],
+        format!("Role {rid:?} not found or incorrect version provided.")
+    );
     let (s, role) = dev
         .call(
             Method::POST,
@@ -775,5 +814,331 @@ async fn every_live_worker_is_offered_in_random_order() -> Result<()> {
         2,
         "the preferred worker never changed: {firsts:?}"
     );
+    Ok(())
+}
+
+/// The errors a client sees, as Boundary v0.21.3 answers them (status, kind and message
+/// from its captured responses): a wrong password, a malformed id, an unknown action, a
+/// stale version.
+#[tokio::test]
+async fn errors_are_answered_as_boundary_answers_them() -> Result<()> {
+    let dev = Dev::builder().controller_only().start();
+    let admin = dev.login(AM, "admin", "password").await?;
+    let tok = Some(admin.as_str());
+
+    let (s, e) = dev
+        .call(
+            Method::POST,
+            &format!("/v1/auth-methods/{AM}:authenticate"),
+            None,
+            Some(json!({"command": "login", "attributes": {"login_name": "admin", "password": "nope"}})),
+        )
+        .await?;
+    assert_eq!(
+        (s, e),
+        captured_response("authenticate-wrong-password.http")
+    );
+
+    let (s, e) = dev.call(Method::GET, "/v1/targets/nope", tok, None).await?;
+    assert_eq!((s, e), captured_response("targets-read-malformed-id.http"));
+
+    // Boundary sends no body here; ours says what was wrong.
+    let (s, e) = dev
+        .call(
+            Method::POST,
+            "/v1/targets/ttcp_1234567890:frobnicate",
+            tok,
+            Some(json!({})),
+        )
+        .await?;
+    assert_eq!(s, captured_response("targets-unknown-action.http").0);
+    assert!(e["message"].as_str().unwrap().contains("frobnicate"), "{e}");
+
+    // A stale version: 404 NotFound naming the target, in Boundary's words.
+    let (_, t) = dev
+        .call(
+            Method::POST,
+            "/v1/targets",
+            tok,
+            Some(
+                json!({"scope_id": PROJECT, "name": "stale", "address": "10.0.0.9",
+                        "attributes": {"default_port": 22}}),
+            ),
+        )
+        .await?;
+    let id = t["id"].as_str().unwrap().to_owned();
+    for version in [1, 2] {
+        dev.call(
+            Method::PATCH,
+            &format!("/v1/targets/{id}"),
+            tok,
+            Some(json!({"version": version, "description": "x"})),
+        )
+        .await?;
+    }
+    let (s, e) = dev
+        .call(
+            Method::PATCH,
+            &format!("/v1/targets/{id}"),
+            tok,
+            Some(json!({"version": 1, "name": "stale"})),
+        )
+        .await?;
+    let theirs = fixture("cli-targets-update-stale-version.err");
+    let theirs = theirs.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        theirs.contains("Kind: NotFound") && theirs.contains("Status: 404"),
+        "{theirs}"
+    );
+    let their_message = "Target \"ttcp_BpmizuFaBg\" not found or incorrect version provided.";
+    assert!(theirs.contains(their_message), "{theirs}");
+    assert_eq!(
+        (s, e["kind"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NotFound")),
+        "{e}"
+    );
+    assert_eq!(
+        e["message"].as_str().unwrap(),
+        their_message.replace("ttcp_BpmizuFaBg", &id)
+    );
+    Ok(())
+}
+
+/// Deleting a target clears its aliases' destination; Boundary leaves their version as it
+/// was (the alias was not edited) and moves `updated_time`.
+#[tokio::test]
+async fn deleting_a_target_keeps_its_aliases_versions() -> Result<()> {
+    let before: Value = serde_json::from_str(&fixture("cli-aliases-update.json"))?;
+    let after: Value = serde_json::from_str(&fixture("cli-aliases-read-after-target-delete.json"))?;
+    assert_eq!(before["item"]["version"], after["item"]["version"]);
+    assert!(before["item"]["destination_id"].is_string());
+    assert!(after["item"].get("destination_id").is_none());
+
+    let dev = Dev::builder().controller_only().start();
+    let admin = dev.login(AM, "admin", "password").await?;
+    let tok = Some(admin.as_str());
+    let (_, t) = dev
+        .call(
+            Method::POST,
+            "/v1/targets",
+            tok,
+            Some(
+                json!({"scope_id": PROJECT, "name": "doomed", "address": "10.0.0.9",
+                        "attributes": {"default_port": 22}}),
+            ),
+        )
+        .await?;
+    let tid = t["id"].as_str().unwrap().to_owned();
+    let (_, a) = dev
+        .call(
+            Method::POST,
+            "/v1/aliases",
+            tok,
+            Some(json!({"value": "doomed.example", "destination_id": tid})),
+        )
+        .await?;
+    let aid = a["id"].as_str().unwrap().to_owned();
+    let (s, a) = dev
+        .call(
+            Method::PATCH,
+            &format!("/v1/aliases/{aid}"),
+            tok,
+            Some(json!({"version": 1, "name": "doomed"})),
+        )
+        .await?;
+    assert_eq!((s, &a["version"]), (StatusCode::OK, &json!(2)), "{a}");
+    let (s, _) = dev
+        .call(Method::DELETE, &format!("/v1/targets/{tid}"), tok, None)
+        .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, read) = dev
+        .call(Method::GET, &format!("/v1/aliases/{aid}"), tok, None)
+        .await?;
+    assert_eq!(read["version"], 2, "{read}");
+    assert!(read.get("destination_id").is_none(), "{read}");
+    let time = |v: &Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert!(
+        time(&read["updated_time"]) > time(&a["updated_time"]),
+        "{read} {a}"
+    );
+    Ok(())
+}
+
+/// Every page of a list carries a `list_token`, the complete one included (Boundary's
+/// client cache keeps nothing without one). Presented again it gives what changed: new
+/// and updated items; a deletion makes it `invalid list token` (400), after which the
+/// client lists from scratch (docs/wire-contract.md §1.3).
+#[tokio::test]
+async fn complete_lists_carry_a_token_that_refreshes() -> Result<()> {
+    let theirs: Value = serde_json::from_str(&fixture("targets-list-project.json"))?;
+    assert_eq!(theirs["response_type"], "complete");
+    assert!(!theirs["list_token"].as_str().unwrap().is_empty());
+    assert!(theirs.get("removed_ids").is_none());
+
+    let dev = Dev::builder().controller_only().start();
+    let admin = dev.login(AM, "admin", "password").await?;
+    let tok = Some(admin.as_str());
+    let list = |token: Option<String>| {
+        let dev = &dev;
+        let path = match token {
+            None => "/v1/targets?scope_id=global&recursive=true".to_owned(),
+            Some(t) => format!("/v1/targets?scope_id=global&recursive=true&list_token={t}"),
+        };
+        async move { dev.call(Method::GET, &path, tok, None).await }
+    };
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| i["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    let (s, first) = list(None).await?;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!(first["response_type"], "complete");
+    assert_eq!(first["sort_by"], "created_time");
+    assert!(first.get("removed_ids").is_none(), "{first}");
+    let token = first["list_token"].as_str().unwrap().to_owned();
+    assert!(!token.is_empty());
+    assert!(ids(&first).contains(&"ttcp_1234567890".to_owned()));
+
+    // A new target is in the refresh (with whatever else changed in the 30 seconds of
+    // look-back before the first listing), sorted by update.
+    let (_, t) = dev
+        .call(
+            Method::POST,
+            "/v1/targets",
+            tok,
+            Some(
+                json!({"scope_id": PROJECT, "name": "fresh", "address": "10.0.0.9",
+                        "attributes": {"default_port": 22}}),
+            ),
+        )
+        .await?;
+    let fresh = t["id"].as_str().unwrap().to_owned();
+    let (s, refresh) = list(Some(token.clone())).await?;
+    assert_eq!(s, StatusCode::OK, "{refresh}");
+    assert_eq!(refresh["response_type"], "complete");
+    assert_eq!(refresh["sort_by"], "updated_time");
+    assert!(ids(&refresh).contains(&fresh), "{refresh}");
+    assert!(refresh.get("removed_ids").is_none(), "{refresh}");
+    let token = refresh["list_token"].as_str().unwrap().to_owned();
+
+    // An update shows up too.
+    let (s, _) = dev
+        .call(
+            Method::PATCH,
+            &format!("/v1/targets/{fresh}"),
+            tok,
+            Some(json!({"version": 1, "description": "changed"})),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (_, refresh) = list(Some(token.clone())).await?;
+    let changed: Vec<&Value> = refresh["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["id"] == fresh.as_str())
+        .collect();
+    assert_eq!(changed[0]["description"], "changed", "{refresh}");
+    let token = refresh["list_token"].as_str().unwrap().to_owned();
+
+    // A deletion: this store keeps no record of deleted targets, so the token is refused
+    // and a new listing without it is right.
+    let (s, _) = dev
+        .call(Method::DELETE, &format!("/v1/targets/{fresh}"), tok, None)
+        .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, e) = list(Some(token.clone())).await?;
+    assert_eq!(
+        (s, e["kind"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid list token")),
+        "{e}"
+    );
+    let (s, again) = list(None).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!ids(&again).contains(&fresh));
+    assert!(!again["list_token"].as_str().unwrap().is_empty());
+
+    // A token belongs to its list: another list refuses it.
+    let (_, scopes) = dev
+        .call(Method::GET, "/v1/scopes?scope_id=global", tok, None)
+        .await?;
+    assert!(!scopes["list_token"].as_str().unwrap().is_empty());
+    let (s, e) = dev
+        .call(
+            Method::GET,
+            &format!("/v1/scopes?scope_id=global&list_token={token}"),
+            tok,
+            None,
+        )
+        .await?;
+    assert_eq!(
+        (s, e["kind"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid list token")),
+        "{e}"
+    );
+
+    // Sessions: a new one shows up in a refresh, with its certificate, without
+    // connections, shaped as Boundary's session read.
+    dev.register_worker("w1", "worker.example:9202").await?;
+    let (_, sessions) = dev
+        .call(
+            Method::GET,
+            "/v1/sessions?scope_id=global&recursive=true",
+            tok,
+            None,
+        )
+        .await?;
+    let token = sessions["list_token"].as_str().unwrap().to_owned();
+    assert!(!token.is_empty(), "{sessions}");
+    let (s, auth) = dev
+        .call(
+            Method::POST,
+            "/v1/targets/ttcp_1234567890:authorize-session",
+            tok,
+            None,
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{auth}");
+    let sid = auth["session_id"].as_str().unwrap().to_owned();
+    let (s, refresh) = dev
+        .call(
+            Method::GET,
+            &format!("/v1/sessions?scope_id=global&recursive=true&list_token={token}"),
+            tok,
+            None,
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{refresh}");
+    assert_eq!(ids(&refresh), [sid.as_str()]);
+    assert!(
+        !refresh["items"][0]["certificate"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(refresh["items"][0].get("connections").is_none());
+    let (_, read) = dev
+        .call(Method::GET, &format!("/v1/sessions/{sid}"), tok, None)
+        .await?;
+    let theirs: Value = serde_json::from_str(&fixture("sessions-read-pending.json"))?;
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&read), keys(&theirs));
     Ok(())
 }

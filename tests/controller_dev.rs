@@ -434,7 +434,8 @@ async fn user_without_grants_is_refused_and_resolves_nothing() -> Result<()> {
         )
         .await?;
     assert_eq!(s, StatusCode::OK, "{list}");
-    assert_eq!(list["items"], json!([]));
+    // Nothing: Boundary leaves `items` out of an empty list.
+    assert!(list.get("items").is_none(), "{list}");
     assert_eq!(list["response_type"], "complete");
     // Someone else's list is not theirs to read.
     let (s, _) = dev
@@ -468,7 +469,8 @@ async fn user_without_grants_is_refused_and_resolves_nothing() -> Result<()> {
         )
         .await?;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    // No token at all: 401 where anonymous callers have no grant, 403 on authorize-session.
+    // No token at all: 401 where anonymous callers have no grant, authorize-session
+    // included (as Boundary answers it).
     let (s, _) = dev
         .call(Method::GET, "/v1/targets?scope_id=p_1234567890", None, None)
         .await?;
@@ -481,7 +483,7 @@ async fn user_without_grants_is_refused_and_resolves_nothing() -> Result<()> {
             None,
         )
         .await?;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Logging out (delete:self) ends the token.
     let (s, _) = dev
         .call(
@@ -523,7 +525,8 @@ async fn walk(
             .call(Method::GET, &format!("{path}{q}"), Some(tok), None)
             .await?;
         assert_eq!(s, StatusCode::OK, "{page}");
-        assert!(page["items"].as_array().unwrap().len() <= 2);
+        // `items` is left out of an empty page.
+        assert!(page["items"].as_array().map_or(0, Vec::len) <= 2, "{page}");
         all.extend(ids(&page));
         gone.extend(removed(&page));
         token = page["list_token"].as_str().map(str::to_owned);

@@ -339,8 +339,7 @@ async fn garbage_gets_4xx_with_error_bodies_and_the_server_survives() -> Result<
         }
     }
 
-    // Bad tokens on everything anonymous callers may not do: 401 (403 for
-    // authorize-session); a create whose body is incomplete may be refused with 400 first,
+    // Bad tokens on everything anonymous callers may not do: 401 (or 403); a create whose body is incomplete may be refused with 400 first,
     // as Boundary validates requests before checking permissions.
     let anonymous_allowed = [
         "/v1/scopes",

@@ -43,7 +43,7 @@ async fn a_live_connection_ends_when_its_session_expires() {
         || async {
             let session = dev.session(&grant.session_id).await;
             let c = session["connections"][0].clone();
-            (c["bytes_up"] == 5 && c["bytes_down"] == 5).then_some(c)
+            (c["bytes_up"] == "5" && c["bytes_down"] == "5").then_some(c)
         },
     )
     .await;

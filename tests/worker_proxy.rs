@@ -18,6 +18,21 @@ use worker_support::raw_client::{
 };
 use worker_support::{close_normally, connect, echo_round_trip, echo_session, start_dev, tofu};
 
+/// The close the real Boundary v0.21.3 worker sent in a captured probe
+/// (tests/fixtures/boundary-0.21.3/worker-ws-*.json, see its README).
+fn boundary_closed(fixture: &str) -> Answer {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/boundary-0.21.3")
+        .join(fixture);
+    let probe: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let frame = &probe["received_frames"][0];
+    closed(
+        frame["close_code"].as_u64().unwrap() as u16,
+        frame["close_reason"].as_str().unwrap(),
+    )
+}
+
 fn closed(code: u16, reason: &str) -> Answer {
     Answer::Closed {
         code,
@@ -63,8 +78,9 @@ async fn a_v1_client_reaches_the_echo_server_and_the_bytes_are_reported() {
 
     let connections = dev.closed_connections(&grant.session_id, 1).await;
     let expected = (5 + big.len()) as u64;
-    assert_eq!(connections[0]["bytes_up"], expected);
-    assert_eq!(connections[0]["bytes_down"], expected);
+    // 64-bit counters are JSON strings, as Boundary sends them.
+    assert_eq!(connections[0]["bytes_up"], expected.to_string());
+    assert_eq!(connections[0]["bytes_down"], expected.to_string());
     assert_eq!(connections[0]["closed_reason"], "closed by end-user");
     assert_eq!(connections[0]["endpoint_tcp_port"], echo);
     assert_eq!(connections[0]["client_tcp_address"], "127.0.0.1");
@@ -195,18 +211,13 @@ async fn handshake_refusals_carry_the_protocol_close_codes() {
 
     let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(&mut ws, Message::Text("hello".into())).await;
-    assert!(
-        matches!(answer, Answer::Closed { code: 1003, .. }),
-        "{answer:?}"
-    );
+    assert_eq!(answer, boundary_closed("worker-ws-text-frame.json"));
+    assert_eq!(answer, closed(1008, "invalid handshake received"));
     assert_serves(&dev, &target).await;
 
     let mut ws = open_v1(dev.proxy(), &grant).await;
     let answer = handshake(&mut ws, Message::Binary(vec![0xff, 0xff, 0xff].into())).await;
-    assert!(
-        matches!(answer, Answer::Closed { code: 1007, .. }),
-        "{answer:?}"
-    );
+    assert_eq!(answer, boundary_closed("worker-ws-junk-protobuf.json"));
     assert_serves(&dev, &target).await;
 
     for length in [0, 19, 21] {
@@ -289,7 +300,12 @@ async fn a_dead_target_closes_with_3000_and_the_session_shows_why() {
     );
     let connections = dev.closed_connections(&grant.session_id, 1).await;
     assert_eq!(connections[0]["closed_reason"], "network error");
-    assert_eq!(connections[0]["bytes_up"], 0);
+    // Zero counters are left out, as Boundary does.
+    assert!(
+        connections[0].get("bytes_up").is_none(),
+        "{}",
+        connections[0]
+    );
 
     let echo = echo_server();
     let alive = dev.create_target("echo", echo, None, None).await;
@@ -329,11 +345,10 @@ async fn session_cancel_closes_with_1000_and_ends_the_live_connections() {
     let status = dev.session(&grant.session_id).await["status"].clone();
     assert!(status == "canceling" || status == "terminated", "{status}");
 
+    // The same tofu after the cancel: refused as Boundary's worker refuses it.
     let (_, answer) = connect(dev.proxy(), &grant, &token).await;
-    assert!(
-        matches!(answer, Answer::Closed { code: 1011, .. }),
-        "{answer:?}"
-    );
+    assert_eq!(answer, boundary_closed("worker-ws-after-cancel.json"));
+    assert_eq!(answer, closed(1011, "unable to authorize connection"));
     assert_serves(&dev, &target).await;
 }
 

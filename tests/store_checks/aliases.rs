@@ -130,6 +130,8 @@ pub async fn delete_target_clears_aliases(store: Arc<dyn Store>) {
         assert_eq!(cleared.destination_id, None, "{id}");
         assert_eq!(cleared.host_id, None, "{id}");
         assert_eq!(cleared.updated, at(60), "{id}");
+        // As Boundary: the alias was not edited, so its version stays.
+        assert_eq!(cleared.version, 1, "{id}");
         assert!(cleared.change_seq > mark, "{id}");
     }
     assert_eq!(

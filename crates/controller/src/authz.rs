@@ -104,6 +104,14 @@ impl Authz {
         Acl::from_records(Principal::user(user_id, None), &self.roles)
     }
 
+    /// What a list token is bound to besides its list: the caller (a user, or anonymous)
+    /// and the grants that apply to them, so that a token is worthless to anyone else and
+    /// after any change to those grants. `list` names the list itself.
+    pub fn list_key(&self, list: &str) -> String {
+        let who = self.caller.token().map_or("u_anon", |t| t.user_id.as_str());
+        format!("{list}|{who}|{}", self.acl.fingerprint())
+    }
+
     pub fn is_authenticated(&self) -> bool {
         matches!(self.caller, Caller::Authenticated(_))
     }

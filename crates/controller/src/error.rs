@@ -18,6 +18,9 @@ struct Inner {
     body: ApiErrorBody,
 }
 
+/// Boundary's message for a failed password login (401).
+pub const AUTHENTICATION_FAILED_MESSAGE: &str = "Unable to authenticate.";
+
 /// Boundary's message when a uniqueness rule is broken.
 pub const UNIQUENESS_MESSAGE: &str = "Invalid request.  Request attempted to make second resource with the same field value that must be unique.";
 
@@ -88,13 +91,35 @@ impl ApiError {
         )
     }
 
-    /// 405 for a custom action the collection does not have, or a method the path lacks.
+    /// 400 for a custom action the collection does not have (`POST …/{id}:frobnicate`).
+    /// Boundary answers 400 with an empty body; ours says which action.
     pub fn unknown_action(action: &str) -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::BAD_REQUEST,
             ApiErrorBody::new(
-                kind::UNIMPLEMENTED,
-                format!("Method Not Allowed: no action {action:?} here."),
+                kind::INVALID_ARGUMENT,
+                format!("Unknown action {action:?} for this resource."),
+            ),
+        )
+    }
+
+    /// 401 for a login with a wrong login name or password, in Boundary's words.
+    pub fn authentication_failed() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ApiErrorBody::new(kind::UNAUTHENTICATED, AUTHENTICATION_FAILED_MESSAGE),
+        )
+    }
+
+    /// 404 for an update or action whose `version` is not the resource's current one:
+    /// Boundary cannot tell that from a missing resource and says so. `what` names the
+    /// resource, for example `Target "ttcp_1234567890"`.
+    pub fn stale_version(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ApiErrorBody::new(
+                kind::NOT_FOUND,
+                format!("{what} not found or incorrect version provided."),
             ),
         )
     }
@@ -166,10 +191,7 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyExists(what) => {
                 ApiError::already_exists("name", format!("{what} already exists"))
             }
-            StoreError::VersionMismatch => ApiError::invalid_field(
-                "version",
-                "Version does not match the resource's; read it again and retry.",
-            ),
+            StoreError::VersionMismatch => ApiError::stale_version("Resource"),
             StoreError::Precondition(message) => ApiError::precondition(message),
             StoreError::Database(message) => ApiError::internal("store failed", message),
         }
@@ -209,6 +231,13 @@ mod tests {
         let e = ApiError::from(StoreError::Database("password=hunter2 at host".into()));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.body().message.contains("hunter2"));
+        let e = ApiError::from(StoreError::VersionMismatch);
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        assert_eq!(e.body().kind, kind::NOT_FOUND);
+        assert_eq!(
+            e.body().message,
+            "Resource not found or incorrect version provided."
+        );
         assert_eq!(
             ApiError::from(StoreError::Precondition("linked".into()))
                 .body()

@@ -29,10 +29,13 @@ impl Refusal {
     }
 }
 
-/// Reasons for closes docs/wire-contract.md gives a code but no text for.
+/// Reasons for closes docs/wire-contract.md gives a code but no text for. The first two
+/// are Boundary's worker's words.
 pub mod reason {
-    pub const TEXT_HANDSHAKE: &str = "handshake must be a binary message";
-    pub const INVALID_HANDSHAKE: &str = "invalid handshake message";
+    /// Any first message that is not a binary one (a text frame).
+    pub const INVALID_HANDSHAKE_RECEIVED: &str = "invalid handshake received";
+    /// A binary first message that is not a `ClientHandshake`.
+    pub const INVALID_HANDSHAKE: &str = "failed to unmarshal protobuf";
     pub const UNABLE_TO_CANCEL: &str = "unable to cancel session";
     pub const DIAL_FAILED: &str = "unable to dial endpoint";
     pub const INTERNAL: &str = "internal error";
@@ -58,10 +61,11 @@ where
     loop {
         let payload = match ws.next().await {
             Some(Ok(Message::Binary(payload))) => payload,
+            // Boundary's worker: 1008, not the 1003 a text message might suggest.
             Some(Ok(Message::Text(_))) => {
                 return Err(Refusal::new(
-                    close::UNSUPPORTED_DATA,
-                    reason::TEXT_HANDSHAKE,
+                    close::POLICY_VIOLATION,
+                    reason::INVALID_HANDSHAKE_RECEIVED,
                 ));
             }
             // Control frames are answered by tungstenite; the handshake is still to come.
@@ -125,6 +129,16 @@ pub async fn activate_and_authorize(
             return Err(Refusal::new(
                 close::POLICY_VIOLATION,
                 close::TOFU_NOT_ALLOWED,
+            ));
+        }
+        // The session was activated with this very token and is no longer active (it was
+        // canceled, or it expired): as Boundary's worker, which only authorizes the
+        // connection then, "unable to authorize connection".
+        Err(UpstreamError::ConnectionRefused(why)) => {
+            tracing::debug!(session_id, why, "session no longer active");
+            return Err(Refusal::new(
+                close::INTERNAL_ERROR,
+                close::UNABLE_TO_AUTHORIZE,
             ));
         }
         Err(UpstreamError::NotActivatable) => {

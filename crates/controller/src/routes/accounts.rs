@@ -77,7 +77,7 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     Ok(Json(paginate(
         items,
         &params,
-        &format!("accounts:{am_id}"),
+        &authz.list_key(&format!("accounts:{am_id}")),
     )?))
 }
 

@@ -223,7 +223,7 @@ async fn update(
         .store
         .update_alias(&a, version)
         .await
-        .map_err(value_clash)?;
+        .map_err(stale_or("Alias", &a.id, value_clash))?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 

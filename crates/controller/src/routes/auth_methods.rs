@@ -41,8 +41,8 @@ async fn view(authz: &mut Authz, m: &AuthMethodRecord) -> ApiResult<AuthMethod> 
         scope: Some(crate::authz::scope_info(&scope)),
         name: m.name.clone(),
         description: m.description.clone(),
-        created_time: m.created,
-        updated_time: m.updated,
+        created_time: Some(m.created),
+        updated_time: Some(m.updated),
         version: m.version,
         kind: PASSWORD_TYPE.to_owned(),
         attributes: Some(serde_json::json!({
@@ -218,7 +218,7 @@ async fn authenticate(
                 .get_or_try_init(|| passwords.hash(ids::random_base62(20).into()))
                 .await?;
             let _ = passwords.verify(password, dummy.clone()).await?;
-            return Err(ApiError::unauthenticated());
+            return Err(ApiError::authentication_failed());
         }
         Err(e) => return Err(e.into()),
     };
@@ -226,7 +226,7 @@ async fn authenticate(
         .verify(password, account.password_hash.clone())
         .await?
     {
-        return Err(ApiError::unauthenticated());
+        return Err(ApiError::authentication_failed());
     }
     let user_id = user_for(authz, &account).await?;
     let now = now();

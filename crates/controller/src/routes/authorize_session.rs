@@ -2,8 +2,8 @@
 //!
 //! `{id}` is a target id, a target name when the body has `scope_id`/`scope_name`, or an
 //! alias value (an id without `_`). Checks, in order: unknown alias/target → 404; an alias
-//! `host_id` that differs from the request's → 400; anonymous caller → 403 (a bad token →
-//! 401); no `authorize-session` grant → 403; a host id reaching a target that only has a
+//! `host_id` that differs from the request's → 400; a caller without a token or with a
+//! bad one → 401; no `authorize-session` grant → 403; a host id reaching a target that only has a
 //! direct address → 400 naming `host_id`; no `default_port` → 400; no live worker → 400.
 //!
 //! The session starts `pending` with a fresh certificate; the private key is stored sealed
@@ -74,8 +74,8 @@ async fn authorize_inner(
     };
 
     let token = match &authz.caller {
-        Caller::Anonymous => return Err(ApiError::forbidden()),
-        Caller::BadToken => return Err(ApiError::unauthenticated()),
+        // Boundary answers a caller without a token 401, like every other refusal of one.
+        Caller::Anonymous | Caller::BadToken => return Err(ApiError::unauthenticated()),
         Caller::Authenticated(t) => (**t).clone(),
     };
     authz

@@ -4,16 +4,13 @@ use crate::error::ApiError;
 use crate::store::StoreError;
 use boundary_wire::api::{ids, split_action};
 
-/// The id part of a path segment must have one of the expected prefixes (Boundary answers
-/// a malformed id with 400 rather than 404).
+/// The id part of a path segment must have one of the expected prefixes. Boundary answers
+/// a malformed id in a path as it answers an unknown one: 404 "Resource not found.".
 pub fn require_id<'a>(id: &'a str, prefixes: &[&str]) -> Result<&'a str, ApiError> {
     if prefixes.iter().any(|p| ids::is_public_id(id, p)) {
         Ok(id)
     } else {
-        Err(ApiError::invalid_field(
-            "id",
-            "Invalid formatted identifier.",
-        ))
+        Err(ApiError::not_found())
     }
 }
 
@@ -22,7 +19,7 @@ pub fn require_version(version: Option<u32>) -> Result<u32, ApiError> {
     version.ok_or_else(|| ApiError::invalid_field("version", "Required field."))
 }
 
-/// A path segment without a custom action, or 405.
+/// A path segment without a custom action, or 400.
 pub fn no_action(action: Option<&str>) -> Result<(), ApiError> {
     match action {
         None => Ok(()),
@@ -30,8 +27,8 @@ pub fn no_action(action: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// The id in a path segment that must carry no `:action` (405 when it does) and must have
-/// one of the expected prefixes (400 when not), in that order.
+/// The id in a path segment that must carry no `:action` (400 when it does) and must have
+/// one of the expected prefixes (404 when not), in that order.
 pub fn id_without_action<'a>(seg: &'a str, prefixes: &[&str]) -> Result<&'a str, ApiError> {
     let (id, action) = split_action(seg);
     no_action(action)?;
@@ -45,6 +42,20 @@ pub fn name_clash(e: StoreError) -> ApiError {
             ApiError::already_exists("name", format!("{what} already exists."))
         }
         other => other.into(),
+    }
+}
+
+/// Maps the store's failure of an update with a `version`: a stale version becomes
+/// Boundary's 404 naming the resource (`resource` is its kind as a word, `Target`), any
+/// other failure goes through `other` (for example [`name_clash`]).
+pub fn stale_or<'a>(
+    resource: &'a str,
+    id: &'a str,
+    other: impl FnOnce(StoreError) -> ApiError + 'a,
+) -> impl FnOnce(StoreError) -> ApiError + 'a {
+    move |e| match e {
+        StoreError::VersionMismatch => ApiError::stale_version(&format!("{resource} {id:?}")),
+        e => other(e),
     }
 }
 

@@ -129,7 +129,7 @@ async fn list(
     Ok(Json(paginate(
         items,
         &params,
-        &format!("credentials:{}", store.id),
+        &authz.list_key(&format!("credentials:{}", store.id)),
     )?))
 }
 

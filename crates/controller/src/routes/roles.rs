@@ -183,7 +183,7 @@ async fn update(
         .store
         .update_role(&r, version)
         .await
-        .map_err(name_clash)?;
+        .map_err(stale_or("Role", &r.id, name_clash))?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 
@@ -242,7 +242,12 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         }
     }
     r.updated = now();
-    let updated = authz.state.store.update_role(&r, version).await?;
+    let updated = authz
+        .state
+        .store
+        .update_role(&r, version)
+        .await
+        .map_err(stale_or("Role", &r.id, ApiError::from))?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 

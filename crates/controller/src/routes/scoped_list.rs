@@ -17,6 +17,8 @@ pub struct ScopedList {
     pub root: String,
     /// The covered scopes where the caller may list the resource (never empty).
     pub scopes: Vec<String>,
+    /// The caller and grants part of the list tokens' key ([`Authz::list_key`]).
+    caller_key: String,
 }
 
 impl ScopedList {
@@ -42,15 +44,20 @@ impl ScopedList {
         let scopes = scopes_under(authz, &root, params.recursive).await?;
         let scopes = listable_scopes(authz, kind, scopes).await?;
         Ok(Self {
+            caller_key: authz.list_key(""),
             params,
             root,
             scopes,
         })
     }
 
-    /// What list tokens of `collection` carry to tell this list from others.
+    /// What list tokens of `collection` are bound to: the list (collection, scope,
+    /// `recursive`), the caller and the caller's grants.
     pub fn key(&self, collection: &str) -> String {
-        format!("{collection}:{}:{}", self.root, self.params.recursive)
+        format!(
+            "{collection}:{}:{}{}",
+            self.root, self.params.recursive, self.caller_key
+        )
     }
 
     /// The page of `items` (any order) this request asks for.

@@ -183,7 +183,7 @@ async fn update(
         .store
         .update_scope(&s, version)
         .await
-        .map_err(name_clash)?;
+        .map_err(stale_or("Scope", &s.id, name_clash))?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 

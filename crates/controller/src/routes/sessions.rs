@@ -6,12 +6,14 @@ use super::scoped_list::ScopedList;
 use crate::authz::{Authz, Res};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::listing::paginate;
+use crate::listing::{paginate, token_is_for};
 use crate::state::AppState;
 use crate::store::SessionRecord;
 use axum::extract::RawQuery;
 use axum::routing::get;
 use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use boundary_wire::api::ids::{self};
 use boundary_wire::api::session::{
     CancelSessionRequest, Session, SessionConnection, SessionState, reason, status,
@@ -30,7 +32,9 @@ fn res(s: &SessionRecord) -> Res<'_> {
     Res::item("session", &s.id, &s.scope_id).owned_by(&s.user_id)
 }
 
-async fn view(authz: &mut Authz, s: &SessionRecord) -> ApiResult<Session> {
+/// A session as read (`with_connections`) or listed: Boundary's list leaves the
+/// connections out.
+async fn view(authz: &mut Authz, s: &SessionRecord, with_connections: bool) -> ApiResult<Session> {
     let store = authz.state.store.clone();
     let states = store
         .session_states(&s.id)
@@ -43,9 +47,12 @@ async fn view(authz: &mut Authz, s: &SessionRecord) -> ApiResult<Session> {
             end_time: st.end,
         })
         .collect();
-    let connections = store
-        .session_connections(&s.id)
-        .await?
+    let connections = if with_connections {
+        store.session_connections(&s.id).await?
+    } else {
+        vec![]
+    };
+    let connections = connections
         .into_iter()
         .map(|c| SessionConnection {
             client_tcp_address: c.client_tcp_address,
@@ -75,6 +82,7 @@ async fn view(authz: &mut Authz, s: &SessionRecord) -> ApiResult<Session> {
         states,
         status: s.status.clone(),
         termination_reason: s.termination_reason.clone().unwrap_or_default(),
+        certificate: BASE64.encode(&s.certificate),
         authorized_actions: authz.actions(ACTIONS, res(s)).await?,
         connections,
     })
@@ -82,7 +90,14 @@ async fn view(authz: &mut Authz, s: &SessionRecord) -> ApiResult<Session> {
 
 async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<Session>>> {
     let list = ScopedList::from_query(&mut authz, q.as_deref(), "session").await?;
-    let include_terminated = matches!(list.params.get("include_terminated"), Some("true" | "1"));
+    let key = |include_terminated: bool| format!("{}:{include_terminated}", list.key("sessions"));
+    // Boundary's Go client leaves `include_terminated` out when it asks for the next page
+    // of a listing (it sends only scope, recursive, page size and token): a token of a
+    // listing with terminated sessions goes on including them.
+    let include_terminated = match list.params.get("include_terminated") {
+        Some(v) => matches!(v, "true" | "1"),
+        None => token_is_for(&list.params, &key(true)),
+    };
     let mut items = vec![];
     for s in authz.state.store.list_sessions(None).await? {
         if !list.scopes.contains(&s.scope_id)
@@ -92,18 +107,21 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
         }
         // Listing shows what the caller could also read (so `read:self` shows their own).
         if authz.allows("list", res(&s)).await? && authz.allows("read", res(&s)).await? {
-            items.push(view(&mut authz, &s).await?);
+            items.push(view(&mut authz, &s, false).await?);
         }
     }
-    let key = format!("{}:{include_terminated}", list.key("sessions"));
-    Ok(Json(paginate(items, &list.params, &key)?))
+    Ok(Json(paginate(
+        items,
+        &list.params,
+        &key(include_terminated),
+    )?))
 }
 
 async fn read(mut authz: Authz, Seg(seg): Seg) -> ApiResult<Json<Session>> {
     let id = id_without_action(&seg, &[ids::SESSION])?;
     let s = authz.state.store.get_session(id).await?;
     authz.check("read", res(&s)).await?;
-    Ok(Json(view(&mut authz, &s).await?))
+    Ok(Json(view(&mut authz, &s, true).await?))
 }
 
 async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Json<Session>> {
@@ -124,6 +142,7 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         .state
         .store
         .cancel_session(&s.id, Some(version), reason::CANCELED, now())
-        .await?;
-    Ok(Json(view(&mut authz, &canceled).await?))
+        .await
+        .map_err(stale_or("Session", &s.id, ApiError::from))?;
+    Ok(Json(view(&mut authz, &canceled, true).await?))
 }

@@ -49,11 +49,19 @@ pub fn res(t: &TargetRecord) -> Res<'_> {
 }
 
 async fn view(authz: &mut Authz, t: &TargetRecord) -> ApiResult<Target> {
-    let aliases = authz
-        .state
-        .store
-        .aliases_for_destination(&t.id)
-        .await?
+    let aliases = authz.state.store.aliases_for_destination(&t.id).await?;
+    view_with(authz, t, aliases).await
+}
+
+/// A target as read, with `aliases` pointing at it; a list leaves them out, as Boundary's
+/// does (an alias change does not touch the target, so a refreshed list would show stale
+/// ones).
+async fn view_with(
+    authz: &mut Authz,
+    t: &TargetRecord,
+    aliases: Vec<crate::store::AliasRecord>,
+) -> ApiResult<Target> {
+    let aliases = aliases
         .into_iter()
         .map(|a| TargetAlias {
             id: a.id,
@@ -92,7 +100,7 @@ async fn list(mut authz: Authz, RawQuery(q): RawQuery) -> ApiResult<Json<ListRes
     for scope in &list.scopes {
         for t in authz.state.store.list_targets(Some(scope)).await? {
             if authz.allows("list", res(&t)).await? {
-                items.push(view(&mut authz, &t).await?);
+                items.push(view_with(&mut authz, &t, vec![]).await?);
             }
         }
     }
@@ -244,7 +252,7 @@ async fn update(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         .store
         .update_target(&t, version)
         .await
-        .map_err(name_clash)?;
+        .map_err(stale_or("Target", &t.id, name_clash))?;
     Ok(Json(view(&mut authz, &updated).await?))
 }
 
@@ -280,7 +288,12 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Re
     }
     op.apply(&mut t.credential_source_ids, given);
     t.updated = now();
-    let updated = authz.state.store.update_target(&t, version).await?;
+    let updated = authz
+        .state
+        .store
+        .update_target(&t, version)
+        .await
+        .map_err(stale_or("Target", &t.id, ApiError::from))?;
     Ok(Json(view(&mut authz, &updated).await?).into_response())
 }
 

@@ -172,6 +172,7 @@ async fn action(mut authz: Authz, Seg(seg): Seg, body: JsonBody) -> ApiResult<Js
         .state
         .store
         .add_user_accounts(&user.id, version, &req.account_ids, now())
-        .await?;
+        .await
+        .map_err(stale_or("User", &user.id, ApiError::from))?;
     Ok(Json(view(&mut authz, &updated).await?))
 }

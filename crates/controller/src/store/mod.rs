@@ -112,7 +112,8 @@ pub trait Store: Send + Sync + 'static {
         expected_version: u32,
     ) -> StoreResult<TargetRecord>;
     /// Atomic: deletes the target and clears `destination_id` (and `host_id`) of its
-    /// aliases, each of which gets a new `change_seq`, `updated = now` and `version + 1`.
+    /// aliases, each of which gets a new `change_seq` and `updated = now` but keeps its
+    /// `version`, as in Boundary (the alias was not edited).
     /// Sessions of the target are kept (they record the id as history).
     async fn delete_target(&self, id: &str, now: Timestamp) -> StoreResult<()>;
 

@@ -91,6 +91,19 @@ async fn activate(
         .map_err(|e| match e {
             ActivateError::NotFound => ApiError::not_found(),
             ActivateError::TofuMismatch => tofu_mismatch(),
+            // Activated before with this token, and no longer active (canceled, expired):
+            // nothing to activate, and no connection either.
+            ActivateError::NotActivatable
+                if offered
+                    .tofu_hash
+                    .as_deref()
+                    .is_some_and(|bound| tofu_matches(bound, &req.tofu_token)) =>
+            {
+                ApiError::bad_request_kind(
+                    kind::CONNECTION_REFUSED,
+                    "unable to authorize connection: the session is not active",
+                )
+            }
             ActivateError::NotActivatable => {
                 ApiError::bad_request_kind(kind::NOT_ACTIVATABLE, "refusing to activate session")
             }

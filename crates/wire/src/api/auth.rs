@@ -60,7 +60,11 @@ pub struct AuthToken {
     pub authorized_actions: Vec<String>,
 }
 
-/// A password auth method (`ampw_`).
+/// An auth method. Ours are password methods (`ampw_`); a Boundary controller lists its
+/// OIDC and LDAP ones too. To a caller without a token (the CLI looking for the primary
+/// method before it has logged in) Boundary shows only `id`, `scope_id`, `scope`, `name`,
+/// `description`, `type`, `is_primary` and `authorized_actions`: the times, `version` and
+/// `attributes` are absent then.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuthMethod {
     pub id: String,
@@ -71,19 +75,33 @@ pub struct AuthMethod {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(with = "rfc3339")]
-    pub created_time: Timestamp,
-    #[serde(with = "rfc3339")]
-    pub updated_time: Timestamp,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_time: Option<Timestamp>,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub updated_time: Option<Timestamp>,
+    /// 0 when not shown.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub version: u32,
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_primary: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorized_actions: Vec<String>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 #[cfg(test)]

@@ -11,9 +11,13 @@ pub enum ResponseType {
     Complete,
 }
 
+/// Boundary leaves `items` and `removed_ids` out when they are empty, and sends a
+/// `list_token` on every page, `complete` ones included (§1.3). Readers accept the
+/// fields absent or empty. `est_item_count` is only an estimate: Boundary answers
+/// 4294967295 (u32::MAX) on paged and refresh responses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ListResponse<T> {
-    #[serde(default = "Vec::new")]
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<T>,
     pub response_type: ResponseType,
     #[serde(default)]
@@ -22,7 +26,7 @@ pub struct ListResponse<T> {
     pub sort_by: String,
     #[serde(default)]
     pub sort_dir: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_ids: Vec<String>,
     #[serde(default)]
     pub est_item_count: u64,

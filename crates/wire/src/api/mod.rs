@@ -11,6 +11,7 @@ pub mod auth;
 pub mod credential;
 pub mod error;
 pub mod ids;
+pub mod int64_string;
 pub mod list;
 pub mod role;
 pub mod scope;

@@ -1,6 +1,8 @@
 //! Session authorization and session resources (docs/wire-contract.md §1.5, §1.6).
 
-use super::{ScopeInfo, Secret, Timestamp, credential::SessionCredential, time_format::rfc3339};
+use super::{
+    ScopeInfo, Secret, Timestamp, credential::SessionCredential, int64_string, time_format::rfc3339,
+};
 use serde::{Deserialize, Serialize};
 
 /// Body of `POST /v1/targets/{id}:authorize-session`; every field is optional.
@@ -64,6 +66,8 @@ pub mod reason {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
+    /// Boundary leaves `target_id` and `type` out once the session's target is deleted.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub target_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeInfo>,
@@ -73,7 +77,7 @@ pub struct Session {
     #[serde(with = "rfc3339")]
     pub updated_time: Timestamp,
     pub version: u32,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
     #[serde(with = "rfc3339")]
     pub expiration_time: Timestamp,
@@ -89,8 +93,13 @@ pub struct Session {
     pub status: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub termination_reason: String,
+    /// The session certificate, base64 of its DER (the one inside the authorization
+    /// token). Boundary sends it in reads and lists.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub certificate: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorized_actions: Vec<String>,
+    /// Only in a read: Boundary's list leaves connections out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connections: Vec<SessionConnection>,
 }
@@ -118,9 +127,18 @@ pub struct SessionConnection {
     pub endpoint_tcp_address: String,
     #[serde(default)]
     pub endpoint_tcp_port: u32,
-    #[serde(default)]
+    /// 64-bit counters: JSON strings, left out when 0 ([`int64_string`]).
+    #[serde(
+        default,
+        with = "int64_string",
+        skip_serializing_if = "int64_string::is_zero"
+    )]
     pub bytes_up: u64,
-    #[serde(default)]
+    #[serde(
+        default,
+        with = "int64_string",
+        skip_serializing_if = "int64_string::is_zero"
+    )]
     pub bytes_down: u64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub closed_reason: String,

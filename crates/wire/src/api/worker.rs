@@ -32,7 +32,9 @@ pub mod kind {
     pub const TOFU_MISMATCH: &str = "TofuMismatch";
     /// Not pending and no tofu bound → close 1011 "refusing to activate session".
     pub const NOT_ACTIVATABLE: &str = "SessionNotActivatable";
-    /// Limit reached, expired or not active → close 1011 "unable to authorize connection".
+    /// Limit reached, expired or not active (also answered to an activation with the
+    /// token already bound, once the session is no longer active) → close 1011 "unable to
+    /// authorize connection".
     pub const CONNECTION_REFUSED: &str = "ConnectionNotAuthorized";
 }
 

@@ -132,7 +132,7 @@ macro_rules! targets_sql {
             let seq = next_alias_seq(&mut tx).await?;
             sqlx::query(
                 "UPDATE aliases SET destination_id = NULL, host_id = NULL, change_seq = $2, \
-                 updated = $3, version = version + 1 WHERE destination_id = $1",
+                 updated = $3 WHERE destination_id = $1",
             )
             .bind(id)
             .bind(seq)
