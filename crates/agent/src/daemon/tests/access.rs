@@ -74,9 +74,8 @@ impl Harness {
         if let Ok(reason) = refusal.try_recv() {
             return Err(reason);
         }
-        self.pump_until(|event| matches!(event, Event::AliasPage { .. }))
-            .await;
-        done.await
+        self.pump_until_answered(done)
+            .await
             .map_err(|_| "dropped without a reason".to_owned())
     }
 }

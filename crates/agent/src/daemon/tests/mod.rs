@@ -193,6 +193,26 @@ impl Harness {
         }
     }
 
+    /// Feeds events until `answer` arrives (bounded like [`Self::pump_until`]). Waiting for
+    /// the answer itself, not for some event, keeps a late event of an earlier flow (a
+    /// listing that failed against a closed port) from ending the wait too early.
+    pub async fn pump_until_answered<T>(
+        &mut self,
+        mut answer: tokio::sync::oneshot::Receiver<T>,
+    ) -> Result<T, tokio::sync::oneshot::error::RecvError> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::select! {
+                result = &mut answer => return result,
+                event = tokio::time::timeout_at(deadline, self.events.recv()) => event,
+            };
+            let event = event
+                .expect("the answer never came")
+                .expect("the channel stays open");
+            self.actor.on_event(event).await;
+        }
+    }
+
     pub fn state_file(&self) -> PathBuf {
         self.actor.config.state_file.clone()
     }
