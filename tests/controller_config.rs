@@ -95,7 +95,10 @@ async fn bad_config_is_a_clear_error() -> Result<()> {
         .output()?;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("controller.nmae"), "{err}");
+    assert!(
+        err.contains(&format!("{}:2: `controller > nmae`", path.display())),
+        "{err}"
+    );
 
     // `dev -client-agent` takes over the machine's resolver, so it must refuse up front
     // without root. Run as an unprivileged user: this test must never start the agent on

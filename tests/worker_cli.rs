@@ -41,16 +41,19 @@ fn bad_configs_are_refused_naming_the_key() {
     let cases = [
         (
             GOOD.replace("public_addr", "public_adr"),
-            "worker.public_adr",
+            "line 4: `worker > public_adr`",
         ),
-        (GOOD.replace("aes-gcm", "rot13"), "kms.aead_type"),
+        (
+            GOOD.replace("aes-gcm", "rot13"),
+            "`kms \"aead\" > aead_type` = \"rot13\"",
+        ),
         (
             GOOD.replace("8fZBjCUfN0TzjEGLQldGY4+iE9AkOvCfjh7+p0GtRBQ=", "c2hvcnQ="),
-            "kms.key",
+            "`kms \"aead\" > key`: decodes to 5 bytes",
         ),
         (
             GOOD.replace("127.0.0.1:0", "not an address"),
-            "listener.address",
+            "line 9: `listener \"tcp\" > address` = \"not an address\"",
         ),
         (format!("{GOOD}\nfoo = 1\n"), "`foo`"),
     ];

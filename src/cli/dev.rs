@@ -5,16 +5,17 @@
 use super::server_process::{ShutdownSignals, init_logging};
 use anyhow::{Context, anyhow};
 use base64::Engine;
+use boundary_config::with_default_port;
 use boundary_controller::config::{
-    ControllerConfig, DEFAULT_API_ADDRESS, DEFAULT_CLUSTER_ADDRESS, IN_MEMORY_DATABASE_URL, KmsKey,
-    ListenerConfig, TlsFiles, with_default_port,
+    ControllerConfig, DEFAULT_API_ADDRESS, DEFAULT_API_PORT, DEFAULT_CLUSTER_ADDRESS,
+    DEFAULT_CLUSTER_PORT, IN_MEMORY_DATABASE_URL, KmsKey, ListenerConfig, TlsFiles,
 };
 use boundary_controller::dev::{self, DevSeedOptions};
 use boundary_controller::seal::SealKey;
 use boundary_controller::server;
 use boundary_controller::store::{open_store, redact_url};
 use boundary_wire::api::Secret;
-use boundary_worker::{Worker, WorkerAuthKey, WorkerConfig};
+use boundary_worker::{DEFAULT_PROXY_PORT, Worker, WorkerAuthKey, WorkerConfig};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -85,8 +86,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
         Some(b64) => decode_key(b64.expose())?,
         None => SealKey::generate_bytes()?,
     };
-    let proxy = with_default_port(&args.proxy_listen_address, DEFAULT_PROXY_ADDRESS)
-        .map_err(|e| anyhow!("-proxy-listen-address: {e}"))?;
+    let proxy = with_default_port(&args.proxy_listen_address, DEFAULT_PROXY_PORT)
+        .map_err(|e| anyhow!("-proxy-listen-address {:?} {e}", args.proxy_listen_address))?;
     let mut worker = DevWorkerAddresses {
         public_address: args
             .worker_public_address
@@ -109,13 +110,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<i32> {
                 }),
             ..listener(
                 &args.api_listen_address,
-                DEFAULT_API_ADDRESS,
+                DEFAULT_API_PORT,
                 "-api-listen-address",
             )?
         },
         cluster: listener(
             &args.cluster_listen_address,
-            DEFAULT_CLUSTER_ADDRESS,
+            DEFAULT_CLUSTER_PORT,
             "-cluster-listen-address",
         )?,
         root_key: None,
@@ -245,9 +246,10 @@ async fn start_dev_worker(
     })
 }
 
-fn listener(address: &str, default: &str, flag: &str) -> anyhow::Result<ListenerConfig> {
+fn listener(address: &str, default_port: u16, flag: &str) -> anyhow::Result<ListenerConfig> {
     Ok(ListenerConfig {
-        address: with_default_port(address, default).map_err(|e| anyhow!("{flag}: {e}"))?,
+        address: with_default_port(address, default_port)
+            .map_err(|e| anyhow!("{flag} {address:?} {e}"))?,
         tls: None,
     })
 }

@@ -25,7 +25,8 @@ mod session_cache;
 mod tls;
 mod upstream;
 
-pub use config::{ConfigError, DEFAULT_PROXY_PORT, WorkerAuthKey, WorkerConfig};
+pub use boundary_config::ConfigError;
+pub use config::{DEFAULT_PROXY_PORT, WorkerAuthKey, WorkerConfig};
 pub use upstream::{ControllerLink, UpstreamError};
 
 use boundary_wire::api::worker::RegisterWorkerRequest;
@@ -55,6 +56,8 @@ pub enum WorkerError {
     Upstream(#[from] UpstreamError),
     #[error("the worker name {name:?} {problem}")]
     Name { name: String, problem: &'static str },
+    #[error("the public address {addr:?} {reason}")]
+    PublicAddr { addr: String, reason: String },
 }
 
 /// What every connection task shares.
@@ -93,7 +96,14 @@ impl Worker {
             source,
         })?;
         let public_addr = match &config.public_addr {
-            Some(addr) => config::with_default_port(addr, bound.port()),
+            Some(addr) => {
+                boundary_config::with_default_port(addr, bound.port()).map_err(|reason| {
+                    WorkerError::PublicAddr {
+                        addr: addr.clone(),
+                        reason,
+                    }
+                })?
+            }
             None => bound.to_string(),
         };
         // Bound to this worker's name: the controller lets it act as this worker only.

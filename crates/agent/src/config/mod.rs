@@ -4,8 +4,9 @@
 //! Every key is a top-level attribute and every key is optional; see
 //! `config/client-agent.hcl` for a commented example with all defaults. Startup is
 //! strict: an unknown key, a block, a key set twice or a bad value is an error naming the
-//! key (and the value: nothing in this file is secret), so a typo never silently falls
-//! back to a default.
+//! file, the line and the key (and the value: nothing in this file is secret), so a typo
+//! never silently falls back to a default. The file is read with `boundary-config`, as the
+//! controller's and the worker's are.
 //!
 //! Reload (SIGHUP or a change of the file, both delivered by [`ReloadTriggers`]) parses
 //! the whole file again; [`plan_reload`] splits the differences into what applies at
@@ -17,15 +18,14 @@
 //! - `v6_prefix`: inside the unique-local range `fc00::/7`, /48 to /112. A /48 is one ULA
 //!   site, so anything shorter would reach into other sites' space; /112 still leaves
 //!   65 536 addresses, as many as the smallest allowed `v4_prefix`.
-//! - Durations are humantime strings (`"1m"`, `"5s"`, `"1h30m"`); a bare number is an
-//!   error. Each has a range that rules out values no one means, such as `"1M"` (a month,
+//! - Durations are strings such as `"1m"`, `"5s"`, `"1h30m"` or `"2 days"`
+//!   ([`boundary_config::parse_duration`]); a bare number is an error. Each has a range that rules out values no one means, such as `"1M"` (a month,
 //!   not a minute) for `alias_refresh_interval`.
 //! - `session_idle_timeout` defaults to 30 minutes: long enough that a shell left open
 //!   over lunch keeps its session, short enough that forgotten sessions end at the
 //!   worker the same day. `"0s"` turns it off (sessions then last until they expire).
 
 mod controller_addresses;
-mod error;
 mod key;
 mod parse;
 mod reload;
@@ -35,8 +35,8 @@ mod watch;
 #[cfg(test)]
 mod tests;
 
+pub use boundary_config::ConfigError;
 pub use controller_addresses::{ControllerAddress, ControllerPin};
-pub use error::ConfigError;
 pub use key::ConfigKey;
 pub use reload::{ReloadPlan, ReloadableChange, plan_reload};
 #[cfg(target_os = "linux")]
@@ -166,21 +166,14 @@ impl Default for AgentConfig {
 }
 
 impl AgentConfig {
-    /// Reads and checks the file at `path`. Errors name the file and the key.
+    /// Reads and checks the file at `path`. Errors name the file, the line and the key.
     pub fn load(path: &Path) -> Result<AgentConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        AgentConfig::from_hcl(&text).map_err(|error| ConfigError::InFile {
-            path: path.to_path_buf(),
-            error: Box::new(error),
-        })
+        boundary_config::load(path, parse::read)
     }
 
     /// Parses and checks HCL text; keys not present keep their defaults.
     pub fn from_hcl(text: &str) -> Result<AgentConfig, ConfigError> {
-        parse::parse(text)
+        boundary_config::parse(text, parse::read)
     }
 
     /// The upstream resolvers configured by `override_upstream_dns_servers`, if any.
