@@ -41,7 +41,7 @@ fn bad_configs_are_refused_naming_the_key() {
     let cases = [
         (
             GOOD.replace("public_addr", "public_adr"),
-            "line 4: `worker > public_adr`",
+            "worker.hcl:4: `worker > public_adr`",
         ),
         (
             GOOD.replace("aes-gcm", "rot13"),
@@ -53,7 +53,7 @@ fn bad_configs_are_refused_naming_the_key() {
         ),
         (
             GOOD.replace("127.0.0.1:0", "not an address"),
-            "line 9: `listener \"tcp\" > address` = \"not an address\"",
+            "worker.hcl:9: `listener \"tcp\" > address` = \"not an address\"",
         ),
         (format!("{GOOD}\nfoo = 1\n"), "`foo`"),
     ];
