@@ -77,7 +77,10 @@ mod tests {
     #[test]
     fn parses_the_three_forms() {
         assert_eq!(parse("env://PW"), SecretRef::Env("PW"));
-        assert_eq!(parse("file:///tmp/pw"), SecretRef::File("/tmp/pw"));
+        assert_eq!(
+            parse("file:///etc/boundary/pw"),
+            SecretRef::File("/etc/boundary/pw")
+        );
         assert_eq!(parse("hunter2"), SecretRef::Literal("hunter2"));
     }
 

@@ -2,183 +2,21 @@
 //! longer ones the client agent has always accepted (`"1 hour 30 min"`, `"2days"`,
 //! `"1w"`, `"1M"` — a month of 30.44 days —, `"1y"`), and `"0"`.
 //!
-//! The grammar is exactly that of humantime 2 (the agent's parser before this crate; the
-//! tests compare the two on generated input): numbers with units, without separators or
-//! separated by whitespace; a number may have a fraction if the result is a whole number
-//! of nanoseconds; whitespace inside a number is skipped; units are case-sensitive. Written
-//! here so that this crate needs no dependency for it.
+//! The grammar is humantime's (the agent's parser from the start), and humantime parses
+//! it: numbers with units, without separators or separated by whitespace; units are
+//! case-sensitive.
 
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::{ConfigError, Value};
 
-const NANOS_PER_SEC: u64 = 1_000_000_000;
-
-/// Parses a duration; the error says what is wrong, without repeating the text.
+/// Parses a duration with humantime (the grammar above); the error says what is wrong.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = text.trim_start();
-    if rest.is_empty() {
+    if text.trim().is_empty() {
         return Err("it is empty".to_owned());
     }
-    let mut total = Duration::ZERO;
-    while !rest.is_empty() {
-        let (item, after) = next_item(rest)?;
-        total = total.checked_add(item).ok_or_else(too_large)?;
-        rest = after.trim_start();
-    }
-    Ok(total)
-}
-
-/// One `<number><unit>` at the start of `text` and what follows it.
-fn next_item(text: &str) -> Result<(Duration, &str), String> {
-    let (number, rest) = number(text)?;
-    let unit_len = rest.find(|c: char| !is_unit_char(c)).unwrap_or(rest.len());
-    let (unit, after) = rest.split_at(unit_len);
-    if let Some(c) = after.chars().next()
-        && !c.is_whitespace()
-        && !c.is_ascii_digit()
-    {
-        return Err(format!("{c:?} is not allowed in a duration"));
-    }
-    let Some(nanos) = unit_nanos(unit) else {
-        return Err(match unit {
-            "" => format!("{} needs a unit, for example {0}s or {0}ms", number.whole),
-            _ => format!(
-                "unknown unit {unit:?}; use ns, us, ms, s, m, h, d, w, M (months) or y \
-                 (or their long names)"
-            ),
-        });
-    };
-    Ok((scaled(number, nanos)?, after))
-}
-
-fn is_unit_char(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == 'µ'
-}
-
-/// A number of units: `whole` and an optional fraction (numerator, denominator).
-#[derive(Clone, Copy)]
-struct Number {
-    whole: u64,
-    fraction: Option<(u64, u64)>,
-}
-
-/// A number at the start of `text` (digits, whitespace between them ignored) and what
-/// follows it.
-fn number(text: &str) -> Result<(Number, &str), String> {
-    if !text.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err("expected a number".to_owned());
-    }
-    let (whole, _, rest) = digits(text)?;
-    let Some(after_point) = rest.strip_prefix('.') else {
-        let number = Number {
-            whole,
-            fraction: None,
-        };
-        return Ok((number, rest));
-    };
-    let (numerator, count, rest) = digits(after_point)?;
-    if count == 0 {
-        return Err("a decimal point must be followed by digits".to_owned());
-    }
-    let denominator = 10u64.checked_pow(count).ok_or_else(too_large)?;
-    let fraction = Some((numerator, denominator));
-    Ok((Number { whole, fraction }, rest))
-}
-
-/// Digits (and whitespace, skipped) at the start of `text`: their value, how many there
-/// are, and what follows them.
-fn digits(text: &str) -> Result<(u64, u32, &str), String> {
-    let end = text
-        .find(|c: char| !c.is_ascii_digit() && !c.is_whitespace())
-        .unwrap_or(text.len());
-    let mut value = 0u64;
-    let mut count = 0u32;
-    for digit in text[..end].chars().filter_map(|c| c.to_digit(10)) {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(digit)))
-            .ok_or_else(too_large)?;
-        count = count.saturating_add(1);
-    }
-    Ok((value, count, &text[end..]))
-}
-
-/// The length of one unit in nanoseconds.
-fn unit_nanos(unit: &str) -> Option<u128> {
-    const SEC: u128 = NANOS_PER_SEC as u128;
-    Some(match unit {
-        "nanos" | "nsec" | "ns" => 1,
-        "usec" | "us" | "µs" => 1_000,
-        "millis" | "msec" | "ms" => 1_000_000,
-        "seconds" | "second" | "secs" | "sec" | "s" => SEC,
-        "minutes" | "minute" | "min" | "mins" | "m" => 60 * SEC,
-        "hours" | "hour" | "hr" | "hrs" | "h" => 3_600 * SEC,
-        "days" | "day" | "d" => 86_400 * SEC,
-        "weeks" | "week" | "wk" | "wks" | "w" => 7 * 86_400 * SEC,
-        "months" | "month" | "M" => 2_630_016 * SEC,
-        "years" | "year" | "yr" | "yrs" | "y" => 31_557_600 * SEC,
-        _ => return None,
-    })
-}
-
-/// `whole.fraction` units of `unit_nanos` each. As in humantime, a product that does not
-/// fit in 64 bits (counted in the unit's own scale) is "too large", and a fraction that
-/// does not come to whole nanoseconds is refused.
-fn scaled(Number { whole, fraction }: Number, unit_nanos: u128) -> Result<Duration, String> {
-    let in_secs = unit_nanos >= u128::from(NANOS_PER_SEC);
-    let per_unit = if in_secs {
-        unit_nanos / u128::from(NANOS_PER_SEC)
-    } else {
-        unit_nanos
-    };
-    check_u64(u128::from(whole) * per_unit)?;
-    let mut nanos = u128::from(whole) * unit_nanos;
-    if let Some((numerator, denominator)) = fraction {
-        nanos += fraction_nanos(numerator, denominator, unit_nanos)?;
-    }
-    let secs = u64::try_from(nanos / u128::from(NANOS_PER_SEC)).map_err(|_| too_large())?;
-    Ok(Duration::new(
-        secs,
-        (nanos % u128::from(NANOS_PER_SEC)) as u32,
-    ))
-}
-
-/// The nanoseconds of `numerator / denominator` units. humantime counts hours and longer
-/// units in whole seconds, shorter ones in nanoseconds (and refuses a fraction of a
-/// nanosecond unit outright).
-fn fraction_nanos(numerator: u64, denominator: u64, unit_nanos: u128) -> Result<u128, String> {
-    const MINUTE: u128 = 60 * NANOS_PER_SEC as u128;
-    let (scale, factor) = match unit_nanos {
-        1 => return Err(inexact()),
-        n if n <= MINUTE => (1, n),
-        n => (u128::from(NANOS_PER_SEC), n / u128::from(NANOS_PER_SEC)),
-    };
-    let product = check_u64(u128::from(numerator) * factor)?;
-    if product % u128::from(denominator) != 0 {
-        return Err(inexact());
-    }
-    Ok(product / u128::from(denominator) * scale)
-}
-
-fn check_u64(n: u128) -> Result<u128, String> {
-    if n > u128::from(u64::MAX) {
-        Err(too_large())
-    } else {
-        Ok(n)
-    }
-}
-
-fn too_large() -> String {
-    "the number is too large".to_owned()
-}
-
-fn inexact() -> String {
-    "the fraction is not a whole number of nanoseconds".to_owned()
+    humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
 /// Formats `duration` the way it can be written back: `1d2h`, `1h30m`, `250ms`, `0s`.

@@ -14,6 +14,7 @@
 //! asked for, so a worker does not need (the environment variable holding) the root key
 //! of a configuration shared with a controller. A purpose may be given by one block only.
 
+use base64::Engine as _;
 use std::fmt;
 
 use crate::{Block, ConfigError, Section, Value};
@@ -129,8 +130,9 @@ impl<'d> KmsBlock<'d> {
             return Err(self.section.missing("key", "the base64 of a 32-byte key"));
         };
         let text = value.indirect()?;
-        let bytes = crate::base64::decode(text.trim())
-            .ok_or_else(|| value.invalid("is not valid base64"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| value.invalid("is not valid base64"))?;
         let key = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
             value.invalid(format!(
                 "decodes to {} bytes; an aes-gcm key is 32 bytes (base64 of 32 random bytes)",

@@ -22,7 +22,6 @@
 //! which serde's map shape cannot hold, and this way nothing is silently ignored.
 
 mod address;
-mod base64;
 mod block;
 mod document;
 mod duration;
@@ -32,8 +31,6 @@ mod value;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_compat;
 #[cfg(test)]
 mod tests_values;
 

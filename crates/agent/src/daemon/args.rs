@@ -42,11 +42,14 @@ mod tests {
     #[test]
     fn go_style_and_gnu_style_config_flags() {
         for args in [
-            &["agent", "-config", "/tmp/a.hcl"][..],
-            &["agent", "-config=/tmp/a.hcl"],
-            &["agent", "--config", "/tmp/a.hcl"],
+            &["agent", "-config", "/etc/boundary/a.hcl"][..],
+            &["agent", "-config=/etc/boundary/a.hcl"],
+            &["agent", "--config", "/etc/boundary/a.hcl"],
         ] {
-            assert_eq!(parse(args).unwrap().config, PathBuf::from("/tmp/a.hcl"));
+            assert_eq!(
+                parse(args).unwrap().config,
+                PathBuf::from("/etc/boundary/a.hcl")
+            );
         }
         assert_eq!(
             parse(&["agent"]).unwrap().config,
