@@ -19,8 +19,8 @@ pub struct ControllerArgs {
 pub async fn run(args: ControllerArgs) -> anyhow::Result<i32> {
     init_logging();
     let mut signals = ShutdownSignals::install()?;
-    let config = ControllerConfig::load(&args.config)
-        .with_context(|| format!("loading {}", args.config.display()))?;
+    // The error already names the file, the line and the key.
+    let config = ControllerConfig::load(&args.config)?;
     let url = config.database_url.expose();
     let store = open_store(url)
         .await

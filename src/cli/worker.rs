@@ -16,8 +16,8 @@ pub struct WorkerArgs {
 pub async fn run(args: WorkerArgs) -> anyhow::Result<i32> {
     init_logging();
     let mut signals = ShutdownSignals::install()?;
-    let config = WorkerConfig::load(&args.config)
-        .with_context(|| format!("loading {}", args.config.display()))?;
+    // The error already names the file, the line and the key.
+    let config = WorkerConfig::load(&args.config)?;
     let worker = Worker::bind(&config)
         .await
         .context("cannot start the worker")?;
