@@ -20,6 +20,10 @@ use boundary_wire::api::alias::ResolvableAlias;
 
 pub type Core = AgentCore<SessionTunnel>;
 pub type CoreCommand = Command<SessionTunnel>;
+/// The answer to a `Command::Authorize`.
+pub type AuthorizeResult = Result<Box<Authorized<SessionTunnel>>, ControllerFailure>;
+/// The answer to a `Command::RefreshAliases`.
+pub type AliasPageResult = Result<ListResponse<ResolvableAlias>, ControllerFailure>;
 
 /// One input for the actor.
 pub enum Event {
@@ -50,13 +54,13 @@ pub enum Event {
     Authorized {
         key: SessionKey,
         token_id: String,
-        result: Result<Box<Authorized<SessionTunnel>>, ControllerFailure>,
+        result: AuthorizeResult,
     },
     /// The answer to a `Command::RefreshAliases`.
     AliasPage {
         uid: u32,
         token_id: String,
-        result: Result<ListResponse<ResolvableAlias>, ControllerFailure>,
+        result: AliasPageResult,
     },
     /// Every upstream DNS server failed for a query.
     UpstreamDnsFailed,

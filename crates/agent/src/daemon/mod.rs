@@ -3,17 +3,32 @@
 //! listeners and tunnels, the controller client and the local API.
 //!
 //! # Shape
-//! - One **actor** task owns the core and everything that changes with it (`actor`);
-//!   every input reaches it over one channel (`events`) and it carries out the core's
-//!   commands in order (`work`), parking DNS questions and connections that wait for an
-//!   authorization (`parking`).
+//! - One **actor** task owns the agent's state and routes every input (`actor`): inputs
+//!   reach it over one channel (`events`), each becomes a core call, and the call's
+//!   commands go, in order, to the part that carries each out (`actor::work`). The state
+//!   is split by responsibility into parts that own their fields and never call each
+//!   other; what one needs of another, and every failure a part reports back to the
+//!   core, goes through the actor:
+//!   - `decisions`: the pure core, its clock and the fast view it publishes;
+//!   - `machine`: what the agent changes on the machine (addresses and the resolver
+//!     configuration, through `host`) and the DNS server: resolver takeover, upstreams,
+//!     alias name routing, the periodic machine check, and the `status` warnings about
+//!     them;
+//!   - `sessions`: the proxy listeners, the DNS questions and connections parked while
+//!     their session is authorized (`parking`), and session cancels;
+//!   - `controller_link`: requests to the controllers (`controller`) with their answers
+//!     sent back as events, and token registrations waiting for their first alias
+//!     listing (`registrations`);
+//!   - `settings`: the configuration in effect and its reloads (`actor::reload` applies
+//!     each change in the part it belongs to), logging, the operational state file, and
+//!     the `status` warnings about the configuration.
 //! - The DNS receive path does not go through the actor: after every change the actor
 //!   publishes a [`FastView`](boundary_agent_core::FastView) (arc-swap), which answers
 //!   ordinary names and aliases with a live session without a lock or an allocation
 //!   that grows with the alias count (`dns_policy`).
 //! - Every change to the machine (addresses, resolver configuration) is recorded in the
 //!   crash-recovery state file before it is made (`host`); a clean stop, a failed start
-//!   and the next start after a crash all undo from that record (`shutdown`,
+//!   and the next start after a crash all undo from that record (`actor::shutdown`,
 //!   `startup`).
 //!
 //! # Decisions
@@ -23,7 +38,7 @@
 //!   sessions); `status` says so.
 //! - Rewrites of the resolver configuration by other programs, and addresses that a
 //!   network change removed, are noticed by a check every
-//!   `MACHINE_CHECK_INTERVAL` (`health`).
+//!   `MACHINE_CHECK_INTERVAL` (`machine::health`).
 //! - `dns_request_timeout` bounds each upstream attempt.
 //! - One agent per state file (`instance_lock`): a second start must not "recover" the
 //!   running agent's changes.
@@ -55,25 +70,27 @@ mod control;
 #[cfg(target_os = "linux")]
 mod controller;
 #[cfg(target_os = "linux")]
+mod controller_link;
+#[cfg(target_os = "linux")]
 mod crash_recovery;
+#[cfg(target_os = "linux")]
+mod decisions;
 #[cfg(target_os = "linux")]
 mod dev_agent;
 #[cfg(target_os = "linux")]
 mod dns_policy;
 #[cfg(target_os = "linux")]
-mod dns_sources;
-#[cfg(target_os = "linux")]
 mod events;
 #[cfg(target_os = "linux")]
 mod file_limit;
-#[cfg(target_os = "linux")]
-mod health;
 #[cfg(target_os = "linux")]
 mod host;
 #[cfg(target_os = "linux")]
 mod instance_lock;
 #[cfg(target_os = "linux")]
 pub mod logging;
+#[cfg(target_os = "linux")]
+mod machine;
 #[cfg(target_os = "linux")]
 mod operational_state;
 #[cfg(target_os = "linux")]
@@ -83,19 +100,15 @@ mod pause_policy;
 #[cfg(target_os = "linux")]
 mod registrations;
 #[cfg(target_os = "linux")]
-mod reload;
-#[cfg(target_os = "linux")]
-mod resolver;
-#[cfg(target_os = "linux")]
 mod running;
 #[cfg(target_os = "linux")]
-mod shutdown;
+mod sessions;
+#[cfg(target_os = "linux")]
+mod settings;
 #[cfg(target_os = "linux")]
 mod startup;
 #[cfg(target_os = "linux")]
 mod warnings;
-#[cfg(target_os = "linux")]
-mod work;
 
 #[cfg(test)]
 mod tests;

@@ -11,37 +11,34 @@
 //! A failure at any point of 3 undoes what was done (the state file says what), so a
 //! refused start leaves the machine exactly as it was.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
-use arc_swap::ArcSwap;
 use tokio::sync::mpsc;
-use tokio_util::task::TaskTracker;
 
 use super::actor::Actor;
-use super::broker::ActorBroker;
 use super::clock::AgentClock;
 use super::control::LocalControl;
 use super::controller::{Controllers, with_causes};
+use super::controller_link::ControllerLink;
 use super::crash_recovery::{agent_prefixes, recover_at_start};
+use super::decisions::Decisions;
 use super::dns_policy::AgentDnsPolicy;
 use super::events::{ActorHandle, Core, Event};
 use super::host::Host;
 use super::instance_lock::InstanceLock;
 use super::logging::Logging;
+use super::machine::Machine;
 use super::operational_state::OperationalState;
-use super::parking::ParkingLot;
-use super::warnings::Warnings;
+use super::sessions::Sessions;
+use super::settings::Settings;
 use crate::api::ApiServer;
 use crate::config::AgentConfig;
 use crate::dns::{DnsServer, DnsServerConfig, ForwardEvent, ForwardObserver};
-use crate::os::linux::{
-    NetlinkAddresses, ResolvConfWatch, SelectedResolver, SockDiagPeerLookup, select_resolver,
-};
+use crate::os::linux::{NetlinkAddresses, SelectedResolver, SockDiagPeerLookup, select_resolver};
 use crate::os::{AddressError, AddressManager, Interface, PeerUidLookup};
-use crate::proxy::ProxyListeners;
 use crate::state::StateError;
 use boundary_agent_core::{CoreConfig, IpPrefix};
 
@@ -106,10 +103,10 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
         }
     }
 
-    let mut warnings = Warnings::default();
+    let mut startup_warnings = Vec::new();
     if let Some(warning) = selected.warning {
         tracing::warn!("{warning}");
-        warnings.startup.push(warning);
+        startup_warnings.push(warning);
     }
     let host = Host::new(
         Arc::clone(&addresses),
@@ -122,8 +119,8 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     );
 
     let (handle, events) = ActorHandle::channel();
-    let view = Arc::new(ArcSwap::from_pointee(core.fast_view(clock.moment())));
-    let policy = AgentDnsPolicy::new(Arc::clone(&view), clock, Arc::clone(&peers), handle.clone());
+    let decisions = Decisions::new(core, clock);
+    let policy = AgentDnsPolicy::new(decisions.view(), clock, Arc::clone(&peers), handle.clone());
     let dns_settings = DnsServerConfig {
         bind_before_assigned: !host.hosts_dns_addresses(),
         protected_prefixes: agent_prefixes(&config).to_vec(),
@@ -132,30 +129,15 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
     let dns = DnsServer::builder(dns_settings, policy)
         .forward_observer(upstream_failures(handle.clone()))
         .build();
-    let proxy = ProxyListeners::new(Arc::new(ActorBroker(handle.clone())), Arc::clone(&peers));
-    let mut actor = Actor {
-        core,
-        clock,
-        view,
-        handle: handle.clone(),
-        parked: ParkingLot::default(),
-        host,
-        operational,
-        dns,
-        proxy,
-        controllers: Arc::clone(&controllers),
-        cancels: TaskTracker::new(),
-        warnings,
-        config,
-        config_path,
-        logging,
-        registrations: Default::default(),
-        routed_names: None,
-        resolv_conf_watch: None,
-    };
+    let mut machine = Machine::new(host, dns);
+    machine.watch_resolver_file();
+    let sessions = Sessions::new(handle.clone(), Arc::clone(&peers));
+    let link = ControllerLink::new(Arc::clone(&controllers), handle.clone());
     let control = Arc::new(LocalControl::new(handle, controllers));
-    actor.resolv_conf_watch = watch_resolver_file(&actor.host);
-    match bring_up(&mut actor, &control, peers).await {
+    let brought_up = bring_up(&mut machine, decisions.core(), &config, &control, peers).await;
+    let settings = Settings::new(config, config_path, logging, operational, startup_warnings);
+    let mut actor = Actor::new(decisions, machine, sessions, link, settings);
+    match brought_up {
         Ok(api) => Ok(Started {
             actor,
             events,
@@ -172,73 +154,35 @@ pub async fn start(options: AgentOptions) -> anyhow::Result<Started> {
 
 /// Step 3 of the start; undone by the caller on error.
 async fn bring_up(
-    actor: &mut Actor,
+    machine: &mut Machine,
+    core: &Core,
+    config: &AgentConfig,
     control: &Arc<LocalControl>,
     peers: Arc<dyn PeerUidLookup>,
 ) -> anyhow::Result<ApiServer> {
     // Requests wait for the actor, which runs once the start is complete.
     let control: Arc<dyn crate::api::AgentControl> = control.clone();
-    let api = ApiServer::start(actor.config.api_listen_address, control, peers)
+    let api = ApiServer::start(config.api_listen_address, control, peers)
         .await
         .map_err(|e| anyhow!(with_causes(&e)))?;
     // Before any listener: from its first query on, the DNS server knows this host from
     // the LAN.
-    let own = actor.core.dns_server_addresses();
+    let own = core.dns_server_addresses();
     let own: [IpAddr; 2] = [own.v4.into(), own.v6.into()];
-    actor.host.set_dns_addresses(own.to_vec());
-    actor
-        .dns
-        .sources()
-        .set_allowed(actor.config.dns_allowed_sources.clone());
-    actor.refresh_dns_sources().await;
-    if actor.host.hosts_dns_addresses() {
-        for address in own {
-            actor
-                .host
-                .add_address(address)
-                .await
-                .map_err(|e| anyhow!(with_causes(&e)))?;
-        }
-    }
-    for address in own {
-        let bound = actor
-            .dns
-            .listen(SocketAddr::new(address, 53))
-            .map_err(|e| anyhow!(with_causes(&e)))?;
-        tracing::info!(address = %bound, interface = %actor.host.interface().name, "DNS server listening");
-    }
+    machine
+        .serve_dns(own, config.dns_allowed_sources.clone())
+        .await?;
     // Upstreams before the takeover, so no query reaches the agent without them.
-    actor.refresh_upstreams().await;
-    if actor.core.is_paused() {
+    let upstream_override = &config.override_upstream_dns_servers;
+    machine.refresh_upstreams(upstream_override).await;
+    if core.is_paused() {
         tracing::info!(
             "the agent was paused when it stopped; it stays paused (boundary client-agent resume)"
         );
     } else {
-        let takeover = actor
-            .host
-            .take_over()
-            .await
-            .map_err(|e| anyhow!(with_causes(&e)))?;
-        tracing::info!(change = ?takeover.change, mode = %actor.host.resolver_mode(), "the agent is the system resolver");
-        actor.use_previous_upstreams(takeover.upstreams);
-        actor.resolver_changed();
-        // The takeover may have made the agent's own link.
-        actor.refresh_dns_sources().await;
+        machine.take_over_at_start(upstream_override).await?;
     }
     Ok(api)
-}
-
-/// A watch on the file the takeover rewrites, if any; without one (inotify refused) the
-/// periodic machine check still notices rewrites.
-fn watch_resolver_file(host: &Host) -> Option<ResolvConfWatch> {
-    let path = host.watched_resolver_file()?;
-    match ResolvConfWatch::start(&path) {
-        Ok(watch) => Some(watch),
-        Err(error) => {
-            tracing::warn!(path = %path.display(), %error, "cannot watch the resolver configuration; rewrites are noticed within seconds instead");
-            None
-        }
-    }
 }
 
 /// The interface alias addresses go on: `interface_to_use` (which must exist), else the

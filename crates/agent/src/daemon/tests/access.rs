@@ -40,7 +40,7 @@ impl Harness {
     }
 
     async fn reload_with(&mut self, edit: impl FnOnce(&mut AgentConfig)) {
-        let running = self.actor.config.clone();
+        let running = self.config().clone();
         let mut edited = running.clone();
         edit(&mut edited);
         self.actor
@@ -100,9 +100,9 @@ async fn only_root_pauses_for_everyone_unless_root_allows_users() {
         let refusal = h.state_change(Change::Pause, uid).await.unwrap_err();
         assert!(refusal.contains("only root may pause"), "{refusal}");
     }
-    assert!(!h.actor.core.is_paused());
+    assert!(!h.core().is_paused());
     assert_eq!(h.log(), ["take over"], "the resolver was never restored");
-    assert_eq!(h.actor.core.status(UID).auth_token_id, TOKEN_ID);
+    assert_eq!(h.core().status(UID).auth_token_id, TOKEN_ID);
     // Alice's alias is still intercepted: her question waits for an authorization
     // (which the closed port then fails).
     let (reply, mut answer) = oneshot::channel();
@@ -118,20 +118,20 @@ async fn only_root_pauses_for_everyone_unless_root_allows_users() {
 
     // root pauses for everyone, as before; a user may not undo root's pause.
     h.state_change(Change::Pause, ROOT).await.unwrap();
-    assert!(h.actor.core.is_paused());
+    assert!(h.core().is_paused());
     assert!(h.log().contains(&"restore".to_owned()), "{:?}", h.log());
     let refusal = h.state_change(Change::Resume, UID).await.unwrap_err();
     assert!(refusal.contains("only root may resume"), "{refusal}");
-    assert!(h.actor.core.is_paused());
+    assert!(h.core().is_paused());
     h.state_change(Change::Resume, ROOT).await.unwrap();
-    assert!(!h.actor.core.is_paused());
+    assert!(!h.core().is_paused());
 
     // With allow_user_pause (reloaded), users pause and resume for everyone.
     h.reload_with(|c| c.allow_user_pause = true).await;
     h.state_change(Change::Pause, UID).await.unwrap();
-    assert!(h.actor.core.is_paused());
+    assert!(h.core().is_paused());
     h.state_change(Change::Resume, BOB).await.unwrap();
-    assert!(!h.actor.core.is_paused());
+    assert!(!h.core().is_paused());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,18 +139,18 @@ async fn a_reloaded_pin_drops_tokens_of_other_controllers_and_refuses_them() {
     let mut h = Harness::new();
     let serving = format!("http://127.0.0.1:{}", closed_port());
     h.register_at_with_alias(&serving).await;
-    assert!(h.actor.controllers.client(&serving).is_ok());
+    assert!(h.actor.link().controllers().client(&serving).is_ok());
 
     h.reload_with(|c| c.controller_addresses = pin(&["https://ctl.example"]))
         .await;
-    let status = h.actor.core.status(UID);
+    let status = h.core().status(UID);
     assert_eq!(status.auth_token_id, "", "alice's token was for {serving}");
     assert!(
         status.errors[0].contains("no longer allows"),
         "{:?}",
         status.errors
     );
-    assert_eq!(h.actor.core.controller(), None);
+    assert_eq!(h.core().controller(), None);
     // The actor checks again (a reload may land between the local API's check and the
     // registration); root is no exception.
     let refusal = h.register_as_root(&serving).await.unwrap_err();
@@ -158,11 +158,11 @@ async fn a_reloaded_pin_drops_tokens_of_other_controllers_and_refuses_them() {
         refusal.contains("only talks to https://ctl.example:443"),
         "{refusal}"
     );
-    assert!(h.actor.controllers.client(&serving).is_err());
+    assert!(h.actor.link().controllers().client(&serving).is_err());
 
     // Pinned to the address in another spelling: accepted again.
     h.reload_with(|c| c.controller_addresses = pin(&[&format!("{serving}/")]))
         .await;
     h.register_as_root(&serving).await.unwrap();
-    assert_eq!(h.actor.core.status(ROOT).boundary_addr, serving);
+    assert_eq!(h.core().status(ROOT).boundary_addr, serving);
 }

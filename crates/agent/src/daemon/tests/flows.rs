@@ -36,14 +36,14 @@ impl Harness {
 async fn a_first_alias_question_waits_for_its_authorization_and_then_fails_open() {
     let mut h = Harness::new();
     h.register_with_alias().await;
-    assert!(h.actor.view.load().depends_on_asker(ALIAS));
+    assert!(h.actor.decisions().view().load().depends_on_asker(ALIAS));
 
     let mut answer = h.ask_alias().await;
     assert!(
         answer.try_recv().is_err(),
         "the question waits for the authorization"
     );
-    let addrs = h.actor.core.alias_addresses(ALIAS).unwrap();
+    let addrs = h.core().alias_addresses(ALIAS).unwrap();
     assert_eq!(
         h.log(),
         [format!("add {}", addrs.v4), format!("add {}", addrs.v6)],
@@ -55,7 +55,7 @@ async fn a_first_alias_question_waits_for_its_authorization_and_then_fails_open(
     h.pump_until(|event| matches!(event, Event::Authorized { .. }))
         .await;
     assert_eq!(answer.await.unwrap(), DnsDecision::Forward);
-    let errors = h.actor.core.status(UID).errors;
+    let errors = h.core().status(UID).errors;
     assert!(
         errors
             .iter()
@@ -63,9 +63,9 @@ async fn a_first_alias_question_waits_for_its_authorization_and_then_fails_open(
         "{errors:?}"
     );
     // Failing open is remembered: the next question is answered at once, from the view.
-    let view = h.actor.view.load();
+    let view = h.actor.decisions().view().load();
     assert_eq!(
-        view.decide(&question(), h.actor.clock.moment()),
+        view.decide(&question(), h.actor.decisions().moment()),
         None,
         "a failed key is the core's business"
     );
@@ -78,10 +78,10 @@ async fn pause_and_resume_hand_the_resolver_back_and_forth_and_are_remembered() 
     let mut h = Harness::new();
     h.actor.take_over_resolver().await;
     assert_eq!(
-        h.actor.dns.upstreams(),
+        h.actor.machine().dns().upstreams(),
         [PREVIOUS_UPSTREAM.parse().unwrap()]
     );
-    let operational = h.actor.config.operational_state_file.clone();
+    let operational = h.config().operational_state_file.clone();
 
     h.control(|reply| ControlRequest::Pause {
         uid: 0,
@@ -111,7 +111,7 @@ async fn stopping_undoes_every_change_and_removes_the_state_file() {
     let _answer = h.ask_alias().await;
     h.pump_until(|event| matches!(event, Event::Authorized { .. }))
         .await;
-    let addrs = h.actor.core.alias_addresses(ALIAS).unwrap();
+    let addrs = h.core().alias_addresses(ALIAS).unwrap();
     assert_eq!(read_state(&h.state_file()).added_addresses.len(), 2);
 
     h.actor.stand_down().await;
@@ -126,7 +126,7 @@ async fn stopping_undoes_every_change_and_removes_the_state_file() {
     }
     assert!(!h.state_file().exists(), "the crash-recovery state is gone");
     // The assignment survives for the next start.
-    let operational = read_state(&h.actor.config.operational_state_file);
+    let operational = read_state(&h.config().operational_state_file);
     assert!(operational.alias_addresses.contains_key(ALIAS));
 }
 
@@ -134,7 +134,7 @@ async fn stopping_undoes_every_change_and_removes_the_state_file() {
 async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
     let mut h = Harness::new();
     h.actor.refresh_upstreams().await;
-    let running = h.actor.config.clone();
+    let running = h.config().clone();
     let mut edited = running.clone();
     edited.dns_request_timeout = Duration::from_secs(3);
     edited.override_upstream_dns_servers = vec!["192.0.2.99:53".parse().unwrap()];
@@ -144,29 +144,31 @@ async fn a_reload_applies_reloadable_keys_and_reports_the_others() {
 
     h.actor.apply_reload(plan_reload(&running, &edited)).await;
     assert_eq!(
-        h.actor.dns.upstreams(),
+        h.actor.machine().dns().upstreams(),
         edited.override_upstream_dns_servers
     );
-    assert_eq!(h.actor.host.state_path(), edited.state_file);
-    assert_eq!(h.actor.config.dns_request_timeout, Duration::from_secs(3));
+    assert_eq!(h.actor.machine().host().state_path(), edited.state_file);
+    assert_eq!(h.config().dns_request_timeout, Duration::from_secs(3));
     assert_eq!(
-        h.actor.config.v4_prefix, running.v4_prefix,
+        h.config().v4_prefix,
+        running.v4_prefix,
         "the pool keeps its prefix"
     );
-    let warning = h.actor.warnings.restart_required.clone().unwrap();
+    let warnings = h.actor.settings().warnings();
+    let warning = warnings.restart_required.clone().unwrap();
     assert!(
         warning.contains("api_listen_address") && warning.contains("v4_prefix"),
         "{warning}"
     );
 
     // Editing the file back: the warning goes, the previous resolvers are upstream again.
-    let effective = h.actor.config.clone();
+    let effective = h.config().clone();
     h.actor
         .apply_reload(plan_reload(&effective, &running))
         .await;
-    assert_eq!(h.actor.warnings.restart_required, None);
+    assert_eq!(h.actor.settings().warnings().restart_required, None);
     assert_eq!(
-        h.actor.dns.upstreams(),
+        h.actor.machine().dns().upstreams(),
         [PREVIOUS_UPSTREAM.parse().unwrap()]
     );
 }
@@ -178,13 +180,14 @@ async fn addresses_a_network_change_removed_are_put_back() {
         "100.64.0.1".parse().unwrap(),
         "fd00:a20a::1".parse().unwrap(),
     ];
-    h.actor.host.set_dns_addresses(dns.clone());
+    let host = h.actor.machine_mut().host_mut();
+    host.set_dns_addresses(dns.clone());
     for address in &dns {
-        h.actor.host.add_address(*address).await.unwrap();
+        host.add_address(*address).await.unwrap();
     }
     h.register_with_alias().await;
     let _answer = h.ask_alias().await;
-    let alias = h.actor.core.alias_addresses(ALIAS).unwrap();
+    let alias = h.core().alias_addresses(ALIAS).unwrap();
 
     h.actor.check_machine().await;
     assert_eq!(
@@ -201,7 +204,7 @@ async fn addresses_a_network_change_removed_are_put_back() {
     for address in dns.iter().copied().chain(alias.both()) {
         assert!(present.contains(&address), "{address} is back: {present:?}");
     }
-    assert!(h.actor.warnings.addresses.is_none());
+    assert!(h.actor.machine().warnings().addresses.is_none());
     assert!(
         h.log().iter().all(|line| !line.contains("NOT RECORDED")),
         "{:?}",
@@ -237,6 +240,6 @@ async fn a_non_root_controller_switch_is_refused_at_registration_time() {
     assert!(done.try_recv().is_err(), "no registration reply");
     let reason = refusal.try_recv().expect("refused");
     assert!(reason.contains("only root"), "{reason}");
-    assert_eq!(h.actor.core.status(UID).auth_token_id, TOKEN_ID);
-    assert_eq!(h.actor.core.status(other_uid).auth_token_id, "");
+    assert_eq!(h.core().status(UID).auth_token_id, TOKEN_ID);
+    assert_eq!(h.core().status(other_uid).auth_token_id, "");
 }

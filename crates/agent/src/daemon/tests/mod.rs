@@ -10,29 +10,28 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use tokio::sync::mpsc;
-use tokio_util::task::TaskTracker;
 
 use super::actor::Actor;
-use super::broker::ActorBroker;
 use super::clock::AgentClock;
 use super::controller::Controllers;
+use super::controller_link::ControllerLink;
+use super::decisions::Decisions;
 use super::events::{ActorHandle, ControlRequest, Core, Event};
 use super::host::Host;
+use super::machine::Machine;
 use super::operational_state::OperationalState;
-use super::parking::ParkingLot;
+use super::sessions::Sessions;
+use super::settings::Settings;
 use super::startup::core_config;
-use super::warnings::Warnings;
 use crate::config::AgentConfig;
 use crate::dns::{DnsServer, DnsServerConfig, QueryOrigin, Verdict};
 use crate::os::{
     AddressError, AddressManager, AssignedAddress, Interface, PeerLookupError, PeerUidLookup,
     ResolverError, ResolverMode, ResolverTakeover, Restored, Takeover, TakeoverChange,
 };
-use crate::proxy::ProxyListeners;
 use crate::state::{AgentState, SavedResolvConf, StateFile};
 use boundary_agent_core::{DnsDecision, DnsQuestion, TokenRegistration};
 use boundary_wire::api::alias::ResolvableAlias;
@@ -86,32 +85,18 @@ impl Harness {
             None,
         );
         let (operational, _, _) = OperationalState::load(&config.operational_state_file);
-        let mut core = Core::new(core_config(&config).unwrap(), false).unwrap();
-        let clock = AgentClock::start();
-        let view = Arc::new(ArcSwap::from_pointee(core.fast_view(clock.moment())));
+        let core = Core::new(core_config(&config).unwrap(), false).unwrap();
         let (handle, events) = ActorHandle::channel();
         let forward_all = |_: &DnsQuestion, _: &QueryOrigin| Verdict::Now(DnsDecision::Forward);
         let peers: Arc<dyn PeerUidLookup> = Arc::new(FixedPeer(UID));
-        let actor = Actor {
-            core,
-            clock,
-            view,
-            handle: handle.clone(),
-            parked: ParkingLot::default(),
-            host,
-            operational,
-            dns: DnsServer::builder(DnsServerConfig::default(), forward_all).build(),
-            proxy: ProxyListeners::new(Arc::new(ActorBroker(handle)), peers),
-            controllers: Arc::new(Controllers::default()),
-            cancels: TaskTracker::new(),
-            warnings: Warnings::default(),
-            config,
-            config_path: None,
-            logging: None,
-            registrations: Default::default(),
-            routed_names: None,
-            resolv_conf_watch: None,
-        };
+        let dns = DnsServer::builder(DnsServerConfig::default(), forward_all).build();
+        let actor = Actor::new(
+            Decisions::new(core, AgentClock::start()),
+            Machine::new(host, dns),
+            Sessions::new(handle.clone(), peers),
+            ControllerLink::new(Arc::new(Controllers::default()), handle),
+            Settings::new(config, None, None, operational, Vec::new()),
+        );
         Harness {
             actor,
             events,
@@ -214,7 +199,16 @@ impl Harness {
     }
 
     pub fn state_file(&self) -> PathBuf {
-        self.actor.config.state_file.clone()
+        self.config().state_file.clone()
+    }
+
+    pub fn core(&self) -> &Core {
+        self.actor.decisions().core()
+    }
+
+    /// The configuration in effect.
+    pub fn config(&self) -> &AgentConfig {
+        self.actor.settings().config()
     }
 }
 

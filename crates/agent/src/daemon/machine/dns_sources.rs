@@ -5,14 +5,14 @@
 
 use ipnet::IpNet;
 
-use super::actor::Actor;
-use super::controller::with_causes;
+use super::Machine;
+use crate::daemon::controller::with_causes;
 use crate::dns::SourceMap;
 use crate::os::InterfaceFacts;
 
-impl Actor {
+impl Machine {
     /// Reads the interfaces and installs the map; keeps the previous one on failure.
-    pub async fn refresh_dns_sources(&mut self) {
+    pub async fn refresh_dns_sources(&self) {
         match self.host.interface_facts().await {
             Ok(facts) => match source_map(
                 facts,
@@ -36,7 +36,7 @@ impl Actor {
 /// the agent's addresses (`agent_interface`, 0 when not made yet); the DNS server's own
 /// addresses count as the host's even before they are on an interface (a local TCP
 /// client's source is the address it connects to). `None` without a loopback interface.
-pub fn source_map(
+fn source_map(
     facts: InterfaceFacts,
     agent_interface: u32,
     dns_addresses: &[std::net::IpAddr],

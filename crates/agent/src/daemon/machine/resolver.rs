@@ -1,20 +1,43 @@
-//! The actor's side of the system resolver: taking it over (start, resume), giving it
-//! back (pause, exit), noticing when another program rewrote it, and keeping the DNS
-//! server's upstreams in line: `override_upstream_dns_servers` when set, else the
-//! resolvers the machine had before the agent.
+//! The machine's side of the system resolver: taking it over (start, resume), giving it
+//! back (pause, exit), noticing when another program rewrote it, routing alias names to
+//! the agent, and keeping the DNS server's upstreams in line:
+//! `override_upstream_dns_servers` when set (`upstream_override`, passed in by the actor
+//! from the settings), else the resolvers the machine had before the agent.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::actor::Actor;
-use super::controller::with_causes;
-use super::host::is_news;
+use anyhow::anyhow;
+
+use super::Machine;
+use crate::daemon::controller::with_causes;
+use crate::daemon::host::is_news;
 use crate::os::{Restored, TakeoverChange};
+use boundary_agent_core::AliasNames;
 use boundary_wire::api::agent::ResolverStatus;
 
-impl Actor {
-    /// Points the system resolver at the agent (resume).
-    pub async fn take_over_resolver(&mut self) {
+impl Machine {
+    /// The takeover at start: unlike [`Machine::take_over_resolver`], a failure stops the
+    /// start (the caller undoes it).
+    pub async fn take_over_at_start(
+        &mut self,
+        upstream_override: &[SocketAddr],
+    ) -> anyhow::Result<()> {
+        let takeover = self
+            .host
+            .take_over()
+            .await
+            .map_err(|e| anyhow!(with_causes(&e)))?;
+        tracing::info!(change = ?takeover.change, mode = %self.host.resolver_mode(), "the agent is the system resolver");
+        self.use_previous_upstreams(takeover.upstreams, upstream_override);
+        self.resolver_changed();
+        // The takeover may have made the agent's own link.
+        self.refresh_dns_sources().await;
+        Ok(())
+    }
+
+    /// Points the system resolver at the agent (resume). A failure is a `status` warning.
+    pub async fn take_over_resolver(&mut self, upstream_override: &[SocketAddr]) {
         match self.host.take_over().await {
             Ok(takeover) => {
                 self.warnings.resolver = None;
@@ -22,7 +45,7 @@ impl Actor {
                     tracing::info!(change = ?takeover.change, "the agent is the system resolver");
                     self.resolver_changed();
                 }
-                self.use_previous_upstreams(takeover.upstreams);
+                self.use_previous_upstreams(takeover.upstreams, upstream_override);
             }
             Err(error) => {
                 let error = with_causes(&error);
@@ -56,10 +79,11 @@ impl Actor {
         }
     }
 
-    /// Called periodically: if something else (DHCP, NetworkManager) rewrote the resolver
-    /// configuration while the agent held it, its new content becomes the "previous"
-    /// configuration and the agent takes over again.
-    pub async fn recheck_resolver(&mut self) {
+    /// Called when the resolver file changed and at every machine check: if something
+    /// else (DHCP, NetworkManager) rewrote the resolver configuration while the agent held
+    /// it, its new content becomes the "previous" configuration and the agent takes over
+    /// again.
+    pub async fn recheck_resolver(&mut self, upstream_override: &[SocketAddr]) {
         match self.host.recheck().await {
             None => {}
             Some(Ok(takeover)) => {
@@ -74,7 +98,7 @@ impl Actor {
                 if self.warnings.resolver.take().is_some() {
                     tracing::info!("the agent is the system resolver again");
                 }
-                self.use_previous_upstreams(takeover.upstreams);
+                self.use_previous_upstreams(takeover.upstreams, upstream_override);
             }
             Some(Err(error)) => {
                 let message = format!(
@@ -89,44 +113,25 @@ impl Actor {
         }
     }
 
-    /// The resolver configuration now names (or no longer names) the agent: a local
-    /// resolver that reads it may have started (or stopped) sending our queries back, so
-    /// the DNS server probes its loopback upstreams again.
-    pub fn resolver_changed(&self) {
-        self.dns.check_upstream_loops();
-    }
-
-    /// The machine's previous resolvers are `previous`: forward there unless the
-    /// configuration overrides the upstreams.
-    pub fn use_previous_upstreams(&mut self, previous: Vec<SocketAddr>) {
-        let upstreams = if self.config.override_upstream_dns_servers.is_empty() {
-            previous
-        } else {
-            self.config.override_upstream_dns_servers.clone()
-        };
-        self.set_upstreams(upstreams);
-    }
-
     /// Re-reads the previous resolvers (from the saved configuration, or the current one
     /// while not taken over) and applies them, or the override.
-    pub async fn refresh_upstreams(&mut self) {
+    pub async fn refresh_upstreams(&mut self, upstream_override: &[SocketAddr]) {
         match self.host.previous_upstreams().await {
-            Ok(previous) => self.use_previous_upstreams(previous),
+            Ok(previous) => self.use_previous_upstreams(previous, upstream_override),
             Err(error) => {
                 tracing::warn!(error = %with_causes(&error), "cannot read the previous resolvers");
-                if !self.config.override_upstream_dns_servers.is_empty() {
-                    self.set_upstreams(self.config.override_upstream_dns_servers.clone());
+                if !upstream_override.is_empty() {
+                    self.set_upstreams(upstream_override.to_vec());
                 }
             }
         }
     }
 
-    /// Tells the system resolver which alias names to send to the agent when the set of
-    /// names some registered token may resolve changed (systemd-resolved's routing
-    /// domains; a no-op for the other modes). Runs after each publish, so a name is routed
+    /// Tells the system resolver which alias names to send to the agent (systemd-resolved's
+    /// routing domains; a no-op for the other modes) when `names`, those of the view just
+    /// published, differ from the last ones. Runs after each publish, so a name is routed
     /// before a registration waiting for its first alias listing is answered.
-    pub async fn route_alias_names(&mut self) {
-        let names = self.view.load().alias_names();
+    pub async fn route_alias_names(&mut self, names: Arc<AliasNames>) {
         if self
             .routed_names
             .as_ref()
@@ -159,6 +164,28 @@ impl Actor {
                 .map(ToString::to_string)
                 .collect(),
         }
+    }
+
+    /// The resolver configuration now names (or no longer names) the agent: a local
+    /// resolver that reads it may have started (or stopped) sending our queries back, so
+    /// the DNS server probes its loopback upstreams again.
+    fn resolver_changed(&self) {
+        self.dns.check_upstream_loops();
+    }
+
+    /// The machine's previous resolvers are `previous`: forward there unless the
+    /// configuration overrides the upstreams.
+    fn use_previous_upstreams(
+        &mut self,
+        previous: Vec<SocketAddr>,
+        upstream_override: &[SocketAddr],
+    ) {
+        let upstreams = if upstream_override.is_empty() {
+            previous
+        } else {
+            upstream_override.to_vec()
+        };
+        self.set_upstreams(upstreams);
     }
 
     fn set_upstreams(&mut self, upstreams: Vec<SocketAddr>) {

@@ -1,8 +1,9 @@
-//! The periodic check that the machine still looks the way the agent set it up, so a
-//! network change does not leave the machine pointing at a DNS server that is gone:
+//! The machine's part of the periodic check that the machine still looks the way the
+//! agent set it up, so a network change does not leave the machine pointing at a DNS
+//! server that is gone (the actor runs the check: see [`crate::daemon::actor`]):
 //!
 //! - the resolver configuration (another program may have rewritten it: see
-//!   [`Actor::recheck_resolver`]);
+//!   [`Machine::recheck_resolver`]);
 //! - the agent's addresses: a network manager that flushes the interface, an IPv6 link
 //!   going down (its addresses go with it), or an interface that was replaced or is no
 //!   longer the default route's. Missing addresses are added again, on the interface
@@ -11,22 +12,47 @@
 //! - upstreams the DNS server found sending queries back to the agent (a `status`
 //!   warning while it leaves them out).
 
-use super::actor::Actor;
-use super::controller::with_causes;
-use super::work::Work;
+use std::net::IpAddr;
 
-impl Actor {
-    /// Runs every [`MACHINE_CHECK_INTERVAL`](super::actor::MACHINE_CHECK_INTERVAL).
-    pub async fn check_machine(&mut self) {
-        self.recheck_resolver().await;
-        self.check_addresses().await;
-        self.refresh_dns_sources().await;
-        self.check_upstream_loops();
+use super::Machine;
+use crate::daemon::controller::with_causes;
+
+impl Machine {
+    /// Puts back those of the DNS server's addresses and `installed` (the alias addresses
+    /// the core has on the interface) that disappeared. Returns the alias addresses that
+    /// could not be put back, with why, for the core's `handle_address_failed`; a DNS
+    /// server address that could not is a `status` warning.
+    pub async fn check_addresses(&mut self, installed: Vec<IpAddr>) -> Vec<(IpAddr, String)> {
+        let missing = self.missing_addresses(installed).await;
+        if missing.is_empty() {
+            if self.warnings.addresses.take().is_some() {
+                tracing::info!("the agent's addresses are all in place again");
+            }
+            return Vec::new();
+        }
+        if !self.relocate(&missing).await {
+            return Vec::new();
+        }
+        let mut failed = Vec::new();
+        for address in missing {
+            if let Err(error) = self.host.add_address(address).await {
+                let error = with_causes(&error);
+                tracing::warn!(%address, %error, "cannot add an address back");
+                if self.host.dns_addresses().contains(&address) {
+                    self.warnings.addresses = Some(format!(
+                        "the DNS server's address {address} could not be added back: {error}"
+                    ));
+                } else {
+                    failed.push((address, error));
+                }
+            }
+        }
+        failed
     }
 
     /// Says in `status` which upstreams the DNS server leaves out because they send the
     /// agent's queries back (found by the DNS server's own probes).
-    fn check_upstream_loops(&mut self) {
+    pub fn check_upstream_loops(&mut self) {
         let looping = self.dns.looping_upstreams();
         self.warnings.looping = (!looping.is_empty()).then(|| {
             let list: Vec<String> = looping.iter().map(ToString::to_string).collect();
@@ -39,30 +65,32 @@ impl Actor {
         });
     }
 
-    async fn check_addresses(&mut self) {
+    /// The DNS server's addresses the host looks after, and `installed`, that are not on
+    /// the interface (all of them when the interface cannot be listed).
+    async fn missing_addresses(&self, installed: Vec<IpAddr>) -> Vec<IpAddr> {
         let mut wanted = if self.host.hosts_dns_addresses() {
             self.host.dns_addresses().to_vec()
         } else {
             Vec::new()
         };
-        wanted.extend(self.core.state_snapshot().installed);
-        let missing = match self.host.missing(&wanted).await {
+        wanted.extend(installed);
+        match self.host.missing(&wanted).await {
             Ok(missing) => missing,
             Err(error) => {
                 tracing::debug!(error = %with_causes(&error), "cannot list the interface's addresses");
                 wanted
             }
-        };
-        if missing.is_empty() {
-            if self.warnings.addresses.take().is_some() {
-                tracing::info!("the agent's addresses are all in place again");
-            }
-            return;
         }
+    }
+
+    /// Finds the interface again before `missing` is put back; false (and a `status`
+    /// warning) when there is none.
+    async fn relocate(&mut self, missing: &[IpAddr]) -> bool {
         match self.host.relocate().await {
             Ok(moved) => {
                 let interface = &self.host.interface().name;
                 tracing::warn!(?missing, %interface, moved, "some of the agent's addresses disappeared (network change?); adding them again");
+                true
             }
             Err(error) => {
                 let message = format!(
@@ -74,27 +102,8 @@ impl Actor {
                     tracing::warn!("{message}");
                     self.warnings.addresses = Some(message);
                 }
-                return;
+                false
             }
         }
-        let mut work = Vec::new();
-        for address in missing {
-            if let Err(error) = self.host.add_address(address).await {
-                let error = with_causes(&error);
-                tracing::warn!(%address, %error, "cannot add an address back");
-                let dns = self.host.dns_addresses().contains(&address);
-                if dns {
-                    self.warnings.addresses = Some(format!(
-                        "the DNS server's address {address} could not be added back: {error}"
-                    ));
-                } else {
-                    let now = self.clock.now();
-                    work.extend(Work::from_core(
-                        self.core.handle_address_failed(address, &error, now),
-                    ));
-                }
-            }
-        }
-        self.drain(work).await;
     }
 }

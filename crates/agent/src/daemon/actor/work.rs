@@ -1,0 +1,176 @@
+//! Carrying out the core's commands, in order, each by the part it belongs to.
+//!
+//! A `handle_*` call returns commands; some of them lead to more core calls (a failed
+//! `AddAddress` is reported back, a `SessionSettled` re-asks every parked input). Those
+//! nested calls' commands run right away, before the rest of the outer list, and the
+//! answer to a re-asked input is sent only after its own commands ran and a fresh view
+//! was published: an alias address is never handed out before its listener exists.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use tokio::sync::oneshot;
+
+use super::Actor;
+use crate::daemon::events::CoreCommand;
+use crate::daemon::parking::Parked;
+use crate::proxy::ConnectionVerdict;
+use boundary_agent_core::{Command, ConnectionDecision, DnsDecision, DnsResolution, SessionKey};
+
+/// One step of carrying out a core call.
+pub enum Work {
+    Command(CoreCommand),
+    /// Publish the fast view (after each call's commands).
+    Publish,
+    AnswerDns(oneshot::Sender<DnsDecision>, DnsDecision),
+    AnswerConnection(oneshot::Sender<ConnectionVerdict>, ConnectionVerdict),
+    /// A local API request is done.
+    Done(oneshot::Sender<()>),
+}
+
+impl Work {
+    /// The commands of one core call, then a publish.
+    pub fn from_core(commands: Vec<CoreCommand>) -> Vec<Work> {
+        commands
+            .into_iter()
+            .map(Work::Command)
+            .chain([Work::Publish])
+            .collect()
+    }
+}
+
+impl Actor {
+    /// Carries out `work` and everything it leads to.
+    pub(super) async fn drain(&mut self, work: Vec<Work>) {
+        let mut queue: VecDeque<Work> = work.into();
+        while let Some(step) = queue.pop_front() {
+            match step {
+                Work::Command(command) => {
+                    let follow = self.execute(command).await;
+                    for step in follow.into_iter().rev() {
+                        queue.push_front(step);
+                    }
+                }
+                Work::Publish => {
+                    self.decisions.publish();
+                    let names = self.decisions.published_alias_names();
+                    self.machine.route_alias_names(names).await;
+                }
+                Work::AnswerDns(reply, decision) => {
+                    let _ = reply.send(decision);
+                }
+                Work::AnswerConnection(reply, verdict) => {
+                    let _ = reply.send(verdict);
+                }
+                Work::Done(reply) => {
+                    let _ = reply.send(());
+                }
+            }
+        }
+        let core = self.decisions.core();
+        self.settings.remember_pause(core.run_state());
+        self.link.keep_current(core.controller());
+    }
+
+    /// Asks the core about a DNS question or a connection: the answer (after the call's
+    /// commands), or the input parks until its key settles.
+    pub(super) fn ask(&mut self, input: Parked) -> Vec<Work> {
+        let now = self.decisions.now();
+        let core = self.decisions.core_mut();
+        match input {
+            Parked::Dns { question, reply } => {
+                let (resolution, commands) = core.handle_dns_question(&question, now);
+                let mut work = Work::from_core(commands);
+                match resolution {
+                    DnsResolution::Decided(decision) => {
+                        work.push(Work::AnswerDns(reply, decision));
+                    }
+                    DnsResolution::AwaitAuthorization(key) => {
+                        self.sessions.park(key, Parked::Dns { question, reply });
+                    }
+                }
+                work
+            }
+            Parked::Connection {
+                local,
+                port,
+                peer_uid,
+                reply,
+            } => {
+                let (decision, commands) =
+                    core.handle_connection_accepted(local, port, peer_uid, now);
+                let mut work = Work::from_core(commands);
+                let verdict = match decision {
+                    ConnectionDecision::Tunnel(grant) => ConnectionVerdict::Tunnel(grant),
+                    ConnectionDecision::Refuse(reason) => {
+                        ConnectionVerdict::Refuse(reason.to_string())
+                    }
+                    ConnectionDecision::AuthorizeThenTunnel(key) => {
+                        let parked = Parked::Connection {
+                            local,
+                            port,
+                            peer_uid,
+                            reply,
+                        };
+                        self.sessions.park(key, parked);
+                        return work;
+                    }
+                };
+                work.push(Work::AnswerConnection(reply, verdict));
+                work
+            }
+        }
+    }
+
+    /// Carries out one command by the part it belongs to; returns the work it leads to.
+    async fn execute(&mut self, command: CoreCommand) -> Vec<Work> {
+        match command {
+            Command::AddAddress(address) => return self.add_address(address).await,
+            Command::Listen { addr, port } => return self.listen(addr, port),
+            Command::SessionSettled(key) => return self.settled(&key),
+            Command::RemoveAddress(address) => self.machine.remove_alias_address(address).await,
+            Command::StopListening { addr, port } => {
+                self.sessions.stop_listening(addr, port).await;
+            }
+            Command::Authorize(request) => self.link.authorize(request),
+            Command::RefreshAliases(request) => self.link.refresh_aliases(request),
+            Command::CancelSession(request) => self.sessions.cancel(request),
+            Command::TakeOverResolver => self.take_over_resolver().await,
+            Command::RestoreResolver => self.machine.restore_resolver().await,
+            Command::SaveState => {
+                let snapshot = self.decisions.core().state_snapshot();
+                self.settings.save_assignments(&snapshot.assignments);
+            }
+        }
+        Vec::new()
+    }
+
+    /// `AddAddress`; a failure goes back to the core.
+    async fn add_address(&mut self, address: IpAddr) -> Vec<Work> {
+        let Err(error) = self.machine.add_alias_address(address).await else {
+            return Vec::new();
+        };
+        let now = self.decisions.now();
+        let core = self.decisions.core_mut();
+        Work::from_core(core.handle_address_failed(address, &error, now))
+    }
+
+    /// `Listen`; a failure goes back to the core.
+    fn listen(&mut self, addr: IpAddr, port: u16) -> Vec<Work> {
+        let Err(error) = self.sessions.listen(addr, port) else {
+            return Vec::new();
+        };
+        let now = self.decisions.now();
+        let core = self.decisions.core_mut();
+        Work::from_core(core.handle_listen_failed(addr, port, &error, now))
+    }
+
+    /// `SessionSettled`: every input parked on `key` is asked again, oldest first.
+    fn settled(&mut self, key: &SessionKey) -> Vec<Work> {
+        self.sessions
+            .settled(key)
+            .into_iter()
+            .flat_map(|input| self.ask(input))
+            .collect()
+    }
+}
