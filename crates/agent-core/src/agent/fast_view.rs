@@ -71,46 +71,41 @@ struct FastAlias {
     sessions: Vec<(u32, Moment)>,
     /// Whose token answers questions not attributed to a token holder, and its expiry.
     unattributed: Option<(u32, Option<Moment>)>,
+    /// Every asker gets the same answer (see [`FastView::decide_for_anyone`]).
+    same_for_every_asker: bool,
 }
 
 impl FastView {
     /// The core's decision, when it can be given without changing state; `None` means
     /// "ask the core".
     pub fn decide(&self, question: &DnsQuestion, now: Moment) -> Option<DnsDecision> {
-        if !self.running {
-            return Some(DnsDecision::Forward);
-        }
+        self.decide_as(
+            &normalized_name(&question.name),
+            question.qtype,
+            question.uid,
+            now,
+        )
+    }
+
+    /// The answer every asker would get from [`decide`](Self::decide), when it is the same
+    /// for all of them and known without a state change: the receive path can then answer
+    /// without finding out who asked (a socket-owner lookup per query).
+    ///
+    /// Ordinary names never depend on the asker. An alias does not when exactly one user
+    /// has a token, that user's cache holds the alias, and the unattributed answer is that
+    /// user's with the same expiry (the machine of one person, the common case): while the
+    /// token is valid, its owner and every other asker reach the owner's session; once it
+    /// expired, the owner counts as unattributed like everyone else. With several token
+    /// holders their caches and sessions may differ, so `None`.
+    pub fn decide_for_anyone(&self, question: &DnsQuestion, now: Moment) -> Option<DnsDecision> {
         let name = normalized_name(&question.name);
-        if name == USE_APPLICATION_DNS {
-            return Some(DnsDecision::NxDomain);
+        if self.running && self.names.contains(&name) {
+            let alias = self.aliases.get(name.as_ref())?;
+            if !alias.same_for_every_asker {
+                return None;
+            }
         }
-        if !self.names.contains(&name) {
-            return Some(DnsDecision::Forward);
-        }
-        let alias = self.aliases.get(name.as_ref())?;
-        let asker = question.uid.filter(|uid| self.has_valid_token(*uid, now));
-        let owner = match asker {
-            Some(uid) if !alias.holders.contains(&uid) => return Some(DnsDecision::Forward),
-            Some(uid) => uid,
-            None => match alias.unattributed {
-                Some((uid, expiry)) if expiry.is_none_or(|at| now < at) => uid,
-                _ => return None,
-            },
-        };
-        let family = match question.qtype {
-            rtype::A => Family::V4,
-            rtype::AAAA => Family::V6,
-            _ => return Some(DnsDecision::NoData),
-        };
-        let (_, expires_at) = alias.sessions.iter().find(|(uid, _)| *uid == owner)?;
-        if *expires_at <= now {
-            return None;
-        }
-        let address = match family {
-            Family::V4 => alias.v4,
-            Family::V6 => alias.v6,
-        };
-        address.map(DnsDecision::Address)
+        self.decide_as(&name, question.qtype, None, now)
     }
 
     /// Whether the answer for `name` may depend on who asks: the agent is running and some
@@ -132,6 +127,49 @@ impl FastView {
     /// How many alias names the view knows (for logs and benchmarks).
     pub fn alias_name_count(&self) -> usize {
         self.names.len()
+    }
+
+    /// [`decide`](Self::decide) for the normalised `name`, asked by `uid`.
+    fn decide_as(
+        &self,
+        name: &str,
+        qtype: u16,
+        uid: Option<u32>,
+        now: Moment,
+    ) -> Option<DnsDecision> {
+        if !self.running {
+            return Some(DnsDecision::Forward);
+        }
+        if name == USE_APPLICATION_DNS {
+            return Some(DnsDecision::NxDomain);
+        }
+        if !self.names.contains(name) {
+            return Some(DnsDecision::Forward);
+        }
+        let alias = self.aliases.get(name)?;
+        let asker = uid.filter(|uid| self.has_valid_token(*uid, now));
+        let owner = match asker {
+            Some(uid) if !alias.holders.contains(&uid) => return Some(DnsDecision::Forward),
+            Some(uid) => uid,
+            None => match alias.unattributed {
+                Some((uid, expiry)) if expiry.is_none_or(|at| now < at) => uid,
+                _ => return None,
+            },
+        };
+        let family = match qtype {
+            rtype::A => Family::V4,
+            rtype::AAAA => Family::V6,
+            _ => return Some(DnsDecision::NoData),
+        };
+        let (_, expires_at) = alias.sessions.iter().find(|(uid, _)| *uid == owner)?;
+        if *expires_at <= now {
+            return None;
+        }
+        let address = match family {
+            Family::V4 => alias.v4,
+            Family::V6 => alias.v6,
+        };
+        address.map(DnsDecision::Address)
     }
 
     fn has_valid_token(&self, uid: u32, now: Moment) -> bool {
@@ -198,6 +236,12 @@ impl<T: Clone> AgentCore<T> {
             .map(|(uid, token)| (uid, token.expires_at))
             .collect();
         tokens.sort_unstable_by_key(|(uid, _)| *uid);
+        if let [(only, expiry)] = tokens[..] {
+            for fast in aliases.values_mut() {
+                fast.same_for_every_asker =
+                    fast.holders == [only] && fast.unattributed == Some((only, expiry));
+            }
+        }
 
         FastView {
             running: self.run.is_running(),

@@ -4,7 +4,12 @@
 //!
 //! The querying user matters only for alias names, so only for those does the policy
 //! find the socket's owner (an async sock_diag lookup, inside the pending future): every
-//! other name is answered inline without it.
+//! other name is answered inline without it. Neither is it needed for an alias whose
+//! answer is the same whoever asks ([`FastView::decide_for_anyone`]: one user with a
+//! token) when the query certainly comes from this host (`QueryOrigin::proven_local`):
+//! the warm alias answer then stays on the receive loop too. The lookup remains where it
+//! decides something: several users with tokens, a session still to authorize (for whom?),
+//! and a source that may be forged (only an existing socket proves it local).
 
 use std::sync::Arc;
 
@@ -51,9 +56,15 @@ impl QueryPolicy for AgentDnsPolicy {
         let inner = &self.inner;
         {
             let view = inner.view.load();
-            if !view.depends_on_asker(&question.name)
-                && let Some(decision) = view.decide(question, inner.clock.moment())
-            {
+            let now = inner.clock.moment();
+            let decided = if !view.depends_on_asker(&question.name) {
+                view.decide(question, now)
+            } else if origin.proven_local {
+                view.decide_for_anyone(question, now)
+            } else {
+                None
+            };
+            if let Some(decision) = decided {
                 return Verdict::Now(decision);
             }
         }

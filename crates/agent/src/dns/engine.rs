@@ -92,15 +92,18 @@ impl QueryEngine {
                 return Step::Reply;
             }
         };
-        match self.sources.admit(&ctx) {
-            Admission::Full => {}
+        let ctx = match self.sources.admit(&ctx) {
+            Admission::Full => QueryContext {
+                proven_local: self.sources.proves_local(&ctx),
+                ..ctx
+            },
             Admission::ForwardOnly => return self.later_forward(packet, query, ctx),
             Admission::Refuse => {
                 Counters::bump(&self.counters.refused_sources);
                 self.encode_rcode(&query, ResponseCode::Refused, out);
                 return Step::Reply;
             }
-        }
+        };
         // Only Internet-class questions can be aliases; CHAOS and friends go upstream.
         if query.question.query_class() != DNSClass::IN {
             return self.later_forward(packet, query, ctx);

@@ -60,6 +60,7 @@ fn ctx(transport: Transport, client_port: u16) -> QueryContext {
         server: SocketAddr::from(([127, 0, 0, 53], 53)),
         transport,
         ingress: None,
+        proven_local: false,
     }
 }
 

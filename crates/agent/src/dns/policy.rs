@@ -53,6 +53,12 @@ pub struct QueryOrigin {
     /// The interface the query arrived on (UDP, from `IP_PKTINFO`); `None` for TCP or
     /// when the kernel did not say.
     pub ingress: Option<u32>,
+    /// Set by the server before the policy is asked: the sender is certainly a socket on
+    /// this host, because the kernel drops a packet from elsewhere that claims this
+    /// source (see [`SourceMap::proves_local`](super::SourceMap::proves_local)). When
+    /// `false` a local-looking source may still be forged, and only finding the sending
+    /// socket proves it.
+    pub proven_local: bool,
 }
 
 /// A policy's answer: now, or after some async work.

@@ -36,7 +36,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
-use super::QueryOrigin;
+use super::{QueryOrigin, Transport};
 
 /// What a query from some source may get.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +70,8 @@ pub struct SourceMap {
     pub own: HashSet<IpAddr>,
     /// Connected subnets and their interfaces (to place a TCP source).
     pub subnets: Vec<(IpNet, u32)>,
+    /// See [`InterfaceFacts::ipv4_forged_local_dropped`](crate::os::InterfaceFacts).
+    pub ipv4_forged_local_dropped: bool,
 }
 
 impl SourceMap {
@@ -83,6 +85,23 @@ impl SourceMap {
             Some(ingress) => self.class_of_interface(ingress),
             None => self.classify_by_subnet(source),
         }
+    }
+
+    /// Whether a local query certainly comes from this host, so that its answer may skip
+    /// looking up the sending socket: TCP (a forged source cannot complete the
+    /// handshake), a query that arrived on the loopback interface, an IPv6 loopback
+    /// source (the kernel drops `::1` from any other interface), or an IPv4 source when
+    /// the kernel drops forged local IPv4 sources. A forged IPv6 packet carrying one of
+    /// the host's global addresses is not caught here (see the module documentation).
+    pub fn proves_local(&self, origin: &QueryOrigin) -> bool {
+        if self.classify(origin) != SourceClass::Local {
+            return false;
+        }
+        let source = canonical(origin.client.ip());
+        origin.transport == Transport::Tcp
+            || (origin.ingress.is_some() && origin.ingress == self.loopback)
+            || source == IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+            || (source.is_ipv4() && self.ipv4_forged_local_dropped)
     }
 
     fn classify_by_subnet(&self, source: IpAddr) -> SourceClass {
@@ -151,6 +170,15 @@ impl SourceGate {
         self.allowed.store(Arc::new(allowed));
     }
 
+    /// [`SourceMap::proves_local`]; `false` until a map is installed.
+    pub fn proves_local(&self, origin: &QueryOrigin) -> bool {
+        self.map
+            .load()
+            .as_ref()
+            .as_ref()
+            .is_some_and(|map| map.proves_local(origin))
+    }
+
     /// Queries refused so far.
     pub fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
@@ -215,7 +243,6 @@ fn canonical(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::Transport;
 
     const LO: u32 = 1;
     const UPLINK: u32 = 2;
@@ -233,7 +260,43 @@ mod tests {
                 ("192.168.1.0/24".parse().unwrap(), UPLINK),
                 ("172.17.0.0/16".parse().unwrap(), DOCKER),
             ],
+            ipv4_forged_local_dropped: true,
         }
+    }
+
+    #[test]
+    fn a_local_sender_is_proven_only_where_the_kernel_drops_forgeries() {
+        let map = map();
+        let udp = |client: &str, ingress| origin(client, Some(ingress));
+        // IPv4 local sources, loopback arrivals, ::1 and TCP are proven…
+        assert!(map.proves_local(&udp("100.64.0.1", UPLINK)));
+        assert!(map.proves_local(&udp("127.0.0.1", LO)));
+        assert!(map.proves_local(&udp("::1", LO)));
+        // …an IPv6 global source that is the host's own on an uplink is not (it may be forged)…
+        let mut with_v6 = map.clone();
+        with_v6.own.insert("2001:db8::10".parse().unwrap());
+        assert_eq!(
+            with_v6.classify(&udp("2001:db8::10", UPLINK)),
+            SourceClass::Local
+        );
+        assert!(!with_v6.proves_local(&udp("2001:db8::10", UPLINK)));
+        assert!(with_v6.proves_local(&origin("2001:db8::10", None)), "TCP");
+        // …nor IPv4 when some interface accepts local sources, nor anything not local.
+        let accepting = SourceMap {
+            ipv4_forged_local_dropped: false,
+            ..map.clone()
+        };
+        assert!(!accepting.proves_local(&udp("100.64.0.1", UPLINK)));
+        assert!(
+            accepting.proves_local(&udp("127.0.0.1", LO)),
+            "arrived on lo"
+        );
+        assert!(!map.proves_local(&udp("192.168.1.20", UPLINK)));
+        assert!(!map.proves_local(&udp("172.17.0.2", DOCKER)));
+        assert!(
+            !SourceGate::default().proves_local(&udp("127.0.0.1", LO)),
+            "no map yet"
+        );
     }
 
     fn origin(client: &str, ingress: Option<u32>) -> QueryOrigin {
@@ -246,6 +309,7 @@ mod tests {
                 Transport::Tcp
             },
             ingress,
+            proven_local: false,
         }
     }
 

@@ -82,6 +82,7 @@ async fn serve_connection(
         server,
         transport: Transport::Tcp,
         ingress: None,
+        proven_local: false,
     };
     let (read_half, write_half) = stream.into_split();
     let mut queries = FramedRead::new(read_half, dns_codec());

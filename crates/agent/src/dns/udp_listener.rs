@@ -62,6 +62,7 @@ pub(crate) async fn serve_udp(
             server,
             transport: Transport::Udp,
             ingress,
+            proven_local: false,
         };
         match engine.handle_guarded(&packet[..len], ctx, &mut out) {
             Step::Reply => send(&socket, &out, client).await,

@@ -57,6 +57,11 @@ pub struct InterfaceFacts {
     pub default_route_interfaces: Vec<u32>,
     /// `(address, prefix length, interface index)`.
     pub addresses: Vec<(IpAddr, u8, u32)>,
+    /// The kernel drops IPv4 packets arriving from another host that claim one of this
+    /// host's addresses or a 127/8 address as their source (no interface has
+    /// `accept_local` or `route_localnet` set, the default): an IPv4 query from a local
+    /// source then certainly comes from this host.
+    pub ipv4_forged_local_dropped: bool,
 }
 
 /// A network interface by name and kernel index. The index is only valid while the

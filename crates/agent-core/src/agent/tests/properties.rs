@@ -133,6 +133,8 @@ struct Shell {
     tunnels_opened: usize,
     /// Addresses the fast view answered without asking the core.
     fast_addresses: usize,
+    /// Of those, the ones it could also give without knowing who asked.
+    answers_for_anyone: usize,
 }
 
 impl Shell {
@@ -343,7 +345,7 @@ fn apply(core: &mut Core, shell: &mut Shell, op: &Op) -> Result<Vec<Cmd>, TestCa
 
 /// Runs `ops`, checking the invariants after each; returns the number of tunnels opened
 /// and of addresses the fast view answered.
-fn run(ops: &[Op], shut_down_at_end: bool) -> Result<(usize, usize), TestCaseError> {
+fn run(ops: &[Op], shut_down_at_end: bool) -> Result<(usize, usize, usize), TestCaseError> {
     let config = CoreConfig {
         breaker: crate::pause::BreakerConfig {
             threshold: 4,
@@ -403,7 +405,11 @@ fn run(ops: &[Op], shut_down_at_end: bool) -> Result<(usize, usize), TestCaseErr
             );
         }
     }
-    Ok((shell.tunnels_opened, shell.fast_addresses))
+    Ok((
+        shell.tunnels_opened,
+        shell.fast_addresses,
+        shell.answers_for_anyone,
+    ))
 }
 
 /// The property of the DNS fast path: whenever the published view answers a question on
@@ -446,9 +452,29 @@ fn check_fast_view_at(
                         alias
                     );
                 }
+                let anyone = view.decide_for_anyone(&question, now.moment);
                 let Some(fast) = view.decide(&question, now.moment) else {
+                    prop_assert_eq!(
+                        anyone,
+                        None,
+                        "{:?} has an answer for anyone but not for {:?}",
+                        alias,
+                        asker
+                    );
                     continue;
                 };
+                if let Some(anyone) = &anyone {
+                    prop_assert_eq!(
+                        anyone,
+                        &fast,
+                        "{:?}: the answer for anyone is not {:?}'s",
+                        alias,
+                        asker
+                    );
+                    if matches!(fast, DnsDecision::Address(_)) {
+                        shell.answers_for_anyone += 1;
+                    }
+                }
                 let (res, _) = core.clone().handle_dns_question(&question, now);
                 prop_assert_eq!(
                     &res,
@@ -482,19 +508,24 @@ proptest! {
 fn the_generated_sequences_reach_tunnels() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = prop::collection::vec(op(), 1..120);
-    let (mut tunnels, mut fast) = (0, 0);
+    let (mut tunnels, mut fast, mut anyone) = (0, 0, 0);
     for _ in 0..200 {
         let ops = strategy
             .new_tree(&mut runner)
             .unwrap_or_else(|e| panic!("{e}"))
             .current();
-        let (t, f) = run(&ops, false).unwrap_or_else(|e| panic!("{e}"));
+        let (t, f, a) = run(&ops, false).unwrap_or_else(|e| panic!("{e}"));
         tunnels += t;
         fast += f;
+        anyone += a;
     }
     assert!(tunnels > 50, "only {tunnels} tunnels in 200 sequences");
     assert!(
         fast > 50,
         "the fast view answered only {fast} addresses in 200 sequences"
+    );
+    assert!(
+        anyone > 20,
+        "the fast view answered only {anyone} addresses for anyone in 200 sequences"
     );
 }

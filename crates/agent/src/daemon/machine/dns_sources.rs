@@ -66,6 +66,7 @@ fn source_map(
         uplinks,
         own,
         subnets,
+        ipv4_forged_local_dropped: facts.ipv4_forged_local_dropped,
     })
 }
 
@@ -84,6 +85,7 @@ mod tests {
                 ("172.17.0.1".parse().unwrap(), 16, 3),
                 ("100.64.0.1".parse().unwrap(), 32, 5),
             ],
+            ipv4_forged_local_dropped: true,
         };
         let dns = [
             "100.64.0.1".parse().unwrap(),

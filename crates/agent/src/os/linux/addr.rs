@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -125,6 +126,7 @@ impl NetlinkAddresses {
             loopback: nix::net::if_::if_nametoindex("lo").ok(),
             default_route_interfaces: self.default_route_indexes().await?,
             addresses,
+            ipv4_forged_local_dropped: ipv4_forged_local_dropped(Path::new(IPV4_CONF)),
         })
     }
 
@@ -345,5 +347,62 @@ pub(super) fn to_io(error: rtnetlink::Error) -> io::Error {
     match error {
         rtnetlink::Error::NetlinkError(message) => message.to_io(),
         other => io::Error::other(other.to_string()),
+    }
+}
+
+/// The per-interface IPv4 settings of the network namespace the reading thread is in.
+const IPV4_CONF: &str = "/proc/sys/net/ipv4/conf";
+
+/// See [`InterfaceFacts::ipv4_forged_local_dropped`]: `false` when any entry under `conf`
+/// (`all`, `default` and every interface) sets `accept_local` or `route_localnet`, or
+/// when the settings cannot be read.
+fn ipv4_forged_local_dropped(conf: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(conf) else {
+        return false;
+    };
+    entries.into_iter().all(|entry| {
+        let Ok(entry) = entry else { return false };
+        ["accept_local", "route_localnet"].iter().all(|setting| {
+            std::fs::read_to_string(entry.path().join(setting))
+                .is_ok_and(|value| value.trim() == "0")
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(settings: &[(&str, &str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (interface, setting, value) in settings {
+            let path = dir.path().join(interface);
+            std::fs::create_dir_all(&path).unwrap();
+            std::fs::write(path.join(setting), format!("{value}\n")).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn forged_local_sources_are_dropped_only_when_no_interface_accepts_them() {
+        let defaults = [
+            ("all", "accept_local", "0"),
+            ("all", "route_localnet", "0"),
+            ("eth0", "accept_local", "0"),
+            ("eth0", "route_localnet", "0"),
+        ];
+        assert!(ipv4_forged_local_dropped(conf(&defaults).path()));
+        for (interface, setting) in [("eth0", "accept_local"), ("all", "route_localnet")] {
+            let mut settings = defaults.to_vec();
+            settings.retain(|(i, s, _)| (*i, *s) != (interface, setting));
+            settings.push((interface, setting, "1"));
+            assert!(
+                !ipv4_forged_local_dropped(conf(&settings).path()),
+                "{interface}/{setting} = 1"
+            );
+        }
+        // A setting that cannot be read proves nothing.
+        assert!(!ipv4_forged_local_dropped(conf(&defaults[..3]).path()));
+        assert!(!ipv4_forged_local_dropped(Path::new("/nonexistent")));
     }
 }

@@ -1,0 +1,130 @@
+//! The DNS rows: warm alias answers against dnsmasq answering the same names from
+//! `address=` lines, and forwarding of unique names against dnsmasq forwarding (cache
+//! off) to the same upstream. Both dnsmasq peers run in the client namespace beside the
+//! agent, on loopback addresses of their own; dnsperf runs there as alice (the user whose
+//! token the agent holds).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use crate::Load;
+use crate::agent::DNS_V4;
+use crate::dnsperf::{DnsRun, dnsperf, query_file};
+use crate::report::{Row, Table};
+use crate::scenario::{ALIAS, SECOND_ALIAS, Scenario};
+use crate::support::dnsmasq::DnsmasqConfig;
+use crate::support::topology::UPSTREAM_V4;
+use crate::support::wait::READY_TIMEOUT;
+
+/// Where the peer dnsmasq of each row listens in the client namespace.
+const ALIAS_PEER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+const FORWARDING_PEER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
+/// Unique names per forwarding run (more than dnsperf sends in a run of this machine).
+const UNIQUE_NAMES: usize = 1_000_000;
+
+/// Warm alias answers: both aliases have a live session for alice before the runs.
+pub fn alias_answers(scenario: &Scenario, load: Load, table: &mut Table) {
+    let alice = &scenario.topology.alice;
+    let mut lines = Vec::new();
+    let mut peer = DnsmasqConfig::new().listen(ALIAS_PEER.into());
+    for alias in [ALIAS, SECOND_ALIAS] {
+        let address = scenario.alias_v4(alice, alias);
+        lines.push(format!("{alias} A"));
+        peer = peer.option(&format!("address=/{alias}/{address}"));
+    }
+    let file = query_file(scenario.topology.dir(), "alias-queries.txt", lines);
+    let peer_addr = start_dnsmasq(scenario, "bench-alias-dnsmasq", &peer, ALIAS_PEER, ALIAS);
+    let peer = dnsperf(&scenario.topology.client, alice, peer_addr, &file, load);
+    let ours = dnsperf(
+        &scenario.topology.client,
+        alice,
+        (DNS_V4, 53).into(),
+        &file,
+        load,
+    );
+    table.push(rates(
+        "DNS answers for aliases (warm)",
+        ours,
+        peer,
+        "dnsmasq `address=`",
+        "≥ 1.2× dnsmasq, p99 ≤ 1 ms",
+    ));
+}
+
+/// Forwarding: every query a name nobody asked before (the upstream answers NXDOMAIN for
+/// `.test` names it does not know).
+pub fn forwarding(scenario: &Scenario, load: Load, table: &mut Table) {
+    let alice = &scenario.topology.alice;
+    let names = |run: &'static str| (0..UNIQUE_NAMES).map(move |i| format!("n{i}.{run}.test A"));
+    let ours_file = query_file(scenario.topology.dir(), "forward-ours.txt", names("ours"));
+    let peer_file = query_file(scenario.topology.dir(), "forward-peer.txt", names("peer"));
+    let peer = DnsmasqConfig::new()
+        .listen(FORWARDING_PEER.into())
+        .option(&format!("server={UPSTREAM_V4}"))
+        .option("cache-size=0");
+    let peer_addr = start_dnsmasq(
+        scenario,
+        "bench-forwarding-dnsmasq",
+        &peer,
+        FORWARDING_PEER,
+        "ordinary.test",
+    );
+    let peer = dnsperf(
+        &scenario.topology.client,
+        alice,
+        peer_addr,
+        &peer_file,
+        load,
+    );
+    let ours = dnsperf(
+        &scenario.topology.client,
+        alice,
+        (DNS_V4, 53).into(),
+        &ours_file,
+        load,
+    );
+    table.push(rates(
+        "DNS forwarding (unique names)",
+        ours,
+        peer,
+        "dnsmasq `--server`, cache off",
+        "≥ 1.2×",
+    ));
+}
+
+fn rates(
+    what: &'static str,
+    ours: DnsRun,
+    peer: DnsRun,
+    peer_name: &str,
+    target: &'static str,
+) -> Row {
+    Row {
+        what,
+        ours: ours.summary(),
+        peer: format!("{peer_name}: {}", peer.summary()),
+        ratio: Some(ours.qps / peer.qps),
+        target,
+    }
+}
+
+/// Starts dnsmasq with `config` in the client namespace and waits until it answers
+/// `probe`; returns where it listens.
+fn start_dnsmasq(
+    scenario: &Scenario,
+    log_name: &str,
+    config: &DnsmasqConfig,
+    listen: Ipv4Addr,
+    probe: &str,
+) -> SocketAddr {
+    let topology = &scenario.topology;
+    let client = &topology.client;
+    // 127.0.0.0/8 routes to lo, but dnsmasq only binds addresses an interface holds.
+    client.exec_ok(&["ip", "addr", "add", &format!("{listen}/32"), "dev", "lo"]);
+    let path = topology.dir().join(format!("{log_name}.conf"));
+    let args = config.write(&path);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    topology.spawn(client, log_name, &args);
+    let addr = SocketAddr::new(IpAddr::V4(listen), 53);
+    client.wait_dns(addr, probe, "A", READY_TIMEOUT);
+    addr
+}

@@ -1,0 +1,88 @@
+//! Running `dnsperf` in a namespace and reading its summary.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::Load;
+use crate::support::netns::Netns;
+use crate::support::os_user::OsUser;
+use crate::support::process::run_with_timeout;
+
+/// What one dnsperf run reports.
+#[derive(Clone, Copy, Debug)]
+pub struct DnsRun {
+    pub qps: f64,
+    pub avg_ms: f64,
+    pub stddev_ms: f64,
+    pub lost: u64,
+}
+
+impl DnsRun {
+    /// `41802 q/s, avg 2.10 ms (sd 0.40)` (and the loss, when there was any).
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "{:.0} q/s, avg {:.2} ms (sd {:.2})",
+            self.qps, self.avg_ms, self.stddev_ms
+        );
+        if self.lost > 0 {
+            let _ = write!(text, ", {} lost", self.lost);
+        }
+        text
+    }
+}
+
+/// Writes a dnsperf query file (`name type` lines) readable by every user.
+pub fn query_file(dir: &Path, file: &str, queries: impl IntoIterator<Item = String>) -> PathBuf {
+    let mut text = String::new();
+    for query in queries {
+        text.push_str(&query);
+        text.push('\n');
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    path
+}
+
+/// `dnsperf` against `server` with the queries of `file`, as `user` in `netns`.
+pub fn dnsperf(
+    netns: &Netns,
+    user: &OsUser,
+    server: SocketAddr,
+    file: &Path,
+    load: Load,
+) -> DnsRun {
+    let mut command = netns.command_as(user, "dnsperf");
+    command
+        .args(["-s", &server.ip().to_string()])
+        .args(["-p", &server.port().to_string()])
+        .arg("-d")
+        .arg(file)
+        .args(["-c", &load.clients.to_string()])
+        .args(["-l", &load.duration.as_secs().to_string()])
+        .args(["-q", "200"]);
+    let output = run_with_timeout(&mut command, None, load.duration + Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "dnsperf failed ({}): {text}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let field = |label: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("dnsperf printed no {label:?}:\n{text}"))
+    };
+    DnsRun {
+        qps: field("Queries per second:"),
+        avg_ms: field("Average Latency (s):") * 1000.0,
+        stddev_ms: field("Latency StdDev (s):") * 1000.0,
+        lost: field("Queries lost:") as u64,
+    }
+}
