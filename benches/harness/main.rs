@@ -7,7 +7,7 @@
 //! `scripts/bench` (release build, then this harness) reproduces the README's
 //! `## Performance` table; `scripts/bench --smoke` runs every scenario for a moment, as
 //! `.ci/run` does so that the harness cannot rot. Needs root, `dnsperf` and `dnsmasq`.
-//! `BENCH_SECONDS` sets the length of each load run (default 10).
+//! `BENCH_SECONDS` sets the length of each load run (default 10). Also needs `iperf3`.
 #![cfg(target_os = "linux")]
 
 #[path = "../../tests/support/mod.rs"]
@@ -31,6 +31,7 @@ mod scenario;
 mod dns;
 mod dnsperf;
 mod report;
+mod tunnel;
 
 use std::time::Duration;
 
@@ -68,5 +69,6 @@ fn main() {
     let mut table = Table::new(machine, smoke);
     dns::alias_answers(&scenario, load, &mut table);
     dns::forwarding(&scenario, load, &mut table);
+    tunnel::throughput(&scenario, load, &mut table);
     println!("{table}");
 }

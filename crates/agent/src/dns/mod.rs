@@ -56,6 +56,7 @@ mod rebinding;
 mod server;
 pub mod sources;
 mod tcp_listener;
+mod udp_batch;
 mod udp_listener;
 mod upstreams;
 
