@@ -470,6 +470,79 @@ fn malformed_packets_do_not_stop_the_server() {
     );
 }
 
+/// A query for `name` (type A, class IN, RD) with `id`.
+fn query_packet(id: u16, name: &str) -> Vec<u8> {
+    let mut packet = id.to_be_bytes().to_vec();
+    packet.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        packet.push(u8::try_from(label.len()).unwrap());
+        packet.extend_from_slice(label.as_bytes());
+    }
+    packet.extend_from_slice(&[0, 0, 1, 0, 1]);
+    packet
+}
+
+#[test]
+fn a_burst_from_many_clients_is_answered_to_each_and_an_overlong_datagram_is_dropped() {
+    let fixture = Fixture::start();
+    const CLIENTS: u16 = 100;
+    let before = fixture
+        .server
+        .run(|server| async move { server.counters() });
+    let replies = fixture.server.run(|_server| async move {
+        let server: SocketAddr = format!("{SERVER_V4}:53").parse().unwrap();
+        // Longer than any query, sent first: it must not take the burst down with it.
+        let long = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut overlong = query_packet(7, "db.alias.test");
+        overlong.resize(6000, 0);
+        long.send_to(&overlong, server).await.unwrap();
+        let mut clients = Vec::new();
+        for id in 0..CLIENTS {
+            let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            socket
+                .send_to(&query_packet(1000 + id, "db.alias.test"), server)
+                .await
+                .unwrap();
+            clients.push(socket);
+        }
+        // Every query is in the server's queue before it runs (one thread), so it reads
+        // them in batches.
+        let mut replies = Vec::new();
+        for socket in &clients {
+            let mut buf = [0u8; 512];
+            let len = tokio::time::timeout(Duration::from_secs(5), socket.recv(&mut buf))
+                .await
+                .expect("every client gets its answer")
+                .unwrap();
+            replies.push(buf[..len].to_vec());
+        }
+        let mut buf = [0u8; 512];
+        let long_reply =
+            tokio::time::timeout(Duration::from_millis(300), long.recv(&mut buf)).await;
+        (replies, long_reply.is_err())
+    });
+    let (replies, long_unanswered) = replies;
+    for (id, reply) in (1000..).zip(&replies) {
+        let id: u16 = id;
+        assert_eq!(
+            &reply[..2],
+            &id.to_be_bytes(),
+            "each client gets its own answer"
+        );
+        let address: [u8; 4] = reply[reply.len() - 4..].try_into().unwrap();
+        assert_eq!(
+            std::net::Ipv4Addr::from(address).to_string(),
+            ALIAS_V4,
+            "query {id}"
+        );
+    }
+    assert!(long_unanswered, "the overlong datagram gets no answer");
+    let after = fixture
+        .server
+        .run(|server| async move { server.counters() });
+    assert_eq!(after.dropped, before.dropped + 1, "{after:?}");
+}
+
 #[test]
 fn listening_where_port_53_is_taken_fails_clearly_and_binds_nothing() {
     let fixture = Fixture::start();
