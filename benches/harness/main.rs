@@ -7,7 +7,8 @@
 //! `scripts/bench` (release build, then this harness) reproduces the README's
 //! `## Performance` table; `scripts/bench --smoke` runs every scenario for a moment, as
 //! `.ci/run` does so that the harness cannot rot. Needs root, `dnsperf` and `dnsmasq`.
-//! `BENCH_SECONDS` sets the length of each load run (default 10). Also needs `iperf3`.
+//! `BENCH_SECONDS` sets the length of each load run (default 10). Also needs `iperf3` and
+//! `curl`.
 #![cfg(target_os = "linux")]
 
 #[path = "../../tests/support/mod.rs"]
@@ -69,6 +70,8 @@ fn main() {
     let mut table = Table::new(machine, smoke);
     dns::alias_answers(&scenario, load, &mut table);
     dns::forwarding(&scenario, load, &mut table);
-    tunnel::throughput(&scenario, load, &mut table);
+    let targets = tunnel::BenchTargets::create(&scenario);
+    tunnel::throughput(&scenario, &targets, load, &mut table);
+    tunnel::first_byte(&scenario, &targets, load, &mut table);
     println!("{table}");
 }

@@ -1,6 +1,7 @@
-//! The tunnel row: iperf3 from the client through an alias (agent → worker in `infra` →
+//! The tunnel rows: iperf3 from the client through an alias (agent → worker in `infra` →
 //! the target) against iperf3 straight from `infra` to the same server, the path the
-//! worker's own connection takes. Both directions; iperf3 runs as alice on the client.
+//! worker's own connection takes, both directions; and the time to the first byte of an
+//! HTTP answer the same two ways. The client side runs as alice.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -14,23 +15,81 @@ use crate::scenario::Scenario;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::support::process::run_with_timeout;
-use crate::support::topology::TARGET_V4;
+use crate::support::topology::{HTTP_PORT, TARGET_V4};
 use crate::support::wait::READY_TIMEOUT;
 
-/// The alias of the iperf3 target.
+/// The aliases of the iperf3 target and of the target's HTTP server.
 const IPERF_ALIAS: &str = "iperf.prod.test";
+const HTTP_ALIAS: &str = "http.prod.test";
 const IPERF_PORT: u16 = 5201;
 
-pub fn throughput(scenario: &Scenario, load: Load, table: &mut Table) {
+/// The aliases of the targets the tunnel rows use, created once.
+pub struct BenchTargets {
+    iperf: IpAddr,
+    http: IpAddr,
+}
+
+impl BenchTargets {
+    /// Starts iperf3 in `target`, creates a TCP target and an alias for it and for the
+    /// target's HTTP server, registers alice again (a new registration lists the aliases
+    /// at once; the periodic refresh may be minutes away) and resolves both, which makes
+    /// their sessions warm.
+    pub fn create(scenario: &Scenario) -> BenchTargets {
+        let topology = &scenario.topology;
+        topology.spawn(
+            &topology.target,
+            "bench-iperf3",
+            &["iperf3", "--server", "--port", &IPERF_PORT.to_string()],
+        );
+        topology
+            .infra
+            .wait_tcp((TARGET_V4, IPERF_PORT).into(), READY_TIMEOUT);
+        create_aliased_target(scenario, "iperf3", IPERF_PORT, IPERF_ALIAS);
+        create_aliased_target(scenario, "http", HTTP_PORT, HTTP_ALIAS);
+        scenario.register_alice_with_curl();
+        let alice = &topology.alice;
+        BenchTargets {
+            iperf: scenario.alias_v4(alice, IPERF_ALIAS),
+            http: scenario.alias_v4(alice, HTTP_ALIAS),
+        }
+    }
+}
+
+/// iperf3 both ways.
+pub fn throughput(scenario: &Scenario, targets: &BenchTargets, load: Load, table: &mut Table) {
     let topology = &scenario.topology;
-    topology.spawn(
-        &topology.target,
-        "bench-iperf3",
-        &["iperf3", "--server", "--port", &IPERF_PORT.to_string()],
-    );
-    topology
-        .infra
-        .wait_tcp((TARGET_V4, IPERF_PORT).into(), READY_TIMEOUT);
+    let alice = &topology.alice;
+    for (what, reverse) in [("tunnel upload", false), ("tunnel download", true)] {
+        let direct = iperf3(&topology.infra, None, IpAddr::V4(TARGET_V4), reverse, load);
+        let ours = iperf3(&topology.client, Some(alice), targets.iperf, reverse, load);
+        table.push(Row {
+            what,
+            ours: gbits(ours),
+            peer: format!("direct TCP infra → target: {}", gbits(direct)),
+            ratio: Some(ours / direct),
+            target: "≥ 0.5× direct",
+        });
+    }
+}
+
+/// Connect and first byte of an HTTP answer with a warm session: curl's
+/// `time_starttransfer` through the alias against straight from infra, medians.
+pub fn first_byte(scenario: &Scenario, targets: &BenchTargets, load: Load, table: &mut Table) {
+    let topology = &scenario.topology;
+    let runs = if load.duration.as_secs() <= 1 { 5 } else { 100 };
+    let direct = median_first_byte(&topology.infra, None, IpAddr::V4(TARGET_V4), runs);
+    let ours = median_first_byte(&topology.client, Some(&topology.alice), targets.http, runs);
+    table.push(Row {
+        what: "connect + first byte, warm session, p50",
+        ours: format!("{:.2} ms", ours * 1e3),
+        peer: format!("direct infra → target: {:.2} ms", direct * 1e3),
+        ratio: Some(direct / ours),
+        target: "≤ direct + 1 ms",
+    });
+}
+
+fn create_aliased_target(scenario: &Scenario, name: &str, port: u16, alias: &str) {
+    let topology = &scenario.topology;
     let target = scenario.admin.cli(
         topology,
         &[
@@ -40,35 +99,41 @@ pub fn throughput(scenario: &Scenario, load: Load, table: &mut Table) {
             "-scope-id",
             PROJECT_ID,
             "-name",
-            "iperf3",
+            name,
             "-address",
             &TARGET_V4.to_string(),
             "-default-port",
-            &IPERF_PORT.to_string(),
+            &port.to_string(),
             "-session-connection-limit",
             "-1",
         ],
     );
-    let target_id = target["item"]["id"].as_str().expect("target id").to_owned();
-    scenario
-        .admin
-        .create_alias(topology, IPERF_ALIAS, &target_id);
-    let alice = &topology.alice;
-    // A new registration lists the aliases at once (the periodic refresh may be minutes
-    // away); resolving makes the session warm.
-    scenario.register_alice_with_curl();
-    let alias = scenario.alias_v4(alice, IPERF_ALIAS);
-    for (what, reverse) in [("tunnel upload", false), ("tunnel download", true)] {
-        let direct = iperf3(&topology.infra, None, IpAddr::V4(TARGET_V4), reverse, load);
-        let ours = iperf3(&topology.client, Some(alice), alias, reverse, load);
-        table.push(Row {
-            what,
-            ours: gbits(ours),
-            peer: format!("direct TCP infra → target: {}", gbits(direct)),
-            ratio: Some(ours / direct),
-            target: "≥ 0.5× direct",
-        });
-    }
+    let target_id = target["item"]["id"].as_str().expect("target id");
+    scenario.admin.create_alias(topology, alias, target_id);
+}
+
+/// The median of `runs` curl `time_starttransfer`s (seconds) against `server`'s HTTP port.
+fn median_first_byte(netns: &Netns, user: Option<&OsUser>, server: IpAddr, runs: usize) -> f64 {
+    let url = format!("http://{server}:{HTTP_PORT}/");
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let mut command = netns.command_for(user, "curl");
+            command.args(["--silent", "--output", "/dev/null", "--max-time", "10"]);
+            command.args(["--write-out", "%{time_starttransfer}", &url]);
+            let output = run_with_timeout(&mut command, None, Duration::from_secs(20));
+            let text = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "curl {url} failed ({}): {text}",
+                output.status
+            );
+            text.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("curl printed no time: {text}"))
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
 
 /// Bits per second the receiver saw, from `iperf3 --json`.
