@@ -92,9 +92,10 @@ impl QueryEngine {
                 return Step::Reply;
             }
         };
-        let ctx = match self.sources.admit(&ctx) {
+        let (admission, proven_local) = self.sources.check(&ctx);
+        let ctx = match admission {
             Admission::Full => QueryContext {
-                proven_local: self.sources.proves_local(&ctx),
+                proven_local,
                 ..ctx
             },
             Admission::ForwardOnly => return self.later_forward(packet, query, ctx),

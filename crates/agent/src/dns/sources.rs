@@ -94,7 +94,12 @@ impl SourceMap {
     /// the kernel drops forged local IPv4 sources. A forged IPv6 packet carrying one of
     /// the host's global addresses is not caught here (see the module documentation).
     pub fn proves_local(&self, origin: &QueryOrigin) -> bool {
-        if self.classify(origin) != SourceClass::Local {
+        self.proves(self.classify(origin), origin)
+    }
+
+    /// [`proves_local`](Self::proves_local) for an origin already classified as `class`.
+    fn proves(&self, class: SourceClass, origin: &QueryOrigin) -> bool {
+        if class != SourceClass::Local {
             return false;
         }
         let source = canonical(origin.client.ip());
@@ -170,24 +175,22 @@ impl SourceGate {
         self.allowed.store(Arc::new(allowed));
     }
 
-    /// [`SourceMap::proves_local`]; `false` until a map is installed.
-    pub fn proves_local(&self, origin: &QueryOrigin) -> bool {
-        self.map
-            .load()
-            .as_ref()
-            .as_ref()
-            .is_some_and(|map| map.proves_local(origin))
-    }
-
     /// Queries refused so far.
     pub fn refused(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
     }
 
     pub fn admit(&self, origin: &QueryOrigin) -> Admission {
+        self.check(origin).0
+    }
+
+    /// What `origin` may get, and whether it is proven to be this host
+    /// ([`SourceMap::proves_local`]; `false` until a map is installed): one map lookup and
+    /// one classification for both, on every query.
+    pub fn check(&self, origin: &QueryOrigin) -> (Admission, bool) {
         let map = self.map.load();
         let Some(map) = map.as_ref() else {
-            return Admission::Full;
+            return (Admission::Full, false);
         };
         let class = map.classify(origin);
         let admission = match class {
@@ -212,7 +215,7 @@ impl SourceGate {
         if admission == Admission::Refuse {
             self.note_refused(origin, class);
         }
-        admission
+        (admission, map.proves(class, origin))
     }
 
     fn note_refused(&self, origin: &QueryOrigin, class: SourceClass) {
@@ -294,7 +297,7 @@ mod tests {
         assert!(!map.proves_local(&udp("192.168.1.20", UPLINK)));
         assert!(!map.proves_local(&udp("172.17.0.2", DOCKER)));
         assert!(
-            !SourceGate::default().proves_local(&udp("127.0.0.1", LO)),
+            !SourceGate::default().check(&udp("127.0.0.1", LO)).1,
             "no map yet"
         );
     }
