@@ -262,7 +262,13 @@ struct TempKeyFile {
 
 impl TempKeyFile {
     fn write(key: &str) -> anyhow::Result<Self> {
-        let path = std::env::temp_dir().join(format!(
+        // The user's own runtime directory where there is one; in the shared temporary
+        // directory the name is random and the file is created new, never followed.
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute() && dir.is_dir())
+            .unwrap_or_else(std::env::temp_dir);
+        let path = dir.join(format!(
             "boundary-ssh-key-{}",
             boundary_wire::api::ids::random_base62(12)
         ));
@@ -270,6 +276,7 @@ impl TempKeyFile {
             .write(true)
             .create_new(true)
             .mode(0o600)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
             .open(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         let file_guard = Self { path };

@@ -129,14 +129,10 @@ impl DevAgent {
     }
 }
 
-/// `/run` where it exists (root-only, in memory), else the temporary directory.
+/// `/run` (root-only, in memory). Never the world-writable temporary directory: the dev
+/// agent runs as root, and a root process creates nothing there.
 fn state_dir_parent() -> PathBuf {
-    let run = Path::new("/run");
-    if run.is_dir() {
-        run.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    }
+    PathBuf::from("/run")
 }
 
 /// A new directory under `parent` with a random name and mode 0700, created by this
