@@ -2,6 +2,8 @@
 //! `ClientHandshake`, then cancel, or activate the session and authorize the connection at
 //! the controller. Every refusal carries the close code and reason the protocol assigns.
 
+use super::session_cache::SessionTls;
+use super::tofu_binding::TofuCheck;
 use super::upstream::{ControllerLink, UpstreamError};
 use boundary_wire::api::Secret;
 use boundary_wire::api::worker::AuthorizeConnectionResponse;
@@ -116,45 +118,74 @@ pub async fn cancel(
     }
 }
 
-/// Trust on first use, then one connection of the session's limit.
+/// Trust on first use (asked of the controller only while this worker has not seen the
+/// session activated, as Boundary's worker does), then one connection of the session's
+/// limit.
 pub async fn activate_and_authorize(
     link: &ControllerLink,
-    session_id: &str,
+    session: &SessionTls,
     tofu_token: &Secret,
     client: SocketAddr,
 ) -> Result<AuthorizeConnectionResponse, Refusal> {
-    match link.activate(session_id, tofu_token).await {
-        Ok(_) => {}
-        Err(UpstreamError::TofuMismatch) => {
+    let session_id = session.session_id.as_str();
+    match session.tofu.check(tofu_token) {
+        TofuCheck::Same => {}
+        TofuCheck::Different => {
             return Err(Refusal::new(
                 close::POLICY_VIOLATION,
                 close::TOFU_NOT_ALLOWED,
             ));
         }
+        TofuCheck::Unknown => activate(link, session, tofu_token).await?,
+    }
+    authorize(link, session_id, tofu_token, client).await
+}
+
+async fn activate(
+    link: &ControllerLink,
+    session: &SessionTls,
+    tofu_token: &Secret,
+) -> Result<(), Refusal> {
+    let session_id = session.session_id.as_str();
+    match link.activate(session_id, tofu_token).await {
+        Ok(_) => {
+            session.tofu.bind(tofu_token);
+            Ok(())
+        }
+        Err(UpstreamError::TofuMismatch) => Err(Refusal::new(
+            close::POLICY_VIOLATION,
+            close::TOFU_NOT_ALLOWED,
+        )),
         // The session was activated with this very token and is no longer active (it was
         // canceled, or it expired): as Boundary's worker, which only authorizes the
         // connection then, "unable to authorize connection".
         Err(UpstreamError::ConnectionRefused(why)) => {
             tracing::debug!(session_id, why, "session no longer active");
-            return Err(Refusal::new(
+            Err(Refusal::new(
                 close::INTERNAL_ERROR,
                 close::UNABLE_TO_AUTHORIZE,
-            ));
+            ))
         }
-        Err(UpstreamError::NotActivatable) => {
-            return Err(Refusal::new(
-                close::INTERNAL_ERROR,
-                close::REFUSING_TO_ACTIVATE,
-            ));
-        }
+        Err(UpstreamError::NotActivatable) => Err(Refusal::new(
+            close::INTERNAL_ERROR,
+            close::REFUSING_TO_ACTIVATE,
+        )),
         Err(e) => {
             tracing::warn!(session_id, error = %e, "cannot activate session at the controller");
-            return Err(Refusal::new(
+            Err(Refusal::new(
                 close::INTERNAL_ERROR,
                 close::REFUSING_TO_ACTIVATE,
-            ));
+            ))
         }
     }
+}
+
+async fn authorize(
+    link: &ControllerLink,
+    session_id: &str,
+    tofu_token: &Secret,
+    client: SocketAddr,
+) -> Result<AuthorizeConnectionResponse, Refusal> {
     link.authorize_connection(session_id, tofu_token, client)
         .await
         .map_err(|e| {

@@ -23,6 +23,7 @@ mod live;
 mod proxy;
 mod session_cache;
 mod tls;
+mod tofu_binding;
 mod upstream;
 
 pub use boundary_config::ConfigError;

@@ -172,7 +172,7 @@ async fn tunnel<S>(
             close_with(ws, close::INTERNAL_ERROR, close::UNABLE_TO_AUTHORIZE).await;
         }
         Request::Connect { tofu_token } => {
-            connect(ws, peer, session_id, &tofu_token, mode, shared).await;
+            connect(ws, peer, session, &tofu_token, mode, shared).await;
         }
     }
 }
@@ -180,15 +180,16 @@ async fn tunnel<S>(
 async fn connect<S>(
     mut ws: WebSocketStream<S>,
     peer: SocketAddr,
-    session_id: &str,
+    session: &SessionTls,
     tofu_token: &Secret,
     mode: SpliceMode,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let session_id = session.session_id.as_str();
     let authorized =
-        match handshake::activate_and_authorize(&shared.link, session_id, tofu_token, peer).await {
+        match handshake::activate_and_authorize(&shared.link, session, tofu_token, peer).await {
             Ok(authorized) => authorized,
             Err(Refusal { code, reason }) => return close_with(ws, code, reason).await,
         };

@@ -3,12 +3,14 @@
 //! Every proxied TCP connection starts a TLS handshake, and a client opening many
 //! connections of one session would otherwise cost a controller round trip and a key
 //! parse each time. Only what the handshake needs is cached (certificate and key, both
-//! fixed for the session's life); the session's state is always checked live at the
-//! controller when the connection is activated and authorized, so a stale entry can never
-//! admit a canceled, expired or exhausted session. (An expired session still completes
+//! fixed for the session's life) and the tofu token the session was activated with here
+//! ([`TofuBinding`]); the session's state is always checked live at the controller when
+//! the connection is authorized, so a stale entry can never admit a canceled, expired or
+//! exhausted session. (An expired session still completes
 //! TLS, so that its client gets the protocol's close 1011 rather than a bare TLS failure.)
 
 use super::tls::{SessionTlsError, session_server_config};
+use super::tofu_binding::TofuBinding;
 use super::upstream::{ControllerLink, UpstreamError};
 use boundary_wire::api::Timestamp;
 use rustls::ServerConfig;
@@ -28,6 +30,8 @@ pub struct SessionTls {
     pub server_config: Arc<ServerConfig>,
     /// Fixed for the session's life; the worker refuses connections past it itself.
     pub expiration: Timestamp,
+    /// Set once this worker saw the controller activate the session.
+    pub tofu: TofuBinding,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +72,7 @@ impl SessionCache {
             session_id: session.session_id.clone(),
             server_config: Arc::new(session_server_config(&session)?),
             expiration: session.expiration,
+            tofu: TofuBinding::default(),
         });
         self.insert(session_id, Arc::clone(&tls));
         Ok(tls)
