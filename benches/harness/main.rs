@@ -7,8 +7,9 @@
 //! `scripts/bench` (release build, then this harness) reproduces the README's
 //! `## Performance` table; `scripts/bench --smoke` runs every scenario for a moment, as
 //! `.ci/run` does so that the harness cannot rot. Needs root, `dnsperf` and `dnsmasq`.
-//! `BENCH_SECONDS` sets the length of each load run (default 10). Also needs `iperf3` and
-//! `curl`.
+//! `BENCH_SECONDS` sets the length of each load run (default 10); `BENCH_ONLY` picks
+//! groups of rows by name (comma-separated: `dns`, `forwarding`, `tunnel`, `first-byte`;
+//! default all), to profile one of them. Also needs `iperf3` and `curl`.
 #![cfg(target_os = "linux")]
 
 #[path = "../../tests/support/mod.rs"]
@@ -68,10 +69,42 @@ fn main() {
     eprintln!("harness: {machine}; {load:?}; starting the end-to-end scenario");
     let scenario = Scenario::start();
     let mut table = Table::new(machine, smoke);
-    dns::alias_answers(&scenario, load, &mut table);
-    dns::forwarding(&scenario, load, &mut table);
-    let targets = tunnel::BenchTargets::create(&scenario);
-    tunnel::throughput(&scenario, &targets, load, &mut table);
-    tunnel::first_byte(&scenario, &targets, load, &mut table);
+    let only = Only::from_env();
+    if only.wants("dns") {
+        dns::alias_answers(&scenario, load, &mut table);
+    }
+    if only.wants("forwarding") {
+        dns::forwarding(&scenario, load, &mut table);
+    }
+    if only.wants("tunnel") || only.wants("first-byte") {
+        let targets = tunnel::BenchTargets::create(&scenario);
+        if only.wants("tunnel") {
+            tunnel::throughput(&scenario, &targets, load, &mut table);
+        }
+        if only.wants("first-byte") {
+            tunnel::first_byte(&scenario, &targets, load, &mut table);
+        }
+    }
     println!("{table}");
+}
+
+/// The row groups `BENCH_ONLY` selected; all when it is unset or empty.
+struct Only(Vec<String>);
+
+impl Only {
+    fn from_env() -> Only {
+        let names = std::env::var("BENCH_ONLY").unwrap_or_default();
+        Only(
+            names
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    fn wants(&self, group: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|n| n == group)
+    }
 }
