@@ -66,6 +66,10 @@ mod tests {
         assert_eq!(binding.check(&first), TofuCheck::Same);
         assert_eq!(binding.check(&other), TofuCheck::Different);
         binding.bind(&other);
-        assert_eq!(binding.check(&first), TofuCheck::Same, "the first binding stays");
+        assert_eq!(
+            binding.check(&first),
+            TofuCheck::Same,
+            "the first binding stays"
+        );
     }
 }
