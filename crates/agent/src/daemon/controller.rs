@@ -25,6 +25,12 @@ use boundary_wire::api::ListResponse;
 use boundary_wire::api::alias::ResolvableAlias;
 use boundary_wire::proto::decode_authorization_token;
 
+/// How long a session keeps the tunnel it opened ahead of its next connection (see
+/// `boundary_net::tunnel::TunnelSession::with_spare_tunnels`): long enough for the
+/// connections of one command or burst, short enough that an unused session holds no
+/// connection to the worker. Well under any worker's wait for a handshake.
+const SPARE_TUNNEL_MAX_IDLE: Duration = Duration::from_secs(10);
+
 /// Bound on one controller request. Below the core's authorize timeout (60 s), so every
 /// `Authorize` gets its answer from here.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -181,7 +187,8 @@ impl Controllers {
             .map_err(|e| unusable(format!("its authorization token is unusable: {e:#}")))?;
         let default_client_port = data.default_client_port;
         let tunnel = TunnelSession::new(data)
-            .map_err(|e| unusable(format!("no tunnel can be made from it: {e}")))?;
+            .map_err(|e| unusable(format!("no tunnel can be made from it: {e}")))?
+            .with_spare_tunnels(SPARE_TUNNEL_MAX_IDLE);
         Ok(Authorized {
             token_id: request.token_id.clone(),
             authorization,

@@ -113,7 +113,7 @@ async fn open_tunnel(
                 return None;
             }
         };
-        let error = match grant.tunnel.connect().await {
+        let error = match grant.tunnel.connect_with_spare().await {
             Ok(tunnel) => return Some((grant, tunnel)),
             Err(error) => error,
         };

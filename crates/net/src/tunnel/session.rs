@@ -2,7 +2,7 @@
 //! configuration and its tofu token, and a way to open tunnels and to cancel it.
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -41,6 +41,8 @@ pub struct TunnelSession {
     offer: ProtocolOffer,
     /// The lowest `connections_left` any handshake reported (`-1` = unlimited).
     connections_left: Mutex<Option<i32>>,
+    /// `Some` when spare tunnels are on ([`TunnelSession::with_spare_tunnels`]).
+    spare: Option<SpareSlot>,
 }
 
 /// An open tunnel after a successful handshake: a WebSocket carrying one TCP connection.
@@ -68,7 +70,16 @@ impl TunnelSession {
             tls: TlsConnector::from(config),
             offer: ProtocolOffer::V2AndV1,
             connections_left: Mutex::new(None),
+            spare: None,
         })
+    }
+
+    /// After each connection made with [`TunnelSession::connect_with_spare`], opens the
+    /// next tunnel up to the WebSocket upgrade in the background and keeps it for at most
+    /// `max_idle` (see the `spare` module for why this is safe with a worker).
+    pub fn with_spare_tunnels(mut self, max_idle: Duration) -> Self {
+        self.spare = Some(SpareSlot::new(max_idle));
+        self
     }
 
     /// Which subprotocols to offer; the default offers v2 (half-close) before v1.
@@ -101,7 +112,41 @@ impl TunnelSession {
     /// Opens one tunnel: TCP to the first reachable worker, pinned TLS, WebSocket upgrade,
     /// handshake. The caller then splices it with the accepted TCP connection.
     pub async fn connect(&self) -> Result<Tunnel, TunnelError> {
-        let (mut ws, mode, worker) = self.open().await?;
+        let (ws, mode, worker) = self.open().await?;
+        self.handshake(ws, mode, worker).await
+    }
+
+    /// [`TunnelSession::connect`] through the spare tunnel when one is ready, then starts
+    /// the next spare. A spare the worker or the network closed meanwhile (the connection
+    /// ended, or a close frame other than a handshake refusal) is replaced by a fresh
+    /// tunnel at once; a refusal of the handshake itself is the answer, as with `connect`.
+    pub async fn connect_with_spare(self: &Arc<Self>) -> Result<Tunnel, TunnelError> {
+        let Some(slot) = &self.spare else {
+            return self.connect().await;
+        };
+        let result = match slot.take() {
+            Some(spare) => match self.handshake(spare.ws, spare.mode, spare.worker).await {
+                Err(error) if spare_was_stale(&error) => {
+                    tracing::debug!(%error, "the spare tunnel was closed; opening a new one");
+                    self.connect().await
+                }
+                other => other,
+            },
+            None => self.connect().await,
+        };
+        if result.is_ok() {
+            slot.refill(self);
+        }
+        result
+    }
+
+    /// The proxy handshake on an upgraded WebSocket.
+    async fn handshake(
+        &self,
+        mut ws: WebSocketStream<TlsStream<TcpStream>>,
+        mode: SpliceMode,
+        worker: String,
+    ) -> Result<Tunnel, TunnelError> {
         let handshake = ClientHandshake {
             tofu_token: self.tofu.expose().to_string(),
             command: HandshakeCommand::Unspecified as i32,
@@ -277,6 +322,18 @@ impl std::fmt::Debug for Tunnel {
     }
 }
 
+/// Errors that say the spare's connection was gone before the worker read the handshake,
+/// rather than the worker's answer to it.
+fn spare_was_stale(error: &TunnelError) -> bool {
+    matches!(
+        error,
+        TunnelError::Ended
+            | TunnelError::WebSocket { .. }
+            | TunnelError::Closed { .. }
+            | TunnelError::Timeout(_)
+    )
+}
+
 async fn timed<T>(
     what: &str,
     f: impl Future<Output = Result<T, TunnelError>>,
@@ -285,6 +342,9 @@ async fn timed<T>(
         .await
         .unwrap_or_else(|_| Err(TunnelError::Timeout(what.to_string())))
 }
+
+mod spare;
+use spare::SpareSlot;
 
 #[cfg(test)]
 mod tests;

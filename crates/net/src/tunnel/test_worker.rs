@@ -111,6 +111,9 @@ pub enum Script {
     Close(u16, &'static str),
     /// Answer the upgrade with this subprotocol (or none) and stop.
     Subprotocol(Option<&'static str>),
+    /// Echo v2, then close with this code and reason without waiting for the handshake (a
+    /// worker giving up on an idle connection).
+    CloseAtOnce(u16, &'static str),
 }
 
 /// What the worker saw on one connection.
@@ -173,7 +176,7 @@ async fn serve(
 ) {
     let answer = match script {
         Script::Accept { subprotocol, .. } => Some(subprotocol),
-        Script::Close(..) => Some(subprotocol::V2),
+        Script::Close(..) | Script::CloseAtOnce(..) => Some(subprotocol::V2),
         Script::Subprotocol(answer) => answer,
     };
     let mut offered = String::new();
@@ -202,6 +205,21 @@ async fn serve(
         });
         return;
     };
+    if let Script::CloseAtOnce(code, reason) = script {
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        let _ = ws.send(Message::Close(Some(frame))).await;
+        let _ = seen_tx.send(Seen {
+            sni,
+            alpn,
+            offered,
+            handshake: None,
+        });
+        while let Some(Ok(_)) = ws.next().await {}
+        return;
+    }
     let handshake = match ws.next().await {
         Some(Ok(Message::Binary(bytes))) => ClientHandshake::decode(bytes).ok(),
         _ => None,
@@ -262,7 +280,7 @@ async fn serve(
             let _ = ws.send(close_with(code, reason)).await;
             while let Some(Ok(_)) = ws.next().await {}
         }
-        Script::Subprotocol(_) => {}
+        Script::Subprotocol(_) | Script::CloseAtOnce(..) => {}
     }
 }
 

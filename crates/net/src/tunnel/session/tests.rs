@@ -188,6 +188,100 @@ async fn an_expired_session_is_not_dialed() {
     assert!(err.session_unusable());
 }
 
+/// Polls until the session's spare tunnel is (or is no longer) open and waiting.
+async fn until_spare(session: &TunnelSession, ready: bool) {
+    let slot = session.spare.as_ref().expect("spares are on");
+    within("the spare tunnel", async {
+        while slot.is_ready() != ready {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_next_connection_goes_through_the_spare_and_a_closed_spare_is_replaced() {
+    let cert = session_cert("s_1234567890");
+    let scripts = vec![
+        accept_v2(3),
+        accept_v2(2),
+        Script::CloseAtOnce(1008, "idle"),
+        accept_v2(1),
+    ];
+    let (worker, mut seen) = scripted_worker(worker_tls_config(&cert, &cert), scripts).await;
+    let session = Arc::new(
+        TunnelSession::new(session_data(&cert, &[worker]))
+            .unwrap()
+            .with_spare_tunnels(std::time::Duration::from_secs(60)),
+    );
+
+    let first = within("connect", session.connect_with_spare())
+        .await
+        .unwrap();
+    assert_eq!(first.connections_left(), 3);
+    assert!(next_seen(&mut seen).await.handshake.is_some());
+    // The second connection is already open at the worker, waiting for its handshake.
+    until_spare(&session, true).await;
+    let second = within("connect", session.connect_with_spare())
+        .await
+        .unwrap();
+    assert_eq!(second.connections_left(), 2);
+    let through_spare = next_seen(&mut seen).await;
+    assert_eq!(
+        through_spare.handshake.unwrap().command,
+        HandshakeCommand::Unspecified as i32
+    );
+    let (back, _) = echo_through(second, b"through the spare").await;
+    assert_eq!(back, b"through the spare");
+
+    // The worker closes the next spare before any handshake: the connection still opens,
+    // on a fresh tunnel, and the refusal-looking close is not taken as the answer.
+    until_spare(&session, true).await;
+    assert_eq!(next_seen(&mut seen).await.handshake, None);
+    let third = within("connect", session.connect_with_spare())
+        .await
+        .unwrap();
+    assert_eq!(third.connections_left(), 1);
+    assert!(next_seen(&mut seen).await.handshake.is_some());
+    drop((first, third));
+}
+
+#[tokio::test]
+async fn an_unused_spare_is_closed_after_its_idle_time() {
+    let cert = session_cert("s_1234567890");
+    let scripts = vec![accept_v2(2), accept_v2(1)];
+    let (worker, mut seen) = scripted_worker(worker_tls_config(&cert, &cert), scripts).await;
+    let session = Arc::new(
+        TunnelSession::new(session_data(&cert, &[worker]))
+            .unwrap()
+            .with_spare_tunnels(std::time::Duration::from_millis(200)),
+    );
+    let first = within("connect", session.connect_with_spare())
+        .await
+        .unwrap();
+    assert!(next_seen(&mut seen).await.handshake.is_some());
+    until_spare(&session, true).await;
+    until_spare(&session, false).await;
+    // The worker sees the spare end without a handshake: nothing was counted for it.
+    assert_eq!(next_seen(&mut seen).await.handshake, None);
+    drop(first);
+}
+
+#[tokio::test]
+async fn without_spares_connect_with_spare_opens_no_extra_connection() {
+    let cert = session_cert("s_1234567890");
+    let (worker, mut seen) =
+        scripted_worker(worker_tls_config(&cert, &cert), vec![accept_v2(1)]).await;
+    let session = Arc::new(TunnelSession::new(session_data(&cert, &[worker])).unwrap());
+    let tunnel = within("connect", session.connect_with_spare())
+        .await
+        .unwrap();
+    assert!(next_seen(&mut seen).await.handshake.is_some());
+    let (back, _) = echo_through(tunnel, b"plain").await;
+    assert_eq!(back, b"plain");
+    assert!(session.spare.is_none());
+}
+
 #[test]
 fn unusable_authorization_data_is_an_error() {
     let cert = session_cert("s_1234567890");
