@@ -9,7 +9,7 @@
 //! `.ci/run` does so that the harness cannot rot. Needs root, `dnsperf` and `dnsmasq`.
 //! `BENCH_SECONDS` sets the length of each load run (default 10); `BENCH_ONLY` picks
 //! groups of rows by name (comma-separated: `dns`, `forwarding`, `tunnel`, `first-byte`;
-//! default all), to profile one of them. Also needs `iperf3` and `curl`.
+//! default all), to profile one of them. Also needs `iperf3`, `curl`, `socat` and `sshd`.
 #![cfg(target_os = "linux")]
 
 #[path = "../../tests/support/mod.rs"]
@@ -32,6 +32,7 @@ mod scenario;
 
 mod dns;
 mod dnsperf;
+mod relays;
 mod report;
 mod tunnel;
 

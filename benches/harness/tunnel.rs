@@ -3,13 +3,14 @@
 //! worker's own connection takes, both directions; and the time to the first byte of an
 //! HTTP answer the same two ways. The client side runs as alice.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::Load;
 use crate::controller::PROJECT_ID;
+use crate::relays::Relays;
 use crate::report::{Row, Table};
 use crate::scenario::Scenario;
 use crate::support::netns::Netns;
@@ -55,19 +56,44 @@ impl BenchTargets {
     }
 }
 
-/// iperf3 both ways.
+/// iperf3 both ways: through the alias, direct from infra, through `ssh -L` and through
+/// two plain relays (see [`Relays`]).
 pub fn throughput(scenario: &Scenario, targets: &BenchTargets, load: Load, table: &mut Table) {
     let topology = &scenario.topology;
     let alice = &topology.alice;
-    for (what, reverse) in [("tunnel upload", false), ("tunnel download", true)] {
-        let direct = iperf3(&topology.infra, None, IpAddr::V4(TARGET_V4), reverse, load);
-        let ours = iperf3(&topology.client, Some(alice), targets.iperf, reverse, load);
+    let relays = Relays::start(scenario, IPERF_PORT);
+    let directions = [
+        ("tunnel upload", "tunnel upload vs ssh -L", false),
+        ("tunnel download", "tunnel download vs ssh -L", true),
+    ];
+    for (what, what_ssh, reverse) in directions {
+        let run = |netns, user, server| iperf3(netns, user, server, reverse, load);
+        let direct = run(&topology.infra, None, (TARGET_V4, IPERF_PORT).into());
+        let ours = run(
+            &topology.client,
+            Some(alice),
+            (targets.iperf, IPERF_PORT).into(),
+        );
+        let ssh = run(&topology.client, Some(alice), relays.ssh_forward);
+        let plain = run(&topology.client, Some(alice), relays.socat);
         table.push(Row {
             what,
             ours: gbits(ours),
-            peer: format!("direct TCP infra → target: {}", gbits(direct)),
+            peer: format!(
+                "direct TCP infra → target: {}; two plain TCP relays (socat, no TLS) on the same path: {} ({:.2}× direct)",
+                gbits(direct),
+                gbits(plain),
+                plain / direct
+            ),
             ratio: Some(ours / direct),
             target: "≥ 0.5× direct",
+        });
+        table.push(Row {
+            what: what_ssh,
+            ours: gbits(ours),
+            peer: format!("ssh -L through sshd in infra: {}", gbits(ssh)),
+            ratio: Some(ours / ssh),
+            target: "≥ 3× ssh -L",
         });
     }
 }
@@ -137,11 +163,17 @@ fn median_first_byte(netns: &Netns, user: Option<&OsUser>, server: IpAddr, runs:
 }
 
 /// Bits per second the receiver saw, from `iperf3 --json`.
-fn iperf3(netns: &Netns, user: Option<&OsUser>, server: IpAddr, reverse: bool, load: Load) -> f64 {
+fn iperf3(
+    netns: &Netns,
+    user: Option<&OsUser>,
+    server: SocketAddr,
+    reverse: bool,
+    load: Load,
+) -> f64 {
     let mut command = netns.command_for(user, "iperf3");
     command
-        .args(["--client", &server.to_string()])
-        .args(["--port", &IPERF_PORT.to_string()])
+        .args(["--client", &server.ip().to_string()])
+        .args(["--port", &server.port().to_string()])
         .args(["--time", &load.duration.as_secs().to_string()])
         .arg("--json");
     if reverse {
@@ -158,7 +190,9 @@ fn iperf3(netns: &Netns, user: Option<&OsUser>, server: IpAddr, reverse: bool, l
     let report: Value = serde_json::from_str(&text).expect("iperf3 --json prints JSON");
     report["end"]["sum_received"]["bits_per_second"]
         .as_f64()
-        .unwrap_or_else(|| panic!("no end.sum_received.bits_per_second in {text}"))
+        .unwrap_or_else(|| {
+            panic!("iperf3 to {server}: no end.sum_received.bits_per_second in {text}")
+        })
 }
 
 fn gbits(bits_per_second: f64) -> String {
