@@ -78,12 +78,14 @@ fn main() {
         dns::forwarding(&scenario, load, &mut table);
     }
     if only.wants("tunnel") || only.wants("first-byte") {
-        let targets = tunnel::BenchTargets::create(&scenario);
+        let cold_runs = if smoke { 3 } else { 30 };
+        let targets = tunnel::BenchTargets::create(&scenario, cold_runs);
         if only.wants("tunnel") {
             tunnel::throughput(&scenario, &targets, load, &mut table);
         }
         if only.wants("first-byte") {
             tunnel::first_byte(&scenario, &targets, load, &mut table);
+            tunnel::cold_first_byte(&scenario, &targets, &mut table);
         }
     }
     println!("{table}");

@@ -28,14 +28,17 @@ const IPERF_PORT: u16 = 5201;
 pub struct BenchTargets {
     iperf: IpAddr,
     http: IpAddr,
+    /// Aliases of the HTTP server that nothing has resolved yet: one per cold run.
+    cold: Vec<String>,
 }
 
 impl BenchTargets {
     /// Starts iperf3 in `target`, creates a TCP target and an alias for it and for the
     /// target's HTTP server, registers alice again (a new registration lists the aliases
     /// at once; the periodic refresh may be minutes away) and resolves both, which makes
-    /// their sessions warm.
-    pub fn create(scenario: &Scenario) -> BenchTargets {
+    /// their sessions warm. `cold_runs` more aliases of the HTTP server stay unresolved
+    /// for [`cold_first_byte`].
+    pub fn create(scenario: &Scenario, cold_runs: usize) -> BenchTargets {
         let topology = &scenario.topology;
         topology.spawn(
             &topology.target,
@@ -46,12 +49,19 @@ impl BenchTargets {
             .infra
             .wait_tcp((TARGET_V4, IPERF_PORT).into(), READY_TIMEOUT);
         create_aliased_target(scenario, "iperf3", IPERF_PORT, IPERF_ALIAS);
-        create_aliased_target(scenario, "http", HTTP_PORT, HTTP_ALIAS);
+        let http = create_aliased_target(scenario, "http", HTTP_PORT, HTTP_ALIAS);
+        let cold: Vec<String> = (0..cold_runs)
+            .map(|n| format!("cold-{n}.prod.test"))
+            .collect();
+        for alias in &cold {
+            scenario.admin.create_alias(topology, alias, &http);
+        }
         scenario.register_alice_with_curl();
         let alice = &topology.alice;
         BenchTargets {
             iperf: scenario.alias_v4(alice, IPERF_ALIAS),
             http: scenario.alias_v4(alice, HTTP_ALIAS),
+            cold,
         }
     }
 }
@@ -114,7 +124,40 @@ pub fn first_byte(scenario: &Scenario, targets: &BenchTargets, load: Load, table
     });
 }
 
-fn create_aliased_target(scenario: &Scenario, name: &str, port: u16, alias: &str) {
+/// The cold path: curl by name through an alias nothing has resolved yet, so its lookup
+/// makes the agent authorize a session at the controller before the connection is
+/// tunnelled; `time_starttransfer` includes the name lookup. One alias per run.
+pub fn cold_first_byte(scenario: &Scenario, targets: &BenchTargets, table: &mut Table) {
+    let topology = &scenario.topology;
+    let mut lookups = Vec::new();
+    let mut first_bytes = Vec::new();
+    for alias in &targets.cold {
+        let url = format!("http://{alias}:{HTTP_PORT}/");
+        let [lookup, first_byte] = curl_times(&topology.client, Some(&topology.alice), &url);
+        lookups.push(lookup);
+        first_bytes.push(first_byte);
+    }
+    table.push(Row {
+        what: "cold: getaddrinfo → authorize → connect → first byte, p50",
+        ours: format!(
+            "{:.2} ms (of which the name lookup {:.2} ms), {} runs",
+            median(first_bytes) * 1e3,
+            median(lookups) * 1e3,
+            targets.cold.len()
+        ),
+        peer: "—".to_owned(),
+        ratio: None,
+        target: "≤ 5 ms",
+    });
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Returns the target's id.
+fn create_aliased_target(scenario: &Scenario, name: &str, port: u16, alias: &str) -> String {
     let topology = &scenario.topology;
     let target = scenario.admin.cli(
         topology,
@@ -136,30 +179,43 @@ fn create_aliased_target(scenario: &Scenario, name: &str, port: u16, alias: &str
     );
     let target_id = target["item"]["id"].as_str().expect("target id");
     scenario.admin.create_alias(topology, alias, target_id);
+    target_id.to_owned()
 }
 
 /// The median of `runs` curl `time_starttransfer`s (seconds) against `server`'s HTTP port.
 fn median_first_byte(netns: &Netns, user: Option<&OsUser>, server: IpAddr, runs: usize) -> f64 {
     let url = format!("http://{server}:{HTTP_PORT}/");
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let mut command = netns.command_for(user, "curl");
-            command.args(["--silent", "--output", "/dev/null", "--max-time", "10"]);
-            command.args(["--write-out", "%{time_starttransfer}", &url]);
-            let output = run_with_timeout(&mut command, None, Duration::from_secs(20));
-            let text = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success(),
-                "curl {url} failed ({}): {text}",
-                output.status
-            );
-            text.trim()
-                .parse()
+    median(
+        (0..runs)
+            .map(|_| curl_times(netns, user, &url)[1])
+            .collect(),
+    )
+}
+
+/// curl's `time_namelookup` and `time_starttransfer` (seconds) for one GET of `url`.
+fn curl_times(netns: &Netns, user: Option<&OsUser>, url: &str) -> [f64; 2] {
+    let mut command = netns.command_for(user, "curl");
+    command.args(["--silent", "--output", "/dev/null", "--max-time", "10"]);
+    command.args([
+        "--write-out",
+        "%{time_namelookup} %{time_starttransfer}",
+        url,
+    ]);
+    let output = run_with_timeout(&mut command, None, Duration::from_secs(20));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "curl {url} failed ({}): {text}",
+        output.status
+    );
+    let times: Vec<f64> = text
+        .split_whitespace()
+        .map(|t| {
+            t.parse()
                 .unwrap_or_else(|_| panic!("curl printed no time: {text}"))
         })
         .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    <[f64; 2]>::try_from(times).unwrap_or_else(|_| panic!("curl printed two times? {text}"))
 }
 
 /// Bits per second the receiver saw, from `iperf3 --json`.
