@@ -29,13 +29,65 @@ pub enum Work {
 }
 
 impl Work {
-    /// The commands of one core call, then a publish.
+    /// The commands of one core call, then a publish. Requests to the controller
+    /// (`Authorize`, `RefreshAliases`) are started first: they only spawn a call whose
+    /// answer comes back as an event, handled after this whole list, so no other command
+    /// of the list depends on them, while the machine changes before them (an alias's two
+    /// addresses, each written to the recovery record first) take milliseconds that the
+    /// controller's round trip can overlap. This is the cold path of a new alias: its
+    /// lookup waits for the authorization.
     pub fn from_core(commands: Vec<CoreCommand>) -> Vec<Work> {
-        commands
+        let (requests, rest): (Vec<_>, Vec<_>) = commands
             .into_iter()
+            .partition(|c| matches!(c, Command::Authorize(_) | Command::RefreshAliases(_)));
+        requests
+            .into_iter()
+            .chain(rest)
             .map(Work::Command)
             .chain([Work::Publish])
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boundary_agent_core::{AuthorizeRequest, SessionKey};
+    use std::net::Ipv4Addr;
+
+    fn authorize() -> CoreCommand {
+        Command::Authorize(AuthorizeRequest {
+            key: SessionKey {
+                alias: "db.prod".into(),
+                uid: 1000,
+            },
+            alias_value: "db.prod".into(),
+            destination_id: "ttcp_1234567890".into(),
+            controller_addr: "https://controller".into(),
+            token_id: "at_1234567890".into(),
+            token: boundary_wire::api::Secret::new("token"),
+        })
+    }
+
+    #[test]
+    fn controller_requests_start_before_the_machine_changes_of_their_call() {
+        let address = IpAddr::V4(Ipv4Addr::new(100, 64, 0, 1));
+        let work = Work::from_core(vec![
+            Command::AddAddress(address),
+            Command::SaveState,
+            authorize(),
+        ]);
+        let order: Vec<&str> = work
+            .iter()
+            .map(|w| match w {
+                Work::Command(Command::Authorize(_)) => "authorize",
+                Work::Command(Command::AddAddress(_)) => "add",
+                Work::Command(Command::SaveState) => "save",
+                Work::Publish => "publish",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(order, ["authorize", "add", "save", "publish"]);
     }
 }
 
