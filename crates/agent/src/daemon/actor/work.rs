@@ -49,48 +49,6 @@ impl Work {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use boundary_agent_core::{AuthorizeRequest, SessionKey};
-    use std::net::Ipv4Addr;
-
-    fn authorize() -> CoreCommand {
-        Command::Authorize(AuthorizeRequest {
-            key: SessionKey {
-                alias: "db.prod".into(),
-                uid: 1000,
-            },
-            alias_value: "db.prod".into(),
-            destination_id: "ttcp_1234567890".into(),
-            controller_addr: "https://controller".into(),
-            token_id: "at_1234567890".into(),
-            token: boundary_wire::api::Secret::new("token"),
-        })
-    }
-
-    #[test]
-    fn controller_requests_start_before_the_machine_changes_of_their_call() {
-        let address = IpAddr::V4(Ipv4Addr::new(100, 64, 0, 1));
-        let work = Work::from_core(vec![
-            Command::AddAddress(address),
-            Command::SaveState,
-            authorize(),
-        ]);
-        let order: Vec<&str> = work
-            .iter()
-            .map(|w| match w {
-                Work::Command(Command::Authorize(_)) => "authorize",
-                Work::Command(Command::AddAddress(_)) => "add",
-                Work::Command(Command::SaveState) => "save",
-                Work::Publish => "publish",
-                _ => "other",
-            })
-            .collect();
-        assert_eq!(order, ["authorize", "add", "save", "publish"]);
-    }
-}
-
 impl Actor {
     /// Carries out `work` and everything it leads to.
     pub(super) async fn drain(&mut self, work: Vec<Work>) {
@@ -224,5 +182,47 @@ impl Actor {
             .into_iter()
             .flat_map(|input| self.ask(input))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boundary_agent_core::{AuthorizeRequest, SessionKey};
+    use std::net::Ipv4Addr;
+
+    fn authorize() -> CoreCommand {
+        Command::Authorize(AuthorizeRequest {
+            key: SessionKey {
+                alias: "db.prod".into(),
+                uid: 1000,
+            },
+            alias_value: "db.prod".into(),
+            destination_id: "ttcp_1234567890".into(),
+            controller_addr: "https://controller".into(),
+            token_id: "at_1234567890".into(),
+            token: boundary_wire::api::Secret::new("token"),
+        })
+    }
+
+    #[test]
+    fn controller_requests_start_before_the_machine_changes_of_their_call() {
+        let address = IpAddr::V4(Ipv4Addr::new(100, 64, 0, 1));
+        let work = Work::from_core(vec![
+            Command::AddAddress(address),
+            Command::SaveState,
+            authorize(),
+        ]);
+        let order: Vec<&str> = work
+            .iter()
+            .map(|w| match w {
+                Work::Command(Command::Authorize(_)) => "authorize",
+                Work::Command(Command::AddAddress(_)) => "add",
+                Work::Command(Command::SaveState) => "save",
+                Work::Publish => "publish",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(order, ["authorize", "add", "save", "publish"]);
     }
 }
