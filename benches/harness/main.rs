@@ -7,8 +7,9 @@
 //! `scripts/bench` (release build, then this harness) reproduces the README's
 //! `## Performance` table; `scripts/bench --smoke` runs every scenario for a moment, as
 //! `.ci/run` does so that the harness cannot rot. Needs root, `dnsperf` and `dnsmasq`.
-//! `BENCH_SECONDS` sets the length of each load run (default 10). Also needs `iperf3` and
-//! `curl`.
+//! `BENCH_SECONDS` sets the length of each load run (default 10). `BENCH_ONLY` (a comma
+//! list of `dns`, `forwarding`, `tunnel`, `first-byte`, `scale`) runs only those groups.
+//! Also needs `iperf3` and `curl`.
 #![cfg(target_os = "linux")]
 
 #[path = "../../tests/support/mod.rs"]
@@ -32,6 +33,7 @@ mod scenario;
 mod dns;
 mod dnsperf;
 mod report;
+mod scale;
 mod tunnel;
 
 use std::time::Duration;
@@ -64,14 +66,67 @@ fn main() {
             clients: 4,
         }
     };
+    let only = Only::from_env();
     let machine = Machine::this();
-    eprintln!("harness: {machine}; {load:?}; starting the end-to-end scenario");
-    let scenario = Scenario::start();
+    eprintln!("harness: {machine}; {load:?}; {only:?}");
     let mut table = Table::new(machine, smoke);
-    dns::alias_answers(&scenario, load, &mut table);
-    dns::forwarding(&scenario, load, &mut table);
-    let targets = tunnel::BenchTargets::create(&scenario);
-    tunnel::throughput(&scenario, &targets, load, &mut table);
-    tunnel::first_byte(&scenario, &targets, load, &mut table);
+    if only.any(&["dns", "forwarding", "tunnel", "first-byte"]) {
+        eprintln!("harness: starting the end-to-end scenario");
+        let scenario = Scenario::start();
+        if only.has("dns") {
+            dns::alias_answers(&scenario, load, &mut table);
+        }
+        if only.has("forwarding") {
+            dns::forwarding(&scenario, load, &mut table);
+        }
+        if only.any(&["tunnel", "first-byte"]) {
+            let targets = tunnel::BenchTargets::create(&scenario);
+            if only.has("tunnel") {
+                tunnel::throughput(&scenario, &targets, load, &mut table);
+            }
+            if only.has("first-byte") {
+                tunnel::first_byte(&scenario, &targets, load, &mut table);
+            }
+        }
+    }
+    // Its own scenario (a database file, no token yet); the topology's namespaces are
+    // fixed names, so the shared scenario must be gone first.
+    if only.has("scale") {
+        eprintln!("harness: starting the scale scenario");
+        scale::aliases(scale::Scale::new(smoke), load, &mut table);
+    }
     println!("{table}");
+}
+
+/// The groups `BENCH_ONLY` selects (every group when unset or empty).
+#[derive(Debug)]
+struct Only(Option<Vec<String>>);
+
+impl Only {
+    const GROUPS: [&str; 5] = ["dns", "forwarding", "tunnel", "first-byte", "scale"];
+
+    fn from_env() -> Only {
+        let groups: Vec<String> = std::env::var("BENCH_ONLY")
+            .unwrap_or_default()
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect();
+        for group in &groups {
+            assert!(
+                Only::GROUPS.contains(&group.as_str()),
+                "BENCH_ONLY: unknown group {group:?} (known: {:?})",
+                Only::GROUPS
+            );
+        }
+        Only((!groups.is_empty()).then_some(groups))
+    }
+
+    fn has(&self, group: &str) -> bool {
+        self.0.as_ref().is_none_or(|g| g.iter().any(|x| x == group))
+    }
+
+    fn any(&self, groups: &[&str]) -> bool {
+        groups.iter().any(|g| self.has(g))
+    }
 }
