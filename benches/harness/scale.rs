@@ -201,7 +201,10 @@ fn bulk_insert(count: usize) -> Vec<String> {
             .expect("move the change counter");
         tx.commit().await.expect("commit");
     });
-    eprintln!("harness: {count} aliases inserted in {:?}", started.elapsed());
+    eprintln!(
+        "harness: {count} aliases inserted in {:?}",
+        started.elapsed()
+    );
     (1..=count).map(|i| format!("a{i}.scale.test")).collect()
 }
 
