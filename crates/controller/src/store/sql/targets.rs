@@ -290,8 +290,12 @@ macro_rules! targets_sql {
                 .fetch_one(&mut *tx)
                 .await?;
             let high_water = rows::RowRead::int(&counter, "last_seq")?;
+            // `created + 0`: an order no index gives, so that SQLite reads the few changed
+            // rows through `aliases_change_seq` instead of walking the whole table in
+            // `aliases_created` order (which made a refresh after a few renames among
+            // 100 000 aliases cost 50 ms instead of 2).
             let changed = sqlx::query(
-                "SELECT * FROM aliases WHERE change_seq > $1 ORDER BY created DESC, id DESC",
+                "SELECT * FROM aliases WHERE change_seq > $1 ORDER BY created + 0 DESC, id DESC",
             )
             .bind(since)
             .fetch_all(&mut *tx)
