@@ -7,9 +7,9 @@
 //! `scripts/bench` (release build, then this harness) reproduces the README's
 //! `## Performance` table; `scripts/bench --smoke` runs every scenario for a moment, as
 //! `.ci/run` does so that the harness cannot rot. Needs root, `dnsperf` and `dnsmasq`.
-//! `BENCH_SECONDS` sets the length of each load run (default 10); `BENCH_ONLY` picks
-//! groups of rows by name (comma-separated: `dns`, `forwarding`, `tunnel`, `first-byte`;
-//! default all), to profile one of them. Also needs `iperf3`, `curl`, `socat` and `sshd`.
+//! `BENCH_SECONDS` sets the length of each load run (default 10). `BENCH_ONLY` (a comma
+//! list of `dns`, `forwarding`, `tunnel`, `first-byte`, `scale`) runs only those groups.
+//! Also needs `iperf3`, `curl`, `socat` and `sshd`.
 #![cfg(target_os = "linux")]
 
 #[path = "../../tests/support/mod.rs"]
@@ -34,6 +34,7 @@ mod dns;
 mod dnsperf;
 mod relays;
 mod report;
+mod scale;
 mod tunnel;
 
 use std::time::Duration;
@@ -66,48 +67,69 @@ fn main() {
             clients: 4,
         }
     };
-    let machine = Machine::this();
-    eprintln!("harness: {machine}; {load:?}; starting the end-to-end scenario");
-    let scenario = Scenario::start();
-    let mut table = Table::new(machine, smoke);
     let only = Only::from_env();
-    if only.wants("dns") {
-        dns::alias_answers(&scenario, load, &mut table);
-    }
-    if only.wants("forwarding") {
-        dns::forwarding(&scenario, load, &mut table);
-    }
-    if only.wants("tunnel") || only.wants("first-byte") {
-        let cold_runs = if smoke { 3 } else { 30 };
-        let targets = tunnel::BenchTargets::create(&scenario, cold_runs);
-        if only.wants("tunnel") {
-            tunnel::throughput(&scenario, &targets, load, &mut table);
+    let machine = Machine::this();
+    eprintln!("harness: {machine}; {load:?}; {only:?}");
+    let mut table = Table::new(machine, smoke);
+    if only.any(&["dns", "forwarding", "tunnel", "first-byte"]) {
+        eprintln!("harness: starting the end-to-end scenario");
+        let scenario = Scenario::start();
+        if only.has("dns") {
+            dns::alias_answers(&scenario, load, &mut table);
         }
-        if only.wants("first-byte") {
-            tunnel::first_byte(&scenario, &targets, load, &mut table);
-            tunnel::cold_first_byte(&scenario, &targets, &mut table);
+        if only.has("forwarding") {
+            dns::forwarding(&scenario, load, &mut table);
         }
+        if only.any(&["tunnel", "first-byte"]) {
+            let cold_runs = if smoke { 3 } else { 30 };
+            let targets = tunnel::BenchTargets::create(&scenario, cold_runs);
+            if only.has("tunnel") {
+                tunnel::throughput(&scenario, &targets, load, &mut table);
+            }
+            if only.has("first-byte") {
+                tunnel::first_byte(&scenario, &targets, load, &mut table);
+                tunnel::cold_first_byte(&scenario, &targets, &mut table);
+            }
+        }
+    }
+    // Its own scenario (a database file, no token yet); the topology's namespaces are
+    // fixed names, so the shared scenario must be gone first.
+    if only.has("scale") {
+        eprintln!("harness: starting the scale scenario");
+        scale::aliases(scale::Scale::new(smoke), load, &mut table);
     }
     println!("{table}");
 }
 
-/// The row groups `BENCH_ONLY` selected; all when it is unset or empty.
-struct Only(Vec<String>);
+/// The groups `BENCH_ONLY` selects (every group when unset or empty).
+#[derive(Debug)]
+struct Only(Option<Vec<String>>);
 
 impl Only {
+    const GROUPS: [&str; 5] = ["dns", "forwarding", "tunnel", "first-byte", "scale"];
+
     fn from_env() -> Only {
-        let names = std::env::var("BENCH_ONLY").unwrap_or_default();
-        Only(
-            names
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
+        let groups: Vec<String> = std::env::var("BENCH_ONLY")
+            .unwrap_or_default()
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect();
+        for group in &groups {
+            assert!(
+                Only::GROUPS.contains(&group.as_str()),
+                "BENCH_ONLY: unknown group {group:?} (known: {:?})",
+                Only::GROUPS
+            );
+        }
+        Only((!groups.is_empty()).then_some(groups))
     }
 
-    fn wants(&self, group: &str) -> bool {
-        self.0.is_empty() || self.0.iter().any(|n| n == group)
+    fn has(&self, group: &str) -> bool {
+        self.0.as_ref().is_none_or(|g| g.iter().any(|x| x == group))
+    }
+
+    fn any(&self, groups: &[&str]) -> bool {
+        groups.iter().any(|g| self.has(g))
     }
 }

@@ -62,8 +62,17 @@ impl Scenario {
 
     /// [`Scenario::start_unregistered`] with more lines in the agent's configuration.
     pub fn start_unregistered_with(extra_config: &str) -> Scenario {
+        Scenario::start_unregistered_with_controller(&[], extra_config)
+    }
+
+    /// [`Scenario::start_unregistered_with`] with more `boundary dev` flags (a database
+    /// file, say).
+    pub fn start_unregistered_with_controller(
+        controller_args: &[&str],
+        extra_config: &str,
+    ) -> Scenario {
         let topology = Topology::new();
-        let controller = Controller::start(&topology);
+        let controller = Controller::start_with(&topology, controller_args);
         let admin = Admin::log_in(&topology);
         admin.wait_for_worker(&topology, &controller);
         for alias in [ALIAS, SECOND_ALIAS] {

@@ -1,6 +1,7 @@
 //! The store contract, as async checks each taking a fresh, empty store. `store_suite.rs`
 //! runs every check against every backend.
 
+pub mod alias_pages;
 pub mod aliases;
 pub mod credentials;
 pub mod fixtures;
@@ -37,6 +38,7 @@ checks![
     aliases::delete_target_clears_aliases,
     aliases::alias_change_feed,
     aliases::alias_feed_concurrently,
+    alias_pages::alias_pages,
     credentials::credentials,
     sessions::session_lifecycle,
     sessions::cancel_session_rules,

@@ -102,7 +102,8 @@ impl AliasCache {
     }
 
     /// A counter that moves whenever the held values may have changed, so a derived view
-    /// (the DNS fast path's name set) knows when to rebuild.
+    /// (the DNS fast path's name set) knows when to rebuild; a refresh that changed
+    /// nothing leaves it.
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -171,7 +172,10 @@ impl AliasCache {
     }
 
     fn apply(&mut self, mut fetch: Fetch) -> CacheUpdate {
-        self.generation += 1;
+        // A refresh that brings nothing (the usual one) keeps the generation: views
+        // derived from the values (the DNS fast path's name set) are rebuilt in
+        // proportion to the alias count, so they must not be on every refresh.
+        let mut changed = fetch.full || !fetch.items.is_empty();
         let mut before = BTreeSet::new();
         if fetch.full {
             before.extend(self.by_value.drain().map(|(value, _)| value));
@@ -196,7 +200,11 @@ impl AliasCache {
         for id in fetch.removed_ids {
             if let Some(old) = self.remove_id(&id) {
                 before.insert(old);
+                changed = true;
             }
+        }
+        if changed {
+            self.generation += 1;
         }
         before.retain(|value| !self.by_value.contains_key(value));
         CacheUpdate {

@@ -40,6 +40,29 @@ fn loaded(items: Vec<ResolvableAlias>, token: &str) -> AliasCache {
 }
 
 #[test]
+fn only_a_refresh_that_changes_something_moves_the_generation() {
+    let mut c = loaded(vec![item("alt_1", "db.example", Some("ttcp_1"), 0)], "t1");
+    let loaded_at = c.generation();
+    assert!(loaded_at > 0, "the first listing moves it");
+    let refresh = |c: &mut AliasCache, items, removed: &[&str]| {
+        c.begin_refresh();
+        c.apply_page(page(ResponseType::Complete, "t", items, removed))
+            .unwrap();
+        c.generation()
+    };
+    assert_eq!(refresh(&mut c, vec![], &[]), loaded_at, "nothing changed");
+    assert_eq!(refresh(&mut c, vec![], &["alt_9"]), loaded_at, "unknown id");
+    let renamed = refresh(
+        &mut c,
+        vec![item("alt_1", "new.example", Some("ttcp_1"), 1)],
+        &[],
+    );
+    assert!(renamed > loaded_at);
+    assert!(refresh(&mut c, vec![], &["alt_1"]) > renamed, "a removal");
+    assert!(c.is_empty());
+}
+
+#[test]
 fn pages_accumulate_until_complete() {
     let mut c = AliasCache::new();
     assert!(!c.has_completed());

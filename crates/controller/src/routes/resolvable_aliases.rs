@@ -2,8 +2,10 @@
 //!
 //! An alias is listed when the *path user* holds at least one action on its destination
 //! target. Paging and refresh are built on the store's alias change counter:
-//! - the first listing snapshots the counter (high-water mark) and pages every accessible
-//!   alias by `created_time` desc; its last page is `complete` and carries a refresh token;
+//! - the first listing reads the counter (high-water mark) and pages every accessible
+//!   alias by `created_time` desc, each page a keyset read of the store after the last
+//!   item of the one before (so a listing of N aliases costs O(N), not O(N²)); its last
+//!   page is `complete` and carries a refresh token;
 //! - a refresh returns aliases changed after the mark (by `updated_time` desc), and in
 //!   `removed_ids` the ones deleted since and the changed ones that are no longer
 //!   accessible (destination cleared, or a target the user cannot reach); large refreshes
@@ -28,6 +30,9 @@ use std::collections::HashMap;
 const TOKEN_LIFETIME: time::Duration = time::Duration::days(30);
 /// Above this many distinct destinations, all targets are loaded in one query.
 const BULK_TARGET_LOAD: usize = 32;
+/// The fewest aliases read from the store at once while filling a page (a user who may
+/// list few of many aliases would otherwise cost a query per few rows).
+const MIN_STORE_PAGE: usize = 100;
 
 #[derive(Serialize, Deserialize)]
 struct AliasListToken {
@@ -89,17 +94,20 @@ pub async fn list(
 
     let (phase_out, items, removed, est, sort_by) = match token.map(|t| t.phase) {
         None => {
-            let all = store.alias_changes_since(0).await?;
-            let mut items = access.keep_accessible(authz, all.changed).await?;
-            sort_created(&mut items);
-            let est = items.len() as u64;
-            page_created(items, page_size, all.high_water, est)
+            let start = store.alias_listing_start().await?;
+            let items = access.page_after(authz, None, page_size).await?;
+            // One page holds them all: the count is exact. Otherwise counting what the
+            // user may list would read every alias; the aliases with a destination bound
+            // it (`est_item_count` is an estimate, as in Boundary).
+            let est = if items.len() <= page_size {
+                items.len() as u64
+            } else {
+                start.with_destination
+            };
+            page_created(items, page_size, start.high_water, est)
         }
         Some(Phase::Page { hw, c, id, est }) => {
-            let all = store.alias_changes_since(0).await?;
-            let mut items = access.keep_accessible(authz, all.changed).await?;
-            items.retain(|a| (micros(a.created), a.id.as_str()) < (c, id.as_str()));
-            sort_created(&mut items);
+            let items = access.page_after(authz, Some((c, id)), page_size).await?;
             page_created(items, page_size, hw, est)
         }
         Some(Phase::Refresh { hw, est }) => {
@@ -215,10 +223,6 @@ fn page_updated(
     (phase, items)
 }
 
-fn sort_created(items: &mut [AliasRecord]) {
-    items.sort_by(|a, b| (micros(b.created), &b.id).cmp(&(micros(a.created), &a.id)));
-}
-
 fn sort_updated(items: &mut [AliasRecord]) {
     items.sort_by(|a, b| (micros(b.updated), &b.id).cmp(&(micros(a.updated), &a.id)));
 }
@@ -243,6 +247,9 @@ struct Access {
     acl: Acl,
     /// Target id → its project, or `None` when the target does not exist.
     targets: HashMap<String, Option<String>>,
+    /// Target id → whether the user may list aliases to it (many aliases share a target:
+    /// the ACL is asked once per target and request).
+    decided: HashMap<String, bool>,
 }
 
 impl Access {
@@ -250,15 +257,36 @@ impl Access {
         Self {
             acl,
             targets: HashMap::new(),
+            decided: HashMap::new(),
         }
     }
 
-    async fn keep_accessible(
+    /// The accessible aliases after `cursor` in listing order, at least `n + 1` unless
+    /// the store has no more (so the caller knows whether another page follows). Reads
+    /// keyset pages of the store until it has them: a page costs its own size (plus
+    /// the aliases the user may not list in between), never the whole table.
+    async fn page_after(
         &mut self,
         authz: &mut Authz,
-        aliases: Vec<AliasRecord>,
+        cursor: Option<(i64, String)>,
+        n: usize,
     ) -> ApiResult<Vec<AliasRecord>> {
-        Ok(self.split(authz, aliases).await?.0)
+        let store = authz.state.store.clone();
+        let mut cursor = cursor;
+        let mut out: Vec<AliasRecord> = Vec::new();
+        loop {
+            let limit = (n + 1 - out.len()).max(MIN_STORE_PAGE);
+            let after = cursor.as_ref().map(|(c, id)| (*c, id.as_str()));
+            let batch = store.aliases_page(after, limit).await?;
+            let exhausted = batch.len() < limit;
+            if let Some(last) = batch.last() {
+                cursor = Some((micros(last.created), last.id.clone()));
+            }
+            out.extend(self.split(authz, batch).await?.0);
+            if exhausted || out.len() > n {
+                return Ok(out);
+            }
+        }
     }
 
     /// (accessible aliases, ids of the others).
@@ -283,17 +311,22 @@ impl Access {
         let Some(dest) = &a.destination_id else {
             return Ok(false);
         };
+        if let Some(&known) = self.decided.get(dest) {
+            return Ok(known);
+        }
         let Some(Some(scope_id)) = self.targets.get(dest).cloned() else {
             return Ok(false);
         };
         let path = authz.scope_path(&scope_id).await?;
-        Ok(self.acl.has_any_id_action(&Resource {
+        let allowed = self.acl.has_any_id_action(&Resource {
             kind: "target",
             id: Some(dest),
             parent_id: None,
             owner: None,
             scope: &path,
-        }))
+        });
+        self.decided.insert(dest.clone(), allowed);
+        Ok(allowed)
     }
 
     async fn load_targets(&mut self, authz: &Authz, aliases: &[AliasRecord]) -> ApiResult<()> {

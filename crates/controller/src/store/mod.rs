@@ -138,6 +138,19 @@ pub trait Store: Send + Sync + 'static {
     /// `high_water`, and no write numbered `<= high_water` can appear later. `changed` is
     /// in `list_*` order, `deleted_ids` in deletion order.
     async fn alias_changes_since(&self, since: i64) -> StoreResult<AliasChanges>;
+    /// At most `limit` aliases in listing order (`created` desc, then `id` desc), those
+    /// sorted after `after` (its `created` in microseconds and its id), or from the first
+    /// when `None`: one keyset page, read through the `(created, id)` index, so paging a
+    /// listing costs each page its own size, not the table's.
+    async fn aliases_page(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<AliasRecord>>;
+    /// Where a listing starts: the change counter (read before any page, so a change made
+    /// while the listing pages is at or above it and comes again in the refresh) and how
+    /// many aliases have a destination (an upper bound of what any user may list).
+    async fn alias_listing_start(&self) -> StoreResult<AliasListingStart>;
 
     // ---- credential stores and credentials ----
     async fn create_credential_store(

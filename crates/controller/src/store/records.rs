@@ -196,6 +196,13 @@ pub struct AliasChanges {
     pub high_water: i64,
 }
 
+/// See [`super::Store::alias_listing_start`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AliasListingStart {
+    pub high_water: i64,
+    pub with_destination: u64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CredentialStoreRecord {
     pub id: String,

@@ -31,6 +31,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
             "/migrations/0002_session_workers.sql"
         )),
     ),
+    (
+        3,
+        "alias listing order",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/0003_alias_listing_order.sql"
+        )),
+    ),
 ];
 
 pub(crate) fn migrator() -> Migrator {

@@ -109,7 +109,7 @@ macro_rules! impl_store {
             use super::$store;
             use $crate::store::{
                 rows, sql::delete_by_id, sql::get_by_id, sql::version_miss, sql::write_error,
-                ActivateError, AliasChanges, AliasRecord, AccountRecord, AuthMethodRecord, AuthTokenRecord, ConnectionRecord,
+                ActivateError, AliasChanges, AliasListingStart, AliasRecord, AccountRecord, AuthMethodRecord, AuthTokenRecord, ConnectionRecord,
                 ConnectionRefused, CredentialRecord, CredentialStoreRecord, RoleRecord,
                 ScopeRecord, SessionRecord, SessionStateRecord, StoreError, StoreResult,
                 TargetRecord, UserRecord, WorkerRecord,
@@ -169,6 +169,8 @@ macro_rules! impl_store {
             update_alias(alias: &AliasRecord, expected_version: u32) -> StoreResult<AliasRecord>;
             delete_alias(id: &str, now: Timestamp) -> StoreResult<()>;
             alias_changes_since(since: i64) -> StoreResult<AliasChanges>;
+            aliases_page(after: Option<(i64, &str)>, limit: usize) -> StoreResult<Vec<AliasRecord>>;
+            alias_listing_start() -> StoreResult<AliasListingStart>;
 
             create_credential_store(store: &CredentialStoreRecord) -> StoreResult<CredentialStoreRecord>;
             get_credential_store(id: &str) -> StoreResult<CredentialStoreRecord>;
@@ -209,7 +211,7 @@ macro_rules! delegate {
         mod store_impl {
             use super::$store;
             use $crate::store::{
-                ActivateError, AliasChanges, AliasRecord, AccountRecord, AuthMethodRecord,
+                ActivateError, AliasChanges, AliasListingStart, AliasRecord, AccountRecord, AuthMethodRecord,
                 AuthTokenRecord, ConnectionRecord, ConnectionRefused, CredentialRecord,
                 CredentialStoreRecord, RoleRecord, ScopeRecord, SessionRecord,
                 SessionStateRecord, StoreResult, TargetRecord, UserRecord, WorkerRecord,

@@ -290,8 +290,12 @@ macro_rules! targets_sql {
                 .fetch_one(&mut *tx)
                 .await?;
             let high_water = rows::RowRead::int(&counter, "last_seq")?;
+            // `created + 0`: an order no index gives, so that SQLite reads the few changed
+            // rows through `aliases_change_seq` instead of walking the whole table in
+            // `aliases_created` order (which made a refresh after a few renames among
+            // 100 000 aliases cost 50 ms instead of 2).
             let changed = sqlx::query(
-                "SELECT * FROM aliases WHERE change_seq > $1 ORDER BY created DESC, id DESC",
+                "SELECT * FROM aliases WHERE change_seq > $1 ORDER BY created + 0 DESC, id DESC",
             )
             .bind(since)
             .fetch_all(&mut *tx)
@@ -307,6 +311,40 @@ macro_rules! targets_sql {
                 changed: rows::all(&changed, rows::alias)?,
                 deleted_ids: deleted.iter().map(|r| rows::RowRead::text(r, "id")).collect::<StoreResult<_>>()?,
                 high_water,
+            })
+        }
+
+        pub(super) async fn aliases_page(
+            s: &$store,
+            after: Option<(i64, &str)>,
+            limit: usize,
+        ) -> StoreResult<Vec<AliasRecord>> {
+            // `created <= $1` bounds the index range; the rest breaks the tie on `id`.
+            // From the first: a cursor above every row (one statement, one plan).
+            let (created, id) = after.unwrap_or((i64::MAX, ""));
+            let found = sqlx::query(
+                "SELECT * FROM aliases WHERE created <= $1 AND (created < $1 OR id < $2) \
+                 ORDER BY created DESC, id DESC LIMIT $3",
+            )
+            .bind(created)
+            .bind(id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&s.pool)
+            .await?;
+            rows::all(&found, rows::alias)
+        }
+
+        pub(super) async fn alias_listing_start(s: &$store) -> StoreResult<AliasListingStart> {
+            let row = sqlx::query(
+                "SELECT (SELECT last_seq FROM alias_change_counter WHERE id = 1) AS last_seq, \
+                 (SELECT COUNT(*) FROM aliases WHERE destination_id IS NOT NULL) AS listed",
+            )
+            .fetch_one(&s.pool)
+            .await?;
+            Ok(AliasListingStart {
+                high_water: rows::RowRead::int(&row, "last_seq")?,
+                with_destination: u64::try_from(rows::RowRead::int(&row, "listed")?)
+                    .unwrap_or_default(),
             })
         }
     };
