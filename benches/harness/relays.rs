@@ -6,13 +6,12 @@
 
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::scenario::Scenario;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
-use crate::support::topology::{INFRA_V4, TARGET_V4, Topology};
+use crate::support::topology::{INFRA_V4, Sshd, TARGET_V4, Topology};
 use crate::support::wait::READY_TIMEOUT;
 
 /// The second sshd, in `infra` (the target's own sshd is not reachable from the client).
@@ -92,57 +91,25 @@ fn wait_listening(netns: &Netns, port: u16) {
     }
 }
 
-/// sshd on [`SSHD_PORT`] in infra, `user`'s key authorised, with its privilege-separation
-/// directory on a private /run (as the target's sshd in `tests/support/topology`).
+/// sshd on [`SSHD_PORT`] in infra with `user`'s key authorised (the topology's sshd
+/// settings, see `Topology::spawn_sshd`).
 fn start_sshd(topology: &Topology, user: &OsUser) {
     let dir = topology.dir().join("bench-sshd");
     fs::create_dir_all(&dir).expect("create the bench sshd directory");
-    let host_key = dir.join("host_key");
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&host_key)
-        .status()
-        .expect("run ssh-keygen");
-    assert!(status.success(), "ssh-keygen failed");
     let authorized = dir.join("authorized_keys");
     let public_key = user.home().join(".ssh/id_ed25519.pub");
     fs::copy(&public_key, &authorized)
         .unwrap_or_else(|e| panic!("copy {}: {e}", public_key.display()));
-    let config = dir.join("sshd_config");
-    fs::write(&config, sshd_config(&dir, &host_key, &authorized)).expect("write sshd_config");
-    let mut command = topology.infra.command("unshare");
-    command.args([
-        "--mount",
-        "sh",
-        "-c",
-        "mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && \
-         exec /usr/sbin/sshd -D -e -f \"$1\"",
-        "sh",
-        &config.to_string_lossy(),
-    ]);
-    topology.spawn_command(&topology.infra, "bench-sshd", command);
+    topology.spawn_sshd(&Sshd {
+        netns: &topology.infra,
+        log_name: "bench-sshd",
+        dir: &dir,
+        port: SSHD_PORT,
+        authorized_keys: &authorized.to_string_lossy(),
+        hostname: None,
+        extra_config: &format!("ListenAddress {INFRA_V4}\nAllowTcpForwarding yes\n"),
+    });
     topology
         .infra
         .wait_tcp((INFRA_V4, SSHD_PORT).into(), READY_TIMEOUT);
-}
-
-fn sshd_config(dir: &Path, host_key: &Path, authorized: &Path) -> String {
-    format!(
-        "Port {SSHD_PORT}\n\
-         ListenAddress {INFRA_V4}\n\
-         HostKey {host_key}\n\
-         PidFile {pid}\n\
-         AuthorizedKeysFile {authorized}\n\
-         UsePAM no\n\
-         PubkeyAuthentication yes\n\
-         PasswordAuthentication no\n\
-         KbdInteractiveAuthentication no\n\
-         PermitRootLogin no\n\
-         AllowTcpForwarding yes\n\
-         StrictModes no\n\
-         UseDNS no\n",
-        host_key = host_key.display(),
-        pid = dir.join("sshd.pid").display(),
-        authorized = authorized.display(),
-    )
 }

@@ -58,8 +58,8 @@ use logs::ProcessLogs;
 #[allow(unused_imports)]
 pub use services::{
     BIG_TXT_LENGTH, BIG_TXT_NAME, BIG_TXT_RECORDS, MISSING_NAME, ORDINARY_NAME, ORDINARY_V4,
-    ORDINARY_V6, REBIND_INSIDE_V4, REBIND_INSIDE_V6, REBIND_NAME, REBIND_OUTSIDE_V4, WWW_NAME,
-    WWW_V4, WWW_V6, big_txt,
+    ORDINARY_V6, REBIND_INSIDE_V4, REBIND_INSIDE_V6, REBIND_NAME, REBIND_OUTSIDE_V4, Sshd,
+    WWW_NAME, WWW_V4, WWW_V6, big_txt,
 };
 #[allow(unused_imports)]
 pub use ssh_user::PRIVATE_KEY;

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::super::dnsmasq::DnsmasqConfig;
+use super::super::netns::Netns;
 use super::super::ssh_keygen::ssh_keygen;
 use super::{ECHO_PORT, HTTP_PORT, SSH_PORT, Topology};
 
@@ -34,6 +35,23 @@ pub const BIG_TXT_RECORDS: usize = 8;
 pub const BIG_TXT_LENGTH: usize = 200;
 
 /// The text of TXT record `index` of [`BIG_TXT_NAME`].
+/// An sshd to start with [`Topology::spawn_sshd`].
+pub struct Sshd<'a> {
+    pub netns: &'a Netns,
+    /// Its log (see [`Topology::spawn_command`]), and the host key's comment without a
+    /// hostname.
+    pub log_name: &'a str,
+    /// Where its host key, configuration and pid file go (must exist).
+    pub dir: &'a Path,
+    pub port: u16,
+    /// `AuthorizedKeysFile` (may use sshd's `%u`).
+    pub authorized_keys: &'a str,
+    /// A UTS namespace with this hostname, so `hostname` in a session prints it.
+    pub hostname: Option<&'a str>,
+    /// More `sshd_config` lines, each ending in a newline.
+    pub extra_config: &'a str,
+}
+
 pub fn big_txt(index: usize) -> String {
     let letter = char::from(b'a' + (index % 26) as u8);
     format!(
@@ -44,20 +62,34 @@ pub fn big_txt(index: usize) -> String {
 
 impl Topology {
     /// sshd in its own UTS namespace (so `hostname` in a session prints the target's
-    /// name) and mount namespace (a private tmpfs on /run holds the privilege-separation
-    /// directory /run/sshd, which the host may not have).
+    /// name), each user authorised by a file of their name in the authorized-keys
+    /// directory.
     pub(super) fn start_sshd(&self) {
-        let dir = self.dir().join("target");
-        let host_key = dir.join("ssh_host_ed25519_key");
-        ssh_keygen(&host_key, &self.target_hostname);
         let authorized = self.authorized_keys_dir();
         make_dir(&authorized);
-        let config = dir.join("sshd_config");
+        self.spawn_sshd(&Sshd {
+            netns: &self.target,
+            log_name: "sshd",
+            dir: &self.dir().join("target"),
+            port: SSH_PORT,
+            authorized_keys: &format!("{}/%u", authorized.display()),
+            hostname: Some(&self.target_hostname),
+            extra_config: "LogLevel VERBOSE\n",
+        });
+    }
+
+    /// Starts `sshd` (see [`Sshd`]) with a new ed25519 host key `ssh_host_ed25519_key` in
+    /// its directory, in its own mount namespace: a private tmpfs on /run holds the
+    /// privilege-separation directory /run/sshd, which the host may not have.
+    pub fn spawn_sshd(&self, sshd: &Sshd<'_>) {
+        let host_key = sshd.dir.join("ssh_host_ed25519_key");
+        ssh_keygen(&host_key, sshd.hostname.unwrap_or(sshd.log_name));
+        let config = sshd.dir.join("sshd_config");
         let config_text = format!(
-            "Port {SSH_PORT}\n\
+            "Port {port}\n\
              HostKey {host_key}\n\
              PidFile {pid}\n\
-             AuthorizedKeysFile {authorized}/%u\n\
+             AuthorizedKeysFile {authorized}\n\
              UsePAM no\n\
              PubkeyAuthentication yes\n\
              PasswordAuthentication no\n\
@@ -65,25 +97,39 @@ impl Topology {
              PermitRootLogin no\n\
              StrictModes no\n\
              UseDNS no\n\
-             LogLevel VERBOSE\n",
+             {extra}",
+            port = sshd.port,
             host_key = host_key.display(),
-            pid = dir.join("sshd.pid").display(),
-            authorized = authorized.display(),
+            pid = sshd.dir.join("sshd.pid").display(),
+            authorized = sshd.authorized_keys,
+            extra = sshd.extra_config,
         );
         fs::write(&config, config_text).expect("write sshd_config");
-        let mut command = self.target.command("unshare");
-        command.args([
-            "--uts",
-            "--mount",
-            "sh",
-            "-c",
-            "hostname \"$1\" && mount -t tmpfs -o mode=0755 tmpfs /run && \
-             mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f \"$2\"",
-            "sh",
-            &self.target_hostname,
-            &config.to_string_lossy(),
-        ]);
-        self.spawn_command(&self.target, "sshd", command);
+        let mut command = sshd.netns.command("unshare");
+        let config = config.to_string_lossy();
+        match sshd.hostname {
+            Some(hostname) => command.args([
+                "--uts",
+                "--mount",
+                "sh",
+                "-c",
+                "hostname \"$1\" && mount -t tmpfs -o mode=0755 tmpfs /run && \
+                 mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f \"$2\"",
+                "sh",
+                hostname,
+                &config,
+            ]),
+            None => command.args([
+                "--mount",
+                "sh",
+                "-c",
+                "mount -t tmpfs -o mode=0755 tmpfs /run && \
+                 mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f \"$1\"",
+                "sh",
+                &config,
+            ]),
+        };
+        self.spawn_command(sshd.netns, sshd.log_name, command);
     }
 
     /// The target's public host key line (`ssh-ed25519 AAAA… comment`).

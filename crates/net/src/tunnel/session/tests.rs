@@ -188,12 +188,28 @@ async fn an_expired_session_is_not_dialed() {
     assert!(err.session_unusable());
 }
 
+/// A session with spare tunnels kept `max_idle`, against a scripted worker.
+async fn session_with_spares(
+    scripts: Vec<Script>,
+    max_idle: Duration,
+) -> (
+    Arc<TunnelSession>,
+    tokio::sync::mpsc::UnboundedReceiver<Seen>,
+) {
+    let cert = session_cert("s_1234567890");
+    let (worker, seen) = scripted_worker(worker_tls_config(&cert, &cert), scripts).await;
+    let session = TunnelSession::new(session_data(&cert, &[worker]))
+        .unwrap()
+        .with_spare_tunnels(max_idle);
+    (Arc::new(session), seen)
+}
+
 /// Polls until the session's spare tunnel is (or is no longer) open and waiting.
 async fn until_spare(session: &TunnelSession, ready: bool) {
     let slot = session.spare.as_ref().expect("spares are on");
     within("the spare tunnel", async {
         while slot.is_ready() != ready {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
     .await;
@@ -201,19 +217,13 @@ async fn until_spare(session: &TunnelSession, ready: bool) {
 
 #[tokio::test]
 async fn the_next_connection_goes_through_the_spare_and_a_closed_spare_is_replaced() {
-    let cert = session_cert("s_1234567890");
     let scripts = vec![
         accept_v2(3),
         accept_v2(2),
         Script::CloseAtOnce(1008, "idle"),
         accept_v2(1),
     ];
-    let (worker, mut seen) = scripted_worker(worker_tls_config(&cert, &cert), scripts).await;
-    let session = Arc::new(
-        TunnelSession::new(session_data(&cert, &[worker]))
-            .unwrap()
-            .with_spare_tunnels(std::time::Duration::from_secs(60)),
-    );
+    let (session, mut seen) = session_with_spares(scripts, Duration::from_secs(60)).await;
 
     let first = within("connect", session.connect_with_spare())
         .await
@@ -248,14 +258,8 @@ async fn the_next_connection_goes_through_the_spare_and_a_closed_spare_is_replac
 
 #[tokio::test]
 async fn an_unused_spare_is_closed_after_its_idle_time() {
-    let cert = session_cert("s_1234567890");
     let scripts = vec![accept_v2(2), accept_v2(1)];
-    let (worker, mut seen) = scripted_worker(worker_tls_config(&cert, &cert), scripts).await;
-    let session = Arc::new(
-        TunnelSession::new(session_data(&cert, &[worker]))
-            .unwrap()
-            .with_spare_tunnels(std::time::Duration::from_millis(200)),
-    );
+    let (session, mut seen) = session_with_spares(scripts, Duration::from_millis(200)).await;
     let first = within("connect", session.connect_with_spare())
         .await
         .unwrap();
