@@ -180,6 +180,8 @@ impl SourceGate {
         self.refused.load(Ordering::Relaxed)
     }
 
+    /// The admission part of [`SourceGate::check`].
+    #[cfg(test)]
     pub fn admit(&self, origin: &QueryOrigin) -> Admission {
         self.check(origin).0
     }

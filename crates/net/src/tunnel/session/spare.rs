@@ -47,8 +47,7 @@ pub(super) struct SpareSlot {
 enum SlotState {
     Empty,
     Opening,
-    /// The spare and its generation (so an expiry timer never drops a newer one).
-    Ready(Box<Spare>, u64),
+    Ready(Box<Spare>),
 }
 
 impl SpareSlot {
@@ -64,7 +63,7 @@ impl SpareSlot {
         let taken = {
             let mut state = self.lock();
             match std::mem::replace(&mut *state, SlotState::Empty) {
-                SlotState::Ready(spare, _) => Some(*spare),
+                SlotState::Ready(spare) => Some(*spare),
                 SlotState::Empty => None,
                 SlotState::Opening => {
                     *state = SlotState::Opening;
@@ -92,38 +91,35 @@ impl SpareSlot {
                 return;
             };
             let opened = session.open().await;
-            let slot = &session.spare;
-            let Some(slot) = slot.as_ref() else { return };
-            let generation = match opened {
-                Ok((ws, mode, worker)) => slot.fill(Spare {
-                    ws,
-                    mode,
-                    worker,
-                    opened: Instant::now(),
-                }),
+            // Always `Some`: only a session with spares calls `refill`.
+            let Some(slot) = session.spare.as_ref() else {
+                return;
+            };
+            let (ws, mode, worker) = match opened {
+                Ok(tunnel) => tunnel,
                 Err(error) => {
                     tracing::debug!(%error, "cannot open a spare tunnel; the next connection opens its own");
                     *slot.lock() = SlotState::Empty;
                     return;
                 }
             };
+            let opened_at = Instant::now();
+            *slot.lock() = SlotState::Ready(Box::new(Spare {
+                ws,
+                mode,
+                worker,
+                opened: opened_at,
+            }));
             let max_idle = slot.max_idle;
             drop(session);
-            expire_later(weak, generation, max_idle).await;
+            expire_later(weak, opened_at, max_idle).await;
         });
     }
 
     /// Whether a spare is open and waiting (for tests).
     #[cfg(test)]
     pub fn is_ready(&self) -> bool {
-        matches!(*self.lock(), SlotState::Ready(..))
-    }
-
-    fn fill(&self, spare: Spare) -> u64 {
-        static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        *self.lock() = SlotState::Ready(Box::new(spare), generation);
-        generation
+        matches!(*self.lock(), SlotState::Ready(_))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
@@ -133,8 +129,8 @@ impl SpareSlot {
     }
 }
 
-/// Closes the spare of `generation` once it is too old to be used.
-async fn expire_later(session: Weak<TunnelSession>, generation: u64, max_idle: Duration) {
+/// Closes the spare opened at `opened` (not a later one) once it is too old to be used.
+async fn expire_later(session: Weak<TunnelSession>, opened: Instant, max_idle: Duration) {
     tokio::time::sleep(max_idle).await;
     let Some(session) = session.upgrade() else {
         return;
@@ -143,7 +139,7 @@ async fn expire_later(session: Weak<TunnelSession>, generation: u64, max_idle: D
         return;
     };
     let mut state = slot.lock();
-    if matches!(*state, SlotState::Ready(_, g) if g == generation) {
+    if matches!(&*state, SlotState::Ready(spare) if spare.opened == opened) {
         *state = SlotState::Empty;
     }
 }
