@@ -37,9 +37,12 @@ pub struct Host {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("cannot record address {address} in the state file before adding it: {source}")]
+    #[error(
+        "cannot record {} in the state file before adding: {source}",
+        list(addresses)
+    )]
     Record {
-        address: IpAddr,
+        addresses: Vec<IpAddr>,
         #[source]
         source: StateError,
     },
@@ -145,15 +148,38 @@ impl Host {
 
     /// Records `address` in the state file, then adds it to the interface.
     pub async fn add_address(&mut self, address: IpAddr) -> Result<(), HostError> {
-        let record = AddedAddress {
+        match self.add_addresses(&[address]).await?.pop() {
+            Some((_, error)) => Err(error.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records all of `addresses` in the state file with one write (an alias's two
+    /// addresses: each record write is a durable file replacement, the slowest step of a
+    /// new alias's lookup), then adds each to the interface. `Err` when the record could
+    /// not be written (nothing was added); otherwise the addresses that could not be added,
+    /// with why (their records stay, so the next start removes whatever did land).
+    pub async fn add_addresses(
+        &mut self,
+        addresses: &[IpAddr],
+    ) -> Result<Vec<(IpAddr, AddressError)>, HostError> {
+        let records = addresses.iter().map(|&address| AddedAddress {
             interface: self.interface.name.clone(),
             address,
-        };
+        });
         self.state
-            .update(|s| s.added_addresses.insert(record))
-            .map_err(|source| HostError::Record { address, source })?;
-        self.addresses.add(&self.interface, address).await?;
-        Ok(())
+            .update(|s| s.added_addresses.extend(records))
+            .map_err(|source| HostError::Record {
+                addresses: addresses.to_vec(),
+                source,
+            })?;
+        let mut failed = Vec::new();
+        for &address in addresses {
+            if let Err(error) = self.addresses.add(&self.interface, address).await {
+                failed.push((address, error));
+            }
+        }
+        Ok(failed)
     }
 
     /// Removes `address` from the interface, then from the state file. When removal
@@ -280,4 +306,14 @@ pub fn is_news(change: TakeoverChange) -> bool {
         change,
         TakeoverChange::AlreadyOurs | TakeoverChange::Untouched
     )
+}
+
+/// `addresses` for a message: "198.18.0.1 and fd00::1".
+fn list(addresses: &[IpAddr]) -> String {
+    let names: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
+    match names.split_last() {
+        None => "no address".to_owned(),
+        Some((last, [])) => format!("address {last}"),
+        Some((last, rest)) => format!("addresses {} and {last}", rest.join(", ")),
+    }
 }

@@ -112,14 +112,24 @@ impl Machine {
         Ok(())
     }
 
-    /// Adds an alias address (recorded first). The error (logged here) is for the core's
+    /// Adds alias addresses (recorded first, with one state file write). The addresses
+    /// that could not be added, with why (logged here), are for the core's
     /// `handle_address_failed`.
-    pub async fn add_alias_address(&mut self, address: IpAddr) -> Result<(), String> {
-        self.host.add_address(address).await.map_err(|error| {
-            let error = with_causes(&error);
+    pub async fn add_alias_addresses(&mut self, addresses: &[IpAddr]) -> Vec<(IpAddr, String)> {
+        let failed: Vec<(IpAddr, String)> = match self.host.add_addresses(addresses).await {
+            Ok(failed) => failed
+                .into_iter()
+                .map(|(address, error)| (address, with_causes(&error)))
+                .collect(),
+            Err(error) => {
+                let error = with_causes(&error);
+                addresses.iter().map(|&a| (a, error.clone())).collect()
+            }
+        };
+        for (address, error) in &failed {
             tracing::warn!(%address, %error, "cannot add an alias address");
-            error
-        })
+        }
+        failed
     }
 
     /// Removes an alias address; when that fails its record stays and the next start

@@ -20,6 +20,9 @@ use boundary_agent_core::{Command, ConnectionDecision, DnsDecision, DnsResolutio
 /// One step of carrying out a core call.
 pub enum Work {
     Command(CoreCommand),
+    /// Consecutive `AddAddress` commands (a new alias's two addresses), carried out with
+    /// one write of the recovery record.
+    AddAddresses(Vec<IpAddr>),
     /// Publish the fast view (after each call's commands).
     Publish,
     AnswerDns(oneshot::Sender<DnsDecision>, DnsDecision),
@@ -40,12 +43,18 @@ impl Work {
         let (requests, rest): (Vec<_>, Vec<_>) = commands
             .into_iter()
             .partition(|c| matches!(c, Command::Authorize(_) | Command::RefreshAliases(_)));
-        requests
-            .into_iter()
-            .chain(rest)
-            .map(Work::Command)
-            .chain([Work::Publish])
-            .collect()
+        let mut work: Vec<Work> = requests.into_iter().map(Work::Command).collect();
+        for command in rest {
+            match (command, work.last_mut()) {
+                (Command::AddAddress(address), Some(Work::AddAddresses(batch))) => {
+                    batch.push(address)
+                }
+                (Command::AddAddress(address), _) => work.push(Work::AddAddresses(vec![address])),
+                (command, _) => work.push(Work::Command(command)),
+            }
+        }
+        work.push(Work::Publish);
+        work
     }
 }
 
@@ -57,6 +66,12 @@ impl Actor {
             match step {
                 Work::Command(command) => {
                     let follow = self.execute(command).await;
+                    for step in follow.into_iter().rev() {
+                        queue.push_front(step);
+                    }
+                }
+                Work::AddAddresses(addresses) => {
+                    let follow = self.add_addresses(&addresses).await;
                     for step in follow.into_iter().rev() {
                         queue.push_front(step);
                     }
@@ -135,7 +150,7 @@ impl Actor {
     /// Carries out one command by the part it belongs to; returns the work it leads to.
     async fn execute(&mut self, command: CoreCommand) -> Vec<Work> {
         match command {
-            Command::AddAddress(address) => return self.add_address(address).await,
+            Command::AddAddress(address) => return self.add_addresses(&[address]).await,
             Command::Listen { addr, port } => return self.listen(addr, port),
             Command::SessionSettled(key) => return self.settled(&key),
             Command::RemoveAddress(address) => self.machine.remove_alias_address(address).await,
@@ -155,14 +170,18 @@ impl Actor {
         Vec::new()
     }
 
-    /// `AddAddress`; a failure goes back to the core.
-    async fn add_address(&mut self, address: IpAddr) -> Vec<Work> {
-        let Err(error) = self.machine.add_alias_address(address).await else {
-            return Vec::new();
-        };
-        let now = self.decisions.now();
-        let core = self.decisions.core_mut();
-        Work::from_core(core.handle_address_failed(address, &error, now))
+    /// `AddAddress` commands; each failure goes back to the core.
+    async fn add_addresses(&mut self, addresses: &[IpAddr]) -> Vec<Work> {
+        let failed = self.machine.add_alias_addresses(addresses).await;
+        let mut work = Vec::new();
+        for (address, error) in failed {
+            let now = self.decisions.now();
+            let core = self.decisions.core_mut();
+            work.extend(Work::from_core(
+                core.handle_address_failed(address, &error, now),
+            ));
+        }
+        work
     }
 
     /// `Listen`; a failure goes back to the core.
@@ -205,6 +224,22 @@ mod tests {
         })
     }
 
+    fn shape(work: &[Work]) -> Vec<String> {
+        work.iter()
+            .map(|w| match w {
+                Work::Command(Command::Authorize(_)) => "authorize".to_owned(),
+                Work::Command(Command::SaveState) => "save".to_owned(),
+                Work::Command(Command::RemoveAddress(a)) => format!("remove {a}"),
+                Work::AddAddresses(batch) => {
+                    let batch: Vec<String> = batch.iter().map(IpAddr::to_string).collect();
+                    format!("add {}", batch.join(" "))
+                }
+                Work::Publish => "publish".to_owned(),
+                _ => "other".to_owned(),
+            })
+            .collect()
+    }
+
     #[test]
     fn controller_requests_start_before_the_machine_changes_of_their_call() {
         let address = IpAddr::V4(Ipv4Addr::new(100, 64, 0, 1));
@@ -213,16 +248,31 @@ mod tests {
             Command::SaveState,
             authorize(),
         ]);
-        let order: Vec<&str> = work
-            .iter()
-            .map(|w| match w {
-                Work::Command(Command::Authorize(_)) => "authorize",
-                Work::Command(Command::AddAddress(_)) => "add",
-                Work::Command(Command::SaveState) => "save",
-                Work::Publish => "publish",
-                _ => "other",
-            })
-            .collect();
-        assert_eq!(order, ["authorize", "add", "save", "publish"]);
+        assert_eq!(
+            shape(&work),
+            ["authorize", "add 100.64.0.1", "save", "publish"]
+        );
+    }
+
+    #[test]
+    fn consecutive_addresses_are_added_with_one_record_write_and_order_is_kept() {
+        let ip = |last| IpAddr::V4(Ipv4Addr::new(100, 64, 0, last));
+        let work = Work::from_core(vec![
+            Command::AddAddress(ip(1)),
+            Command::AddAddress(ip(2)),
+            Command::RemoveAddress(ip(3)),
+            Command::AddAddress(ip(4)),
+            Command::SaveState,
+        ]);
+        assert_eq!(
+            shape(&work),
+            [
+                "add 100.64.0.1 100.64.0.2",
+                "remove 100.64.0.3",
+                "add 100.64.0.4",
+                "save",
+                "publish"
+            ]
+        );
     }
 }
