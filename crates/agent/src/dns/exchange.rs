@@ -1,9 +1,9 @@
 //! One forwarding attempt: send a query to one upstream over UDP or TCP and wait for the
 //! matching reply. Callers bound each attempt with `dns_request_timeout`.
 //!
-//! Every UDP attempt uses a fresh socket on a kernel-chosen random port, connected to the
-//! upstream (the kernel then drops datagrams from other sources), and the caller gives the
-//! query a fresh random ID. A reply is accepted only if its ID matches, it is a response,
+//! A UDP attempt goes out on a socket connected to the upstream (the kernel then drops
+//! datagrams from other sources) on a kernel-chosen random port, reused across queries
+//! ([`super::upstream_sockets`]), and the caller gives the query a fresh random ID. A reply is accepted only if its ID matches, it is a response,
 //! and it echoes the question (name case-insensitively, type and class exactly); anything
 //! else on UDP is ignored as a stray or spoofed datagram and the attempt keeps waiting.
 
@@ -78,20 +78,26 @@ impl From<io::Error> for AttemptError {
     }
 }
 
-/// Sends `query` over UDP and waits for the reply that `check` accepts. `room` is the
-/// largest reply the client can use; a longer one is reported as truncated.
-pub(crate) async fn exchange_udp(
-    upstream: SocketAddr,
-    query: &[u8],
-    check: &ReplyCheck<'_>,
-    room: usize,
-) -> Result<UdpReply, AttemptError> {
+/// A UDP socket on a kernel-chosen random port, connected to `upstream`.
+pub(crate) async fn connected_udp(upstream: SocketAddr) -> io::Result<UdpSocket> {
     let local: SocketAddr = match upstream {
         SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let socket = UdpSocket::bind(local).await?;
     socket.connect(upstream).await?;
+    Ok(socket)
+}
+
+/// Sends `query` on `socket` (connected to the upstream) and waits for the reply that
+/// `check` accepts. `room` is the largest reply the client can use; a longer one is
+/// reported as truncated.
+pub(crate) async fn exchange_udp(
+    socket: &UdpSocket,
+    query: &[u8],
+    check: &ReplyCheck<'_>,
+    room: usize,
+) -> Result<UdpReply, AttemptError> {
     socket.send(query).await?;
     // One byte more than the client can use: a datagram that fills it is too large (or
     // was cut by the kernel) either way.
@@ -101,7 +107,7 @@ pub(crate) async fn exchange_udp(
         let capacity = reply.capacity();
         let len = socket.recv_buf(&mut reply).await?;
         if !check.accepts(&reply) {
-            tracing::trace!(%upstream, len, "ignoring a datagram that does not answer our query");
+            tracing::trace!(len, "ignoring a datagram that does not answer our query");
             continue;
         }
         let truncated = reply[2] & 0x02 != 0 || len >= capacity || len > room;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use super::exchange::{AttemptError, ReplyCheck, UdpReply, exchange_tcp, exchange_udp};
 use super::loop_check::LoopCheck;
 use super::packet::{HEADER_LEN, InboundQuery};
+use super::upstream_sockets::UpstreamSockets;
 use super::upstreams::Upstreams;
 use super::{ForwardEvent, ForwardFailure, ForwardObserver, Transport};
 
@@ -25,6 +26,7 @@ pub(crate) struct Forwarder {
     pub loops: LoopCheck,
     request_timeout_ms: AtomicU64,
     observer: Option<ForwardObserver>,
+    sockets: UpstreamSockets,
 }
 
 impl Forwarder {
@@ -38,6 +40,7 @@ impl Forwarder {
             loops: LoopCheck::default(),
             request_timeout_ms: AtomicU64::new(0),
             observer,
+            sockets: UpstreamSockets::new(),
         };
         forwarder.set_request_timeout(request_timeout);
         forwarder
@@ -138,7 +141,12 @@ impl Forwarder {
             id: fresh_id(outgoing),
             question,
         };
-        let exchange = exchange_udp(upstream, outgoing, &check, room);
+        let exchange = async {
+            let leased = self.sockets.take(upstream).await?;
+            let reply = exchange_udp(&leased.socket, outgoing, &check, room).await?;
+            self.sockets.give_back(upstream, leased);
+            Ok(reply)
+        };
         let truncated = match tokio::time::timeout(self.request_timeout(), exchange).await {
             Err(_) => return Err(ForwardFailure::Timeout),
             Ok(Err(error)) => return Err(failure_of(error)),

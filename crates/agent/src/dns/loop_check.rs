@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ForwardEvent;
 use super::engine::QueryEngine;
-use super::exchange::{ReplyCheck, exchange_udp};
+use super::exchange::{ReplyCheck, connected_udp, exchange_udp};
 use super::packet::HEADER_LEN;
 
 /// The zone of probe names (`.invalid` never exists, RFC 6761).
@@ -81,7 +81,11 @@ impl LoopCheck {
             id: u16::from_be_bytes([query[0], query[1]]),
             question: &query[HEADER_LEN..],
         };
-        let _ = tokio::time::timeout(timeout, exchange_udp(upstream, &query, &check, 512)).await;
+        let exchange = async {
+            let socket = connected_udp(upstream).await?;
+            exchange_udp(&socket, &query, &check, 512).await
+        };
+        let _ = tokio::time::timeout(timeout, exchange).await;
         self.sent().remove(&label).unwrap_or(false)
     }
 

@@ -58,6 +58,7 @@ pub mod sources;
 mod tcp_listener;
 mod udp_batch;
 mod udp_listener;
+mod upstream_sockets;
 mod upstreams;
 
 pub use config::DnsServerConfig;
