@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::Load;
 use crate::agent::DNS_V4;
-use crate::dnsperf::{DnsRun, Latencies, dnsperf, dnsperf_latencies, query_file};
+use crate::dnsperf::{DnsRun, Latencies, dnsperf, dnsperf_latencies, dnsperf_with_cpu, query_file};
 use crate::report::{Row, Table};
 use crate::scenario::{ALIAS, SECOND_ALIAS, Scenario};
 use crate::support::dnsmasq::DnsmasqConfig;
@@ -35,15 +35,12 @@ pub fn alias_answers(scenario: &Scenario, load: Load, table: &mut Table) {
         peer = peer.option(&format!("address=/{alias}/{address}"));
     }
     let file = query_file(scenario.topology.dir(), "alias-queries.txt", lines);
-    let peer_addr = start_dnsmasq(scenario, "bench-alias-dnsmasq", &peer, ALIAS_PEER, ALIAS);
-    let peer = dnsperf(&scenario.topology.client, alice, peer_addr, &file, load);
-    let ours = dnsperf(
-        &scenario.topology.client,
-        alice,
-        (DNS_V4, 53).into(),
-        &file,
-        load,
-    );
+    let (peer_addr, peer_pid) =
+        start_dnsmasq(scenario, "bench-alias-dnsmasq", &peer, ALIAS_PEER, ALIAS);
+    let client = &scenario.topology.client;
+    let agent_pid = scenario.agent().pid;
+    let peer = dnsperf_with_cpu(client, alice, peer_addr, peer_pid, &file, load);
+    let ours = dnsperf_with_cpu(client, alice, (DNS_V4, 53).into(), agent_pid, &file, load);
     table.push(rates(
         "DNS answers for aliases (warm)",
         ours,
@@ -51,7 +48,6 @@ pub fn alias_answers(scenario: &Scenario, load: Load, table: &mut Table) {
         "dnsmasq `address=`",
         "≥ 1.2× dnsmasq",
     ));
-    let client = &scenario.topology.client;
     let peer = dnsperf_latencies(client, alice, peer_addr, &file, load, LATENCY_RATE);
     let ours = dnsperf_latencies(
         client,
@@ -97,31 +93,28 @@ pub fn forwarding(scenario: &Scenario, load: Load, table: &mut Table) {
         .listen(FORWARDING_PEER.into())
         .option(&format!("server={UPSTREAM_V4}"))
         .option("cache-size=0");
-    let peer_addr = start_dnsmasq(
+    let (peer_addr, peer_pid) = start_dnsmasq(
         scenario,
         "bench-forwarding-dnsmasq",
         &peer,
         FORWARDING_PEER,
         "ordinary.test",
     );
-    let peer = dnsperf(
-        &scenario.topology.client,
-        alice,
-        peer_addr,
-        &peer_file,
-        load,
-    );
-    let ours = dnsperf(
-        &scenario.topology.client,
+    let client = &scenario.topology.client;
+    let agent_pid = scenario.agent().pid;
+    let peer = dnsperf_with_cpu(client, alice, peer_addr, peer_pid, &peer_file, load);
+    let ours = dnsperf_with_cpu(
+        client,
         alice,
         (DNS_V4, 53).into(),
+        agent_pid,
         &ours_file,
         load,
     );
     // What both forwarders are up against: the upstream asked directly, same load.
     let upstream_file = query_file(scenario.topology.dir(), "upstream.txt", names("direct"));
     let upstream = dnsperf(
-        &scenario.topology.client,
+        client,
         alice,
         (UPSTREAM_V4, 53).into(),
         &upstream_file,
@@ -155,14 +148,14 @@ fn rates(
 }
 
 /// Starts dnsmasq with `config` in the client namespace and waits until it answers
-/// `probe`; returns where it listens.
+/// `probe`; returns where it listens and its pid.
 fn start_dnsmasq(
     scenario: &Scenario,
     log_name: &str,
     config: &DnsmasqConfig,
     listen: Ipv4Addr,
     probe: &str,
-) -> SocketAddr {
+) -> (SocketAddr, u32) {
     let topology = &scenario.topology;
     let client = &topology.client;
     // 127.0.0.0/8 routes to lo, but dnsmasq only binds addresses an interface holds.
@@ -170,8 +163,8 @@ fn start_dnsmasq(
     let path = topology.dir().join(format!("{log_name}.conf"));
     let args = config.write(&path);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    topology.spawn(client, log_name, &args);
+    let pid = topology.spawn(client, log_name, &args);
     let addr = SocketAddr::new(IpAddr::V4(listen), 53);
     client.wait_dns(addr, probe, "A", READY_TIMEOUT);
-    addr
+    (addr, pid)
 }

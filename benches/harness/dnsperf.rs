@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::Load;
+use crate::cpu::CpuMeter;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::support::process::run_with_timeout;
@@ -18,10 +19,14 @@ pub struct DnsRun {
     pub avg_ms: f64,
     pub stddev_ms: f64,
     pub lost: u64,
+    pub completed: u64,
+    /// The server's CPU time per query, when it was measured.
+    pub cpu_micros: Option<f64>,
 }
 
 impl DnsRun {
-    /// `41802 q/s, avg 2.10 ms (sd 0.40)` (and the loss, when there was any).
+    /// `41802 q/s, avg 2.10 ms (sd 0.40)` (and the loss, when there was any, and the
+    /// server's CPU per query, when measured).
     pub fn summary(&self) -> String {
         let mut text = format!(
             "{:.0} q/s, avg {:.2} ms (sd {:.2})",
@@ -29,6 +34,9 @@ impl DnsRun {
         );
         if self.lost > 0 {
             let _ = write!(text, ", {} lost", self.lost);
+        }
+        if let Some(micros) = self.cpu_micros {
+            let _ = write!(text, ", {micros:.1} µs CPU/query");
         }
         text
     }
@@ -45,6 +53,21 @@ pub fn query_file(dir: &Path, file: &str, queries: impl IntoIterator<Item = Stri
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     path
+}
+
+/// [`dnsperf`], with the CPU time `server_pid` spent per query.
+pub fn dnsperf_with_cpu(
+    netns: &Netns,
+    user: &OsUser,
+    server: SocketAddr,
+    server_pid: u32,
+    file: &Path,
+    load: Load,
+) -> DnsRun {
+    let meter = CpuMeter::start(server_pid);
+    let mut run = dnsperf(netns, user, server, file, load);
+    run.cpu_micros = Some(meter.micros_per(run.completed));
+    run
 }
 
 /// `dnsperf` against `server` with the queries of `file`, as `user` in `netns`, as fast
@@ -69,6 +92,8 @@ pub fn dnsperf(
         avg_ms: field("Average Latency (s):") * 1000.0,
         stddev_ms: field("Latency StdDev (s):") * 1000.0,
         lost: field("Queries lost:") as u64,
+        completed: field("Queries completed:") as u64,
+        cpu_micros: None,
     }
 }
 

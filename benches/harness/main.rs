@@ -30,6 +30,7 @@ mod controller;
 #[path = "../../tests/agent_e2e/scenario.rs"]
 mod scenario;
 
+mod cpu;
 mod dns;
 mod dnsperf;
 mod relays;
