@@ -17,7 +17,7 @@ fn with_the_controller_gone_names_still_resolve_aliases_fall_back_and_status_sho
     let (client, alice) = (&topology.client, &topology.alice);
     // alice's alias list is loaded (both aliases come in the same list) and ALIAS has a
     // session; SECOND_ALIAS has none yet.
-    scenario.alias_v4(alice, ALIAS);
+    let addresses = scenario.alias_addresses(alice, ALIAS);
 
     scenario.controller.kill(topology);
 
@@ -42,14 +42,12 @@ fn with_the_controller_gone_names_still_resolve_aliases_fall_back_and_status_sho
         &format!("query[A] {SECOND_ALIAS} from {CLIENT_UPSTREAM_SIDE_V4}"),
         READY_TIMEOUT,
     );
-    // ALIAS had a session: whatever the agent answers, never SERVFAIL.
-    for record_type in ["A", "AAAA"] {
+    // ALIAS has a live session, which needs no controller until it expires: the same
+    // addresses as before.
+    for (record_type, address) in ["A", "AAAA"].into_iter().zip(addresses) {
         let reply = dig_ok(client, Some(alice), &[&at, ALIAS, record_type]);
-        assert!(
-            reply.status() == "NOERROR" || reply.status() == "NXDOMAIN",
-            "{}",
-            reply.text
-        );
+        assert_eq!(reply.status(), "NOERROR", "{}", reply.text);
+        assert_eq!(reply.addresses(), [address], "{}", reply.text);
     }
 
     // status tells alice something is wrong.
@@ -62,6 +60,21 @@ fn with_the_controller_gone_names_still_resolve_aliases_fall_back_and_status_sho
         }
     });
     assert_eq!(status["status"], "running", "{status}");
+    let errors: Vec<&str> = status["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.as_str())
+        .collect();
+    let expected = format!(
+        "authorizing a session for {SECOND_ALIAS} failed: could not connect to the controller"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with(&expected)
+            && e.contains("Connection refused")
+            && e.ends_with("DNS for it falls back to the upstream resolvers")),
+        "{status}"
+    );
     let table = client_agent_ok(topology, Some(alice), &["status"]);
     assert!(table.contains("Recent errors:"), "{table}");
     scenario.agent().fail_if_exited(topology);
