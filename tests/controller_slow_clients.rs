@@ -30,15 +30,29 @@ async fn slow_silent_and_idle_connections_are_closed_on_both_listeners() {
             }));
         }
     }
-    // Meanwhile others are served.
-    for url in [&dev.api, &dev.cluster] {
+    // Meanwhile others are served: the API lists the scopes an anonymous caller may see,
+    // the cluster listener answers (refuses) a request without the worker credential.
+    for (url, expected) in [
+        (&dev.api, StatusCode::OK),
+        (&dev.cluster, StatusCode::UNAUTHORIZED),
+    ] {
         let answer = dev
             .http
             .get(format!("{url}/v1/scopes"))
             .send()
             .await
             .unwrap();
-        assert!(answer.status().as_u16() < 500, "{url}: {}", answer.status());
+        let status = answer.status();
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(status, expected, "{url}: {body}");
+        if expected == StatusCode::OK {
+            assert!(
+                body["items"].as_array().is_some_and(|i| !i.is_empty()),
+                "{body}"
+            );
+        } else {
+            assert_eq!(body["kind"], "Unauthenticated", "{body}");
+        }
     }
     for client in clients {
         let (client, body_read, received) = client.await.unwrap();
