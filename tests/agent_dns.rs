@@ -391,6 +391,43 @@ fn a_silent_upstream_times_out_and_the_next_one_answers() {
 }
 
 #[test]
+fn an_ipv6_upstream_answers_over_udp_and_tcp() {
+    let fixture = Fixture::start();
+    let listen = "fd00:53::2";
+    fixture.netns.exec_ok(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        &format!("{listen}/128"),
+        "dev",
+        "lo",
+        "nodad",
+    ]);
+    let v6_upstream = dnsmasq::Dnsmasq::start(&fixture.netns, listen);
+    let upstream = v6_upstream.addr;
+    fixture
+        .server
+        .run(move |server| async move { server.set_upstreams(vec![upstream]) });
+    for transport in [None, Some("+tcp")] {
+        let mut args = vec!["ordinary.test", "A"];
+        args.extend(transport);
+        let out = fixture.dig(&args);
+        assert_eq!(out.status(), "NOERROR", "{}", out.text);
+        assert_eq!(out.answer_data(), vec![ORDINARY_V4], "{}", out.text);
+    }
+    for transport in [Transport::Udp, Transport::Tcp] {
+        assert!(
+            fixture.saw(ForwardEvent::Answered {
+                upstream,
+                transport
+            }),
+            "{transport} through {upstream}"
+        );
+    }
+}
+
+#[test]
 fn the_servers_own_address_is_never_an_upstream() {
     let fixture = Fixture::start();
     let own: SocketAddr = format!("{SERVER_V4}:53").parse().unwrap();
