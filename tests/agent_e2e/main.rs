@@ -27,6 +27,7 @@ mod controller_down;
 mod controller_pin;
 mod dns_answers;
 mod dns_sources;
+mod failure_breaker;
 mod https_controller;
 mod local_api;
 mod pause_resume;

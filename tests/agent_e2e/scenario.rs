@@ -55,6 +55,13 @@ impl Scenario {
         scenario
     }
 
+    /// [`Scenario::start`] with more lines in the agent's configuration.
+    pub fn start_with(extra_config: &str) -> Scenario {
+        let scenario = Scenario::start_unregistered_with(extra_config);
+        scenario.register_alice_with_curl();
+        scenario
+    }
+
     /// Everything up to a running agent; no token registered yet.
     pub fn start_unregistered() -> Scenario {
         Scenario::start_unregistered_with("")
