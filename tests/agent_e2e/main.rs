@@ -32,6 +32,7 @@ mod https_controller;
 mod local_api;
 mod pause_resume;
 mod refusals;
+mod reload;
 mod resolved_mode;
 mod shutdown;
 mod ssh_through_alias;
