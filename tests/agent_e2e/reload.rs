@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use nix::sys::signal::Signal;
 
-use crate::agent::{AgentFiles, DNS_V4, client_agent, status_json};
-use crate::scenario::Scenario;
+use crate::agent::{AgentFiles, DNS_V4, V4_PREFIX, client_agent, status_json};
+use crate::scenario::{ALIAS, Scenario};
 use crate::support::dig::{dig_ok, run_dig};
 use crate::support::topology::{ORDINARY_NAME, ORDINARY_V4, UPSTREAM_V4};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
@@ -120,11 +120,19 @@ fn sighup_applies_upstreams_user_pause_and_the_request_timeout_and_reports_resta
     });
     topology.upstream.signal(upstream_pid, Signal::SIGCONT);
 
-    // A restart-only key is reported, not applied.
-    reload(
-        &scenario,
+    // Restart-only keys are reported, not applied: v4_prefix too (Boundary reloads it;
+    // here the alias keeps the address it has).
+    let address = scenario.alias_v4(alice, ALIAS);
+    let files = AgentFiles::write_with(
+        topology,
         &format!("{SHORT_TIMEOUT}address_idle_timeout = \"10m\"\n"),
     );
+    let config = std::fs::read_to_string(&files.config).expect("read the agent's config");
+    let running_prefix = format!("v4_prefix = \"{V4_PREFIX}\"");
+    assert!(config.contains(&running_prefix), "{config}");
+    let config = config.replace(&running_prefix, "v4_prefix = \"100.65.0.0/16\"");
+    std::fs::write(&files.config, config).expect("write the agent's config");
+    topology.client.signal(scenario.agent().pid, Signal::SIGHUP);
     let status = poll_until("the restart warning", READY_TIMEOUT, || {
         let status = status_json(topology, Some(alice));
         if status["warnings"].to_string().contains("only take") {
@@ -133,12 +141,16 @@ fn sighup_applies_upstreams_user_pause_and_the_request_timeout_and_reports_resta
             Err(status.to_string())
         }
     });
-    assert!(
-        status["warnings"]
-            .to_string()
-            .contains("the configuration file changed address_idle_timeout which only takes effect after a restart"),
+    let expected = "the configuration file changed v4_prefix, address_idle_timeout which only \
+                    take effect after a restart of the client agent; the previous values are \
+                    still in use (v4_prefix: the addresses of existing aliases and sessions \
+                    come from the running prefix)";
+    assert_eq!(
+        status["warnings"],
+        serde_json::json!([expected]),
         "{status}"
     );
+    assert_eq!(scenario.alias_v4(alice, ALIAS), address);
     scenario.agent().fail_if_exited(topology);
 }
 

@@ -85,10 +85,12 @@ impl ConfigKey {
 
     /// Whether a reload applies a change of this key without touching sessions
     /// (docs/wire-contract.md §5: `dns_request_timeout`, `log_file`, `log_level`, `state_file`,
-    /// `override_upstream_dns_servers`, `v4_prefix`); of ours `dns_allowed_sources` and the
-    /// access rules `controller_addresses` and `allow_user_pause`: root narrowing who may
-    /// do what (after an incident) should not have to restart the agent and end every
-    /// session to do so. Any other change needs a restart.
+    /// `override_upstream_dns_servers`); of ours `dns_allowed_sources` and the access rules
+    /// `controller_addresses` and `allow_user_pause`: root narrowing who may do what (after
+    /// an incident) should not have to restart the agent and end every session to do so.
+    /// Any other change needs a restart, `v4_prefix` included although Boundary reloads it:
+    /// the core's address pool, and the assignments and sessions built on it, cannot be
+    /// rebuilt while the agent runs.
     pub fn is_reloadable(self) -> bool {
         matches!(
             self,
@@ -97,7 +99,6 @@ impl ConfigKey {
                 | ConfigKey::LogLevel
                 | ConfigKey::StateFile
                 | ConfigKey::OverrideUpstreamDnsServers
-                | ConfigKey::V4Prefix
                 | ConfigKey::DnsAllowedSources
                 | ConfigKey::ControllerAddresses
                 | ConfigKey::AllowUserPause

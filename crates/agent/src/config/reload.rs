@@ -12,8 +12,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ipnet::Ipv4Net;
-
 use super::{AgentConfig, ConfigKey, ControllerPin, LogLevel};
 
 /// A reloadable key whose value changed, with its new value.
@@ -26,8 +24,6 @@ pub enum ReloadableChange {
     StateFile(PathBuf),
     /// Empty: forward to the system's previous resolvers again.
     OverrideUpstreamDnsServers(Vec<SocketAddr>),
-    /// New alias addresses come from this prefix; existing sessions keep theirs.
-    V4Prefix(Ipv4Net),
     /// Who else may use the DNS server, from the next query on.
     DnsAllowedSources(AllowedSources),
     /// Registrations are checked against this pin from now on; tokens of a controller it
@@ -46,7 +42,6 @@ impl ReloadableChange {
             ReloadableChange::OverrideUpstreamDnsServers(_) => {
                 ConfigKey::OverrideUpstreamDnsServers
             }
-            ReloadableChange::V4Prefix(_) => ConfigKey::V4Prefix,
             ReloadableChange::DnsAllowedSources(_) => ConfigKey::DnsAllowedSources,
             ReloadableChange::ControllerAddresses(_) => ConfigKey::ControllerAddresses,
             ReloadableChange::AllowUserPause(_) => ConfigKey::AllowUserPause,
@@ -158,7 +153,6 @@ pub(super) fn reloadable_change(new: &AgentConfig, key: ConfigKey) -> Option<Rel
         ConfigKey::OverrideUpstreamDnsServers => {
             ReloadableChange::OverrideUpstreamDnsServers(new.override_upstream_dns_servers.clone())
         }
-        ConfigKey::V4Prefix => ReloadableChange::V4Prefix(new.v4_prefix),
         ConfigKey::DnsAllowedSources => {
             ReloadableChange::DnsAllowedSources(new.dns_allowed_sources.clone())
         }
@@ -180,7 +174,6 @@ fn apply_change(config: &mut AgentConfig, change: &ReloadableChange) {
         ReloadableChange::OverrideUpstreamDnsServers(v) => {
             config.override_upstream_dns_servers = v.clone();
         }
-        ReloadableChange::V4Prefix(v) => config.v4_prefix = *v,
         ReloadableChange::DnsAllowedSources(v) => config.dns_allowed_sources = v.clone(),
         ReloadableChange::ControllerAddresses(v) => config.controller_addresses = v.clone(),
         ReloadableChange::AllowUserPause(v) => config.allow_user_pause = *v,

@@ -322,7 +322,6 @@ fn reload_splits_reloadable_and_restart_only_changes() {
             ReloadableChange::DnsRequestTimeout(Duration::from_secs(2)),
             ReloadableChange::LogLevel(LogLevel::Debug),
             ReloadableChange::OverrideUpstreamDnsServers(vec!["10.0.0.2:53".parse().unwrap()]),
-            ReloadableChange::V4Prefix("10.0.0.0/16".parse().unwrap()),
             ReloadableChange::ControllerAddresses(ControllerPin::new(vec![
                 ControllerAddress::parse("https://ctl.example").unwrap()
             ])),
@@ -331,14 +330,17 @@ fn reload_splits_reloadable_and_restart_only_changes() {
     );
     assert_eq!(
         plan.restart_required,
-        vec![ConfigKey::V6Prefix, ConfigKey::DnsTtl]
+        vec![ConfigKey::V4Prefix, ConfigKey::V6Prefix, ConfigKey::DnsTtl]
     );
     let warning = plan.restart_warning().unwrap();
-    assert!(warning.contains("v6_prefix, dns_ttl"), "{warning}");
+    assert!(
+        warning.contains("v4_prefix, v6_prefix, dns_ttl"),
+        "{warning}"
+    );
     assert!(warning.contains("restart"), "{warning}");
     // The running config takes the reloadable values and keeps the restart-only ones.
     assert_eq!(plan.effective.log_level, LogLevel::Debug);
-    assert_eq!(plan.effective.v4_prefix, new.v4_prefix);
+    assert_eq!(plan.effective.v4_prefix, running.v4_prefix);
     assert_eq!(plan.effective.v6_prefix, running.v6_prefix);
     assert_eq!(plan.effective.dns_ttl, running.dns_ttl);
 
@@ -348,6 +350,7 @@ fn reload_splits_reloadable_and_restart_only_changes() {
     assert!(again.apply.is_empty());
     assert_eq!(again.restart_required, plan.restart_required);
     let reverted = AgentConfig {
+        v4_prefix: running.v4_prefix,
         v6_prefix: running.v6_prefix,
         dns_ttl: running.dns_ttl,
         ..new
@@ -371,7 +374,6 @@ fn every_key_is_classified_and_the_reloadable_ones_are_known() {
             "log_level",
             "override_upstream_dns_servers",
             "state_file",
-            "v4_prefix",
             "dns_allowed_sources",
             "controller_addresses",
             "allow_user_pause"

@@ -15,9 +15,7 @@ use super::logging::Logging;
 use super::operational_state::OperationalState;
 use super::pause_policy::{pause_refusal, resume_refusal};
 use super::warnings::SettingsWarnings;
-use crate::config::{
-    AgentConfig, ConfigKey, LogLevel, ReloadPlan, ReloadTrigger, ReloadableChange, reload,
-};
+use crate::config::{AgentConfig, ConfigKey, LogLevel, ReloadPlan, ReloadTrigger, reload};
 use boundary_agent_core::{AliasAddresses, PauseReason, RunState};
 
 /// The configuration in effect and what belongs with it.
@@ -113,25 +111,6 @@ impl Settings {
                 None
             }
         }
-    }
-
-    /// `plan` with a changed `v4_prefix` moved to the restart-only keys: the core's
-    /// address pool cannot be rebuilt under live sessions (see [`super::actor`]'s
-    /// reload).
-    pub fn restart_only_v4_prefix(&self, mut plan: ReloadPlan) -> ReloadPlan {
-        if plan.is_empty() {
-            tracing::debug!("configuration reloaded; nothing changed");
-        }
-        if let Some(index) = plan
-            .apply
-            .iter()
-            .position(|c| matches!(c, ReloadableChange::V4Prefix(_)))
-        {
-            plan.apply.remove(index);
-            plan.effective.v4_prefix = self.config.v4_prefix;
-            plan.restart_required.push(ConfigKey::V4Prefix);
-        }
-        plan
     }
 
     /// A reloaded `log_level`.

@@ -6,8 +6,8 @@
 //! else is reported in `status` until the agent restarts.
 //!
 //! `v4_prefix` is reloadable in Boundary, but here the core's address pool (and the
-//! assignments and sessions built on it) cannot be rebuilt while the agent runs, so a
-//! changed `v4_prefix` is treated as restart-only and `status` says so.
+//! assignments and sessions built on it) cannot be rebuilt while the agent runs, so it is
+//! a restart-only key ([`crate::config::ConfigKey::is_reloadable`]) and `status` says so.
 //!
 //! The settings read the file and keep the result; each reloadable change goes to the
 //! part it belongs to, in the plan's order.
@@ -24,8 +24,10 @@ impl Actor {
     }
 
     /// Applies the reloadable changes of `plan` and records what needs a restart.
-    pub async fn apply_reload(&mut self, plan: ReloadPlan) {
-        let mut plan = self.settings.restart_only_v4_prefix(plan);
+    pub async fn apply_reload(&mut self, mut plan: ReloadPlan) {
+        if plan.is_empty() {
+            tracing::debug!("configuration reloaded; nothing changed");
+        }
         let mut upstreams_changed = false;
         for change in plan.apply.clone() {
             tracing::info!(key = change.key().name(), "applying a reloaded setting");
@@ -41,8 +43,6 @@ impl Actor {
                     }
                 }
                 ReloadableChange::OverrideUpstreamDnsServers(_) => upstreams_changed = true,
-                // Made restart-only above.
-                ReloadableChange::V4Prefix(_) => {}
                 ReloadableChange::DnsAllowedSources(allowed) => {
                     self.machine.set_allowed_sources(allowed);
                 }
