@@ -192,8 +192,21 @@ impl QueryEngine {
     /// Forwards and returns what the client gets: the upstream reply, its truncated
     /// stand-in when it does not fit the client's UDP buffer, or SERVFAIL.
     async fn forward(&self, packet: &[u8], query: &InboundQuery, transport: Transport) -> Vec<u8> {
+        let reply = self.forwarder.forward(packet, query, transport).await;
+        self.client_reply(query, reply, transport)
+    }
+
+    /// The forwarding path after the sockets: what the client receives for `query` when
+    /// the upstreams yielded `reply` (already checked and carrying the client's ID;
+    /// `None`: every upstream failed). Rebinding protection, then the client's UDP size.
+    pub fn client_reply(
+        &self,
+        query: &InboundQuery,
+        reply: Option<Vec<u8>>,
+        transport: Transport,
+    ) -> Vec<u8> {
         let mut out = Vec::new();
-        let Some(reply) = self.forwarder.forward(packet, query, transport).await else {
+        let Some(reply) = reply else {
             Counters::bump(&self.counters.servfail);
             self.encode_servfail(query, &mut out);
             return out;

@@ -89,7 +89,7 @@ impl Forwarder {
             };
             match attempt {
                 Ok((mut reply, answered_over)) => {
-                    reply[..2].copy_from_slice(&query[..2]);
+                    give_client_id(&mut reply, query);
                     if let Some(rcode) = declining_rcode(&reply) {
                         tracing::debug!(%upstream, rcode, "upstream declined; trying the next one");
                         self.report(ForwardEvent::Declined {
@@ -197,6 +197,12 @@ fn fresh_id(outgoing: &mut [u8]) -> u16 {
     let id: u16 = rand::random();
     outgoing[..2].copy_from_slice(&id.to_be_bytes());
     id
+}
+
+/// Puts the client's ID (the first two bytes of its `query`) back into an accepted reply
+/// (which has a header: [`ReplyCheck::accepts`] checked it).
+pub(crate) fn give_client_id(reply: &mut [u8], query: &[u8]) {
+    reply[..2].copy_from_slice(&query[..2]);
 }
 
 fn failure_of(error: AttemptError) -> ForwardFailure {

@@ -13,14 +13,18 @@ use super::answer::AnswerSettings;
 use super::bind::{bind_tcp, bind_udp};
 use super::config::ttl_seconds;
 use super::counters::Counters;
-use super::engine::QueryEngine;
-use super::forward::Forwarder;
+use super::engine::{QueryEngine, Step};
+use super::exchange::ReplyCheck;
+use super::forward::{Forwarder, give_client_id};
 use super::loop_check::watch_loops;
+use super::packet::{self, HEADER_LEN, Inbound};
 use super::sources::SourceGate;
 use super::tcp_listener::{TcpLimits, serve_tcp};
 use super::udp_listener::serve_udp;
 use super::upstreams::Upstreams;
-use super::{DnsCounters, DnsError, DnsServerConfig, ForwardObserver, QueryPolicy};
+use super::{
+    DnsCounters, DnsError, DnsServerConfig, ForwardObserver, QueryOrigin, QueryPolicy, Transport,
+};
 
 /// The agent's DNS server. Cheap to clone (all clones control the same server); when the
 /// last clone is dropped every listener stops.
@@ -257,6 +261,49 @@ impl DnsServer {
 
     pub fn counters(&self) -> DnsCounters {
         self.inner.engine.counters.snapshot()
+    }
+
+    /// Handles one query as a listener does, without a socket: `packet` as received from
+    /// `origin`, and the bytes the listener would send back (`None`: it sends nothing).
+    /// Queries the policy does not answer are forwarded to the upstreams as usual. For
+    /// in-process callers that bring their own transport (benches, the fuzz targets).
+    pub async fn answer(&self, packet: &[u8], origin: QueryOrigin) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        match self.inner.engine.handle_guarded(packet, origin, &mut out) {
+            Step::Reply => Some(out),
+            Step::Drop => None,
+            Step::Later(later) => later.await,
+        }
+    }
+
+    /// What the client receives when `packet` is forwarded to one upstream that answers
+    /// with `upstream_reply`, from the moment that reply is read off the socket: the
+    /// exchange's checks (`forwarded_id` is the ID the query went out with; a reply that
+    /// fails them counts as no answer, so the client gets SERVFAIL), the client's ID put
+    /// back, rebinding protection and the client's UDP size — the code the forwarding
+    /// path runs, minus the sockets and the TC→TCP retry. `None` when the server would
+    /// not forward `packet` at all (it is not a well-formed query).
+    pub fn relay_reply(
+        &self,
+        packet: &[u8],
+        forwarded_id: u16,
+        upstream_reply: &[u8],
+        transport: Transport,
+    ) -> Option<Vec<u8>> {
+        let Inbound::Query(query) = packet::parse(packet) else {
+            return None;
+        };
+        let question = packet.get(HEADER_LEN..HEADER_LEN + query.question_len)?;
+        let check = ReplyCheck {
+            id: forwarded_id,
+            question,
+        };
+        let accepted = check.accepts(upstream_reply).then(|| {
+            let mut reply = upstream_reply.to_vec();
+            give_client_id(&mut reply, packet);
+            reply
+        });
+        Some(self.inner.engine.client_reply(&query, accepted, transport))
     }
 }
 
