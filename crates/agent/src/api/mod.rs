@@ -26,5 +26,5 @@ pub use guard::Caller;
 pub use handlers::MAX_BODY_BYTES;
 pub use server::{
     ApiLimits, ApiServer, ApiServerError, CONNECTIONS_PER_USER, ConnectionAddrs,
-    IDLE_AND_BODY_TIMEOUT, SHUTDOWN_GRACE,
+    IDLE_AND_BODY_TIMEOUT, SHUTDOWN_GRACE, serve_api_connection,
 };

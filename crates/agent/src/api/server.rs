@@ -9,6 +9,7 @@ use std::time::Duration;
 use boundary_net::http_serve::TimedBody;
 use hyper::service::service_fn;
 use hyper::{Method, Request};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
@@ -258,12 +259,50 @@ async fn serve_client(
         }
         return;
     };
-    let api = clients.api.clone();
+    serve_io(
+        stream,
+        addrs,
+        clients.api.clone(),
+        clients.limits.connection,
+        shutdown,
+    )
+    .await;
+}
+
+/// Serves the requests of one accepted connection: `io` is its byte stream and `addrs`
+/// its two ends (what the guard looks the caller up by). Every request passes the guard
+/// and the routes, under `limits.connection` (idle, head and body deadlines), until the
+/// client is done, a deadline cuts it or `shutdown` fires. [`ApiServer`] does this for
+/// each connection it accepts, after the per-user connection limit (which needs a
+/// socket); in-process callers such as the fuzz targets bring their own stream.
+pub async fn serve_api_connection<I>(
+    io: I,
+    addrs: ConnectionAddrs,
+    control: Arc<dyn AgentControl>,
+    peers: Arc<dyn PeerUidLookup>,
+    limits: ApiLimits,
+    shutdown: CancellationToken,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let api = Arc::new(Api { control, peers });
+    serve_io(io, addrs, api, limits.connection, shutdown).await;
+}
+
+async fn serve_io<I>(
+    io: I,
+    addrs: ConnectionAddrs,
+    api: Arc<Api>,
+    limits: ConnectionLimits,
+    shutdown: CancellationToken,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |request| {
         let api = api.clone();
         async move { Ok::<_, Infallible>(api.handle(request, addrs).await) }
     });
-    serve_connection(stream, service, clients.limits.connection, shutdown).await;
+    serve_connection(io, service, limits, shutdown).await;
 }
 
 /// Whose connection this is, for the per-user limit. A client socket with no local owner,
