@@ -28,6 +28,10 @@ mod upstream;
 
 pub use boundary_config::ConfigError;
 pub use config::{DEFAULT_PROXY_PORT, WorkerAuthKey, WorkerConfig};
+/// The first steps of a proxied connection after TLS, for in-process callers (the fuzz
+/// targets): the upgrade and the client's first message.
+pub use handshake::{Refusal, Request, TOFU_TOKEN_LEN, parse_request, read_request};
+pub use proxy::accept_upgrade;
 pub use upstream::{ControllerLink, UpstreamError};
 
 use boundary_wire::api::worker::RegisterWorkerRequest;

@@ -59,18 +59,8 @@ pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: &Shared) {
             }
         };
     let session_id = session.session_id.as_str();
-    let mut mode = None;
-    let upgrade = tokio_tungstenite::accept_hdr_async_with_config(
-        stream,
-        Negotiate { mode: &mut mode },
-        Some(
-            WebSocketConfig::default()
-                .max_message_size(Some(MAX_MESSAGE))
-                .max_frame_size(Some(MAX_MESSAGE)),
-        ),
-    );
-    let ws = match tokio::time::timeout(UPGRADE_TIMEOUT, upgrade).await {
-        Ok(Ok(ws)) => ws,
+    let (ws, mode) = match tokio::time::timeout(UPGRADE_TIMEOUT, accept_upgrade(stream)).await {
+        Ok(Ok(upgraded)) => upgraded,
         Ok(Err(e)) => {
             tracing::debug!(%peer, session_id, error = %e, "WebSocket upgrade refused");
             return;
@@ -80,8 +70,30 @@ pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: &Shared) {
             return;
         }
     };
-    let mode = mode.unwrap_or(SpliceMode::V1);
     tunnel(ws, peer, &session, mode, shared).await;
+}
+
+/// The WebSocket upgrade on the client's (TLS) stream: `GET /v1/proxy` offering a
+/// subprotocol we speak, with the worker's message and frame size bounds. Returns the
+/// WebSocket and the proxy protocol version chosen. The caller bounds it in time.
+pub async fn accept_upgrade<S>(
+    stream: S,
+) -> Result<(WebSocketStream<S>, SpliceMode), tokio_tungstenite::tungstenite::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut mode = None;
+    let ws = tokio_tungstenite::accept_hdr_async_with_config(
+        stream,
+        Negotiate { mode: &mut mode },
+        Some(
+            WebSocketConfig::default()
+                .max_message_size(Some(MAX_MESSAGE))
+                .max_frame_size(Some(MAX_MESSAGE)),
+        ),
+    )
+    .await?;
+    Ok((ws, mode.unwrap_or(SpliceMode::V1)))
 }
 
 /// The upgrade callback: `GET /v1/proxy` offering a subprotocol we speak. v2 (ours) is
