@@ -1,0 +1,13 @@
+alias_refresh_interval = "90s"
+dns_request_timeout = "300s"
+interface_to_use = "veth0"
+log_level = "DEBUG"
+override_upstream_dns_servers = ["10.0.0.2", "10.0.0.3:5353", "fd00::53", "[fd00::54]:5300"]
+v4_prefix = "10.128.0.0/16"
+v6_prefix = "fd12:3456:789a::/64"
+resolver_mode = "resolv-conf"
+api_listen_address = "[::1]:9400"
+session_idle_timeout = "1h30m"
+dns_allowed_sources = ["lan", "10.8.0.0/16"]
+controller_addresses = ["https://Boundary.Example:443/", "http://10.0.0.1:9200"]
+allow_user_pause = true

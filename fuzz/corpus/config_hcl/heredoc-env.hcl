@@ -1,0 +1,6 @@
+worker {
+  name = <<EOT
+w1
+EOT
+  public_addr = "env://WORKER_ADDR"
+}

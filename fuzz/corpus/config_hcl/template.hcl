@@ -1,0 +1,4 @@
+dns_ttl = "${var.ttl}"
+worker {
+  name = env("X")
+}
