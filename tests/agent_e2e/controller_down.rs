@@ -3,10 +3,13 @@
 //! wrong.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
-use crate::agent::{DNS_V4, client_agent_ok, status_json};
+use nix::sys::signal::Signal;
+
+use crate::agent::{DNS_V4, V4_PREFIX, client_agent_ok, status_json};
 use crate::scenario::{ALIAS, SECOND_ALIAS, Scenario};
-use crate::support::dig::dig_ok;
+use crate::support::dig::{dig, dig_ok};
 use crate::support::topology::{CLIENT_UPSTREAM_SIDE_V4, ORDINARY_NAME, ORDINARY_V4};
 use crate::support::wait::{READY_TIMEOUT, poll_until};
 
@@ -79,3 +82,60 @@ fn with_the_controller_gone_names_still_resolve_aliases_fall_back_and_status_sho
     assert!(table.contains("Recent errors:"), "{table}");
     scenario.agent().fail_if_exited(topology);
 }
+
+/// The controller accepts connections and never answers (its process stopped: the kernel
+/// still completes TCP handshakes). A new alias's lookup waits for the authorization only
+/// up to the 4 s decision timeout, then gets the upstream's answer; an alias with a live
+/// session keeps answering; the authorization's own 30 s bound puts an error in `status`;
+/// and once the controller answers again the new alias resolves, without a restart.
+#[test]
+fn a_controller_that_never_answers_fails_open_and_the_agent_recovers_when_it_returns() {
+    let scenario = Scenario::start();
+    let topology = &scenario.topology;
+    let (client, alice) = (&topology.client, &topology.alice);
+    let addresses = scenario.alias_addresses(alice, ALIAS);
+    topology
+        .infra
+        .signal(scenario.controller.pid, Signal::SIGSTOP);
+
+    let at = format!("@{DNS_V4}");
+    let slow_lookup = [at.as_str(), SECOND_ALIAS, "A", "+tries=1", "+timeout=20"];
+    let reply = dig_ok(client, Some(alice), &slow_lookup);
+    assert_eq!(reply.status(), "NXDOMAIN", "{}", reply.text);
+    topology.wait_for_log(
+        "dnsmasq",
+        &format!("query[A] {SECOND_ALIAS} from {CLIENT_UPSTREAM_SIDE_V4}"),
+        READY_TIMEOUT,
+    );
+    for (record_type, address) in ["A", "AAAA"].into_iter().zip(addresses) {
+        let reply = dig_ok(client, Some(alice), &[&at, ALIAS, record_type]);
+        assert_eq!(reply.addresses(), [address], "{}", reply.text);
+    }
+    let status = poll_until("the hanging authorization in status", HANG_BOUND, || {
+        let status = status_json(topology, Some(alice));
+        if status["errors"].to_string().contains(SECOND_ALIAS) {
+            Ok(status)
+        } else {
+            Err(status.to_string())
+        }
+    });
+    let expected = format!("authorizing a session for {SECOND_ALIAS} failed");
+    assert!(status["errors"].to_string().contains(&expected), "{status}");
+    assert_eq!(status["status"], "running", "{status}");
+
+    topology
+        .infra
+        .signal(scenario.controller.pid, Signal::SIGCONT);
+    let address = poll_until("the new alias to resolve", READY_TIMEOUT, || {
+        let reply = dig(client, Some(alice), &[&at, SECOND_ALIAS, "A"])?;
+        match reply.addresses().as_slice() {
+            [IpAddr::V4(v4)] if V4_PREFIX.contains(v4) => Ok(*v4),
+            _ => Err(reply.text),
+        }
+    });
+    assert_eq!(scenario.alias_v4(alice, SECOND_ALIAS), IpAddr::V4(address));
+    scenario.agent().fail_if_exited(topology);
+}
+
+/// The agent's bound on one controller request (30 s) with room for a loaded machine.
+const HANG_BOUND: Duration = Duration::from_secs(90);
