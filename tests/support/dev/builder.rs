@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use rand::Rng;
 
+use super::super::server_process::ServerProcess;
+
 /// Where a `boundary dev` listens, chosen before it starts (so a worker can be pointed at
 /// it first, or a second dev can take its place).
 #[derive(Clone, Copy, Debug)]
@@ -59,6 +61,8 @@ pub(super) enum Mode {
     Dev {
         ip: IpAddr,
         ports: DevPorts,
+        /// The test chose `ports` (never replaced by other free ones).
+        ports_chosen: bool,
         controller_only: bool,
     },
     Controller {
@@ -81,6 +85,7 @@ impl DevBuilder {
         let mode = Mode::Dev {
             ip: Ipv4Addr::LOCALHOST.into(),
             ports: DevPorts::free(),
+            ports_chosen: false,
             controller_only: false,
         };
         DevBuilder::new(mode, random_key())
@@ -103,14 +108,35 @@ impl DevBuilder {
         if let Mode::Dev {
             ip: old_ip,
             ports: old_ports,
+            ports_chosen,
             ..
         } = &mut self.mode
         {
-            (*old_ip, *old_ports) = (ip, ports);
+            (*old_ip, *old_ports, *ports_chosen) = (ip, ports, true);
         } else {
             panic!("listen addresses are the config's business for `boundary controller`");
         }
         self
+    }
+
+    /// After `process` exited: when one of the free ports it was given was taken in the
+    /// meantime (free ports are probed, then bound by the server: another test's server
+    /// may bind one in between), picks other free ones and returns true. Ports the test
+    /// chose are kept (false).
+    pub(super) fn repick_taken_ports(&mut self, process: &ServerProcess) -> bool {
+        let Mode::Dev {
+            ports,
+            ports_chosen: false,
+            ..
+        } = &mut self.mode
+        else {
+            return false;
+        };
+        if !process.output().contains("Address already in use") {
+            return false;
+        }
+        *ports = DevPorts::free();
+        true
     }
 
     /// `-controller-only`: no dev worker (tests register the workers they need).
@@ -158,6 +184,7 @@ impl DevBuilder {
                 ip,
                 ports,
                 controller_only,
+                ..
             } => {
                 let at = |port: u16| SocketAddr::new(*ip, port).to_string();
                 let mut args = vec![
@@ -194,6 +221,7 @@ impl DevBuilder {
                 ip,
                 ports,
                 controller_only: false,
+                ..
             } => Some(SocketAddr::new(*ip, ports.proxy)),
             _ => None,
         }

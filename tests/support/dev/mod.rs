@@ -192,8 +192,20 @@ impl Dev {
 impl DevBuilder {
     /// Starts it and returns once it printed its API and cluster addresses and its API
     /// accepts connections; fails at once with its output if it exits.
-    pub fn start(self) -> Dev {
+    pub fn start(mut self) -> Dev {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        for attempt in 1..=PORT_ATTEMPTS {
+            match self.start_once() {
+                Ok(dev) => return dev,
+                Err(process) if attempt < PORT_ATTEMPTS && self.repick_taken_ports(&process) => {}
+                Err(process) => panic!("boundary exited while starting:\n{}", process.tail()),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// One start; `Err` with the process when it exited before it was ready.
+    fn start_once(&self) -> Result<Dev, ServerProcess> {
         let dir = tempfile::tempdir().expect("tempdir");
         let cli = self
             .envs
@@ -202,20 +214,30 @@ impl DevBuilder {
         let args = self.command_line();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let process = ServerProcess::spawn("boundary", cli.command(&args), dir.path());
-        let (api, cluster) = poll_until("boundary to print its addresses", START_TIMEOUT, || {
-            process.assert_running();
+        let printed = poll_until("boundary to print its addresses", START_TIMEOUT, || {
+            if !process.is_running() {
+                return Ok(None);
+            }
             let stdout = process.stdout();
             match printed_addresses(&stdout) {
-                Some(addresses) => Ok(addresses),
+                Some(addresses) => Ok(Some(addresses)),
                 None => Err(format!("stdout so far:\n{stdout}")),
             }
         });
+        let Some((api, cluster)) = printed else {
+            return Err(process);
+        };
         let api_socket = socket_address(&api);
-        poll_until("its API to accept connections", START_TIMEOUT, || {
-            process.assert_running();
-            tcp_accepts(api_socket)
+        let accepting = poll_until("its API to accept connections", START_TIMEOUT, || {
+            if !process.is_running() {
+                return Ok(false);
+            }
+            tcp_accepts(api_socket).map(|()| true)
         });
-        Dev {
+        if !accepting {
+            return Err(process);
+        }
+        Ok(Dev {
             api,
             cluster,
             http: self.http.clone().unwrap_or_else(rest::http_client),
@@ -224,9 +246,12 @@ impl DevBuilder {
             admin_token: OnceLock::new(),
             process,
             dir,
-        }
+        })
     }
 }
+
+/// Starts of a `boundary dev` whose free ports another process took first.
+const PORT_ATTEMPTS: usize = 3;
 
 /// The API and cluster URLs from what `boundary dev` or `boundary controller` printed
 /// (`API address: …`, `Cluster address: …`), once both are there.
