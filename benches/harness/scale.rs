@@ -56,10 +56,21 @@ impl Scale {
         } else {
             Scale {
                 aliases: 100_000,
-                warm: 1_000,
+                warm: warm_sessions(),
                 renamed: 10,
             }
         }
+    }
+}
+
+/// `BENCH_SCALE_SESSIONS`: how many random aliases get a session before the RSS and warm
+/// rows (default 1 000; the 20 000 takes minutes, one authorization each).
+fn warm_sessions() -> usize {
+    match std::env::var("BENCH_SCALE_SESSIONS") {
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("BENCH_SCALE_SESSIONS={value:?} is not a count")),
+        Err(_) => 1_000,
     }
 }
 
