@@ -240,14 +240,7 @@ impl Actor {
     /// Alias addresses the machine could not put back: the core hears of each, and its
     /// answers are carried out.
     async fn addresses_failed(&mut self, failed: Vec<(IpAddr, String)>) {
-        let mut work = Vec::new();
-        for (address, error) in failed {
-            let now = self.decisions.now();
-            let core = self.decisions.core_mut();
-            work.extend(Work::from_core(
-                core.handle_address_failed(address, &error, now),
-            ));
-        }
+        let work = self.address_failures(failed);
         self.drain(work).await;
     }
 }

@@ -63,33 +63,30 @@ impl Actor {
     pub(super) async fn drain(&mut self, work: Vec<Work>) {
         let mut queue: VecDeque<Work> = work.into();
         while let Some(step) = queue.pop_front() {
-            match step {
-                Work::Command(command) => {
-                    let follow = self.execute(command).await;
-                    for step in follow.into_iter().rev() {
-                        queue.push_front(step);
-                    }
-                }
-                Work::AddAddresses(addresses) => {
-                    let follow = self.add_addresses(&addresses).await;
-                    for step in follow.into_iter().rev() {
-                        queue.push_front(step);
-                    }
-                }
+            let follow = match step {
+                Work::Command(command) => self.execute(command).await,
+                Work::AddAddresses(addresses) => self.add_addresses(&addresses).await,
                 Work::Publish => {
                     self.decisions.publish();
                     let names = self.decisions.published_alias_names();
                     self.machine.route_alias_names(names).await;
+                    Vec::new()
                 }
                 Work::AnswerDns(reply, decision) => {
                     let _ = reply.send(decision);
+                    Vec::new()
                 }
                 Work::AnswerConnection(reply, verdict) => {
                     let _ = reply.send(verdict);
+                    Vec::new()
                 }
                 Work::Done(reply) => {
                     let _ = reply.send(());
+                    Vec::new()
                 }
+            };
+            for step in follow.into_iter().rev() {
+                queue.push_front(step);
             }
         }
         let core = self.decisions.core();
@@ -173,6 +170,11 @@ impl Actor {
     /// `AddAddress` commands; each failure goes back to the core.
     async fn add_addresses(&mut self, addresses: &[IpAddr]) -> Vec<Work> {
         let failed = self.machine.add_alias_addresses(addresses).await;
+        self.address_failures(failed)
+    }
+
+    /// What the core makes of alias addresses the machine could not add (or put back).
+    pub(super) fn address_failures(&mut self, failed: Vec<(IpAddr, String)>) -> Vec<Work> {
         let mut work = Vec::new();
         for (address, error) in failed {
             let now = self.decisions.now();
