@@ -13,8 +13,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+#[path = "harness/dnsperf_summary.rs"]
+mod dnsperf_summary;
+
 use boundary_agent::dns::{DnsServer, DnsServerConfig, QueryOrigin, Verdict};
 use boundary_agent_core::dns_decision::{AliasAddress, DnsDecision, DnsQuestion, rtype};
+use dnsperf_summary::summary_field;
 
 const NAMES: u32 = 1000;
 
@@ -142,13 +146,7 @@ fn dnsperf(server: SocketAddr, queries: &std::path::Path, clients: u32, seconds:
         .output()
         .expect("dnsperf (apt install dnsperf)");
     let text = String::from_utf8_lossy(&output.stdout);
-    let field = |label: &str| -> f64 {
-        text.lines()
-            .find_map(|line| line.trim().strip_prefix(label))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|number| number.parse().ok())
-            .unwrap_or_else(|| panic!("dnsperf printed no {label:?}:\n{text}"))
-    };
+    let field = |label| summary_field(&text, label);
     Run {
         qps: field("Queries per second:"),
         avg_ms: field("Average Latency (s):") * 1000.0,

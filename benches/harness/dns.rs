@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::Load;
 use crate::agent::DNS_V4;
-use crate::dnsperf::{DnsRun, Latencies, dnsperf, dnsperf_latencies, dnsperf_with_cpu, query_file};
+use crate::dnsperf::{dnsperf, dnsperf_latencies, dnsperf_with_cpu, query_file};
 use crate::report::{Row, Table};
 use crate::scenario::{ALIAS, SECOND_ALIAS, Scenario};
 use crate::support::dnsmasq::DnsmasqConfig;
@@ -41,11 +41,12 @@ pub fn alias_answers(scenario: &Scenario, load: Load, table: &mut Table) {
     let agent_pid = scenario.agent().pid;
     let peer = dnsperf_with_cpu(client, alice, peer_addr, peer_pid, &file, load);
     let ours = dnsperf_with_cpu(client, alice, (DNS_V4, 53).into(), agent_pid, &file, load);
-    table.push(rates(
+    table.push(compared(
         "DNS answers for aliases (warm)",
-        ours,
-        peer,
+        ours.summary(),
         "dnsmasq `address=`",
+        peer.summary(),
+        ours.qps / peer.qps,
         "≥ 1.2× dnsmasq",
     ));
     let peer = dnsperf_latencies(client, alice, peer_addr, &file, load, LATENCY_RATE);
@@ -57,29 +58,14 @@ pub fn alias_answers(scenario: &Scenario, load: Load, table: &mut Table) {
         load,
         LATENCY_RATE,
     );
-    table.push(latencies(
+    table.push(compared(
         "DNS answers for aliases (warm), latency at 5 000 q/s",
-        ours,
-        peer,
+        ours.summary(),
         "dnsmasq `address=`",
+        peer.summary(),
+        peer.p99_ms / ours.p99_ms,
         "p99 ≤ 1 ms",
     ));
-}
-
-fn latencies(
-    what: &'static str,
-    ours: Latencies,
-    peer: Latencies,
-    peer_name: &str,
-    target: &'static str,
-) -> Row {
-    Row {
-        what,
-        ours: ours.summary(),
-        peer: format!("{peer_name}: {}", peer.summary()),
-        ratio: Some(peer.p99_ms / ours.p99_ms),
-        target,
-    }
 }
 
 /// Forwarding: every query a name nobody asked before (the upstream answers NXDOMAIN for
@@ -120,29 +106,35 @@ pub fn forwarding(scenario: &Scenario, load: Load, table: &mut Table) {
         &upstream_file,
         load,
     );
-    let mut row = rates(
+    table.push(compared(
         "DNS forwarding (unique names)",
-        ours,
-        peer,
+        ours.summary(),
         "dnsmasq `--server`, cache off",
+        format!(
+            "{}; the upstream asked directly: {:.0} q/s",
+            peer.summary(),
+            upstream.qps
+        ),
+        ours.qps / peer.qps,
         "≥ 1.2×",
-    );
-    row.peer += &format!("; the upstream asked directly: {:.0} q/s", upstream.qps);
-    table.push(row);
+    ));
 }
 
-fn rates(
+/// A row comparing `ours` with `peer` (their summaries), `ratio` in the direction where
+/// more is better.
+fn compared(
     what: &'static str,
-    ours: DnsRun,
-    peer: DnsRun,
+    ours: String,
     peer_name: &str,
+    peer: String,
+    ratio: f64,
     target: &'static str,
 ) -> Row {
     Row {
         what,
-        ours: ours.summary(),
-        peer: format!("{peer_name}: {}", peer.summary()),
-        ratio: Some(ours.qps / peer.qps),
+        ours,
+        peer: format!("{peer_name}: {peer}"),
+        ratio: Some(ratio),
         target,
     }
 }

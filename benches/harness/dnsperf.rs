@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::Load;
 use crate::cpu::CpuMeter;
+use crate::dnsperf_summary::summary_field;
 use crate::support::netns::Netns;
 use crate::support::os_user::OsUser;
 use crate::support::process::run_with_timeout;
@@ -80,13 +81,7 @@ pub fn dnsperf(
     load: Load,
 ) -> DnsRun {
     let text = run(netns, user, server, file, load, &["-q", "200"]);
-    let field = |label: &str| -> f64 {
-        text.lines()
-            .find_map(|line| line.trim().strip_prefix(label))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|number| number.parse().ok())
-            .unwrap_or_else(|| panic!("dnsperf printed no {label:?}:\n{text}"))
-    };
+    let field = |label| summary_field(&text, label);
     DnsRun {
         qps: field("Queries per second:"),
         avg_ms: field("Average Latency (s):") * 1000.0,

@@ -33,6 +33,7 @@ mod scenario;
 mod cpu;
 mod dns;
 mod dnsperf;
+mod dnsperf_summary;
 mod relays;
 mod report;
 mod scale;
