@@ -22,7 +22,7 @@ fn silent_upstreams_give_servfail_then_the_breaker_pauses_and_a_user_resumes() {
     let scenario = Scenario::start_with("dns_request_timeout = \"1s\"\n");
     let topology = &scenario.topology;
     let (client, alice) = (&topology.client, &topology.alice);
-    let upstream_pid = upstream_dnsmasq_pid(&scenario);
+    let upstream_pid = topology.upstream_dns_pid();
     topology.upstream.signal(upstream_pid, Signal::SIGSTOP);
 
     // Unique names, all at once: each is forwarded to both upstream addresses (the
@@ -99,12 +99,4 @@ fn silent_upstreams_give_servfail_then_the_breaker_pauses_and_a_user_resumes() {
         reply.text
     );
     scenario.agent().fail_if_exited(topology);
-}
-
-/// The topology's upstream dnsmasq (its pid file: it runs in the foreground).
-fn upstream_dnsmasq_pid(scenario: &Scenario) -> u32 {
-    let path = scenario.topology.dir().join("upstream/dnsmasq.pid");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    text.trim().parse().expect("a pid")
 }

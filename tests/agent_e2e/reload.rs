@@ -93,7 +93,7 @@ fn sighup_applies_upstreams_user_pause_and_the_request_timeout_and_reports_resta
             _ => Err(status.to_string()),
         }
     });
-    let upstream_pid = upstream_dnsmasq_pid(&scenario);
+    let upstream_pid = topology.upstream_dns_pid();
     topology.upstream.signal(upstream_pid, Signal::SIGSTOP);
     let silent = |name: &str| {
         run_dig(
@@ -152,12 +152,4 @@ fn sighup_applies_upstreams_user_pause_and_the_request_timeout_and_reports_resta
     );
     assert_eq!(scenario.alias_v4(alice, ALIAS), address);
     scenario.agent().fail_if_exited(topology);
-}
-
-/// The topology's upstream dnsmasq (its pid file: it runs in the foreground).
-fn upstream_dnsmasq_pid(scenario: &Scenario) -> u32 {
-    let path = scenario.topology.dir().join("upstream/dnsmasq.pid");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    text.trim().parse().expect("a pid")
 }

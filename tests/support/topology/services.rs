@@ -5,7 +5,7 @@
 use std::fs;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::super::dnsmasq::DnsmasqConfig;
 use super::super::netns::Netns;
@@ -182,7 +182,7 @@ impl Topology {
             .option("local=/test/")
             .listen(self.client_upstream.b_v4.into())
             .listen(self.client_upstream.b_v6.into())
-            .pid_file(&dir.join("dnsmasq.pid"))
+            .pid_file(&self.upstream_dns_pid_file())
             .host_record(ORDINARY_NAME, &[ORDINARY_V4.into(), ORDINARY_V6.into()])
             .host_record(WWW_NAME, &[WWW_V4.into(), WWW_V6.into()])
             .host_record(
@@ -199,6 +199,19 @@ impl Topology {
         let args = config.write(&dir.join("dnsmasq.conf"));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.spawn(&self.upstream, "dnsmasq", &args);
+    }
+
+    /// The upstream dnsmasq's pid (for [`Netns::signal`] on `upstream`: stopping it makes
+    /// every upstream silent).
+    pub fn upstream_dns_pid(&self) -> u32 {
+        let path = self.upstream_dns_pid_file();
+        let text =
+            fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        text.trim().parse().expect("a pid")
+    }
+
+    fn upstream_dns_pid_file(&self) -> PathBuf {
+        self.dir().join("upstream/dnsmasq.pid")
     }
 }
 
